@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { migrationsApplied } from './platform/db/migrate.js';
+import { Errors } from './platform/errors.js';
+import { instrumentHttp } from './platform/metrics.js';
+import type { AppModule, Platform } from './platform/module.js';
+import { installProblemHandlers } from './platform/problem.js';
+
+export type AppDeps = Pick<Platform, 'config' | 'pool' | 'metrics'> & { log: Logger; modules: AppModule[] };
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: config.isProduction,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandlers(app, config.isProduction);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(helmet, {
+    // /docs and the sandbox checkout page use inline scripts and styles.
+    contentSecurityPolicy: false,
+  });
+  await app.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false });
+  await app.register(rateLimit, {
+    max: config.http.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    errorResponseBuilder: (_req, ctx) =>
+      Errors.tooMany('RATE_LIMITED', 'Too many requests; slow down.', Math.ceil(ctx.ttl / 1000)),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Carebook API',
+        version: '0.1.0',
+        description:
+          'Clinic and telehealth patient journey. Money is `{amount, currency}` in minor units unless an endpoint says otherwise; errors are application/problem+json with a stable `code`.',
+      },
+      servers: [{ url: config.http.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  instrumentHttp(app, deps.metrics);
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const ready = await migrationsApplied(deps.pool);
+    reply.status(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not ready' };
+  });
+
+  for (const mod of deps.modules) if (mod.routes) await app.register(mod.routes);
+  return app;
+}

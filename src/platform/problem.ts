@@ -1,0 +1,94 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, type FieldError, problemType, titleFor } from './errors.js';
+
+type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  requestId?: string;
+  errors?: FieldError[];
+  [k: string]: unknown;
+};
+
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_CONTENT_LENGTH',
+};
+
+function toProblem(err: FastifyError | AppError | Error, isProduction: boolean): Problem {
+  if (err instanceof AppError) {
+    const { headers: _h, errors, ...rest } = err.extra;
+    return {
+      type: problemType(err.code),
+      title: titleFor(err.status),
+      status: err.status,
+      detail: err.message,
+      code: err.code,
+      ...(errors ? { errors } : {}),
+      ...rest,
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const errors = err.validation.map((v) => ({
+      path: [err.validationContext, ...String(v.instancePath).split('/').filter(Boolean)].join('.'),
+      message: v.message ?? 'is invalid',
+    }));
+    return {
+      type: problemType('VALIDATION_FAILED'),
+      title: titleFor(400),
+      status: 400,
+      detail: `The request ${err.validationContext ?? 'input'} is invalid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
+      code: 'VALIDATION_FAILED',
+      errors,
+    };
+  }
+  const fe = err as FastifyError;
+  const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
+  if (status < 500) {
+    const code = (fe.code && FASTIFY_CODES[fe.code]) ?? (status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST');
+    return { type: problemType(code), title: titleFor(status), status, detail: fe.message, code };
+  }
+  return {
+    type: problemType('INTERNAL_ERROR'),
+    title: titleFor(500),
+    status: 500,
+    detail: isProduction
+      ? 'Something went wrong on our side. Quote the request id when reporting it.'
+      : err.message,
+    code: 'INTERNAL_ERROR',
+    ...(isProduction ? {} : { stack: err.stack }),
+  };
+}
+
+/** The one place errors become HTTP replies: application/problem+json (RFC 9457) with a stable code. */
+export function installProblemHandlers(app: FastifyInstance, isProduction: boolean): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const problem = toProblem(err, isProduction);
+    problem.instance = req.url.split('?')[0];
+    problem.requestId = req.id;
+    if (problem.status >= 500) req.log.error({ err }, 'unhandled error');
+    if (err instanceof AppError && err.extra.headers) reply.headers(err.extra.headers);
+    reply.status(problem.status).type('application/problem+json').send(problem);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .status(404)
+      .type('application/problem+json')
+      .send({
+        type: problemType('ROUTE_NOT_FOUND'),
+        title: titleFor(404),
+        status: 404,
+        detail: `No route ${req.method} ${req.url.split('?')[0]}.`,
+        code: 'ROUTE_NOT_FOUND',
+        instance: req.url.split('?')[0],
+        requestId: req.id,
+      });
+  });
+}

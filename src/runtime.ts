@@ -1,0 +1,111 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { createModules } from './modules/index.js';
+import { type Clock, systemClock } from './platform/clock.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from './platform/db/embedded.js';
+import { runMigrations } from './platform/db/migrate.js';
+import { createPool } from './platform/db/pool.js';
+import { createUnitOfWork } from './platform/db/uow.js';
+import { JobQueue } from './platform/jobs.js';
+import { loggerOptions } from './platform/logger.js';
+import { createMetrics } from './platform/metrics.js';
+import type { AppModule, Platform } from './platform/module.js';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export type Carebook = {
+  platform: Platform;
+  modules: AppModule[];
+  app?: FastifyInstance;
+  /** The base URL the API listens on, when it does. */
+  url?: string;
+  stop(): Promise<void>;
+};
+
+export type StartOptions = {
+  config: Config;
+  role?: Role;
+  clock?: Clock;
+  log?: Logger;
+  /** Listen on the configured port (default) or not at all (`false`). */
+  listen?: boolean;
+  migrate?: boolean;
+};
+
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+  if (config.db.url) return { url: config.db.url };
+  log.info('no DATABASE_URL: starting embedded PostgreSQL under %s', path.join(config.dataDir, 'postgres'));
+  const embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres') });
+  return { url: embedded.url, embedded };
+}
+
+/** Starts Carebook in one process: database, migrations, jobs, modules and (for api roles) the HTTP server. */
+export async function startCarebook(opts: StartOptions): Promise<Carebook> {
+  const { config } = opts;
+  const role = opts.role ?? 'all';
+  const log = opts.log ?? pino(loggerOptions(config.logLevel, !config.isProduction && process.stdout.isTTY));
+  const { url, embedded } = await openDatabase(config, log);
+  const pool = createPool(url, config.db.poolMax);
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((err) => log.error({ err }, 'error during shutdown'));
+    stops.length = 0;
+  };
+  if (embedded) stops.push(() => embedded.stop());
+  stops.push(() => pool.end());
+  try {
+    if (opts.migrate ?? role !== 'worker') await runMigrations(pool);
+    const jobs = JobQueue.create(url, log, { worker: role !== 'api' });
+    await jobs.start();
+    stops.push(() => jobs.stop());
+    const metrics = createMetrics();
+    const uow = createUnitOfWork(pool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
+    const platform: Platform = { config, clock: opts.clock ?? systemClock, log, pool, uow, jobs, metrics };
+    const modules = createModules(platform);
+    for (const mod of modules) if (mod.close) stops.push(mod.close);
+    await jobs.register(modules.flatMap((m) => m.jobs ?? []));
+    if (role !== 'worker' && config.seedDemoData) await seedDemoOnce(platform, modules);
+    if (role !== 'api') await jobs.startWorkers();
+
+    let app: FastifyInstance | undefined;
+    let listenUrl: string | undefined;
+    if (role !== 'worker') {
+      app = await buildApp({ config, pool, metrics, log, modules });
+      // Closing the server first stops new requests and waits for in-flight ones.
+      stops.push(() => app!.close());
+      if (opts.listen !== false) {
+        await app.listen({ host: config.http.host, port: config.http.port });
+        const addr = app.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : config.http.port;
+        listenUrl = `http://127.0.0.1:${port}`;
+      } else {
+        await app.ready();
+      }
+    }
+    return { platform, modules, app, url: listenUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Seeds demo data into an empty database exactly once, even with several instances starting together. */
+export async function seedDemoOnce(platform: Platform, modules: AppModule[]): Promise<boolean> {
+  const claimed = await platform.pool.query(
+    `insert into app_meta (key, value) values ('demo_seeded', now()::text) on conflict (key) do nothing returning key`,
+  );
+  if (claimed.rowCount === 0) return false;
+  try {
+    for (const mod of modules) await mod.seedDemo?.();
+  } catch (err) {
+    await platform.pool.query(`delete from app_meta where key = 'demo_seeded'`);
+    throw err;
+  }
+  return true;
+}

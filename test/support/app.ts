@@ -1,0 +1,121 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { ManualClock } from '../../src/platform/clock.js';
+import { loggerOptions } from '../../src/platform/logger.js';
+import { type Carebook, type Role, startCarebook } from '../../src/runtime.js';
+import { createTestDatabase } from './db.js';
+
+export type TestApp = Carebook & {
+  url: string;
+  clock: ManualClock;
+  /** Log lines written during the test, when started with `captureLogs`. */
+  logs: string[];
+  http: ReturnType<typeof httpClient>;
+  /** Runs queued jobs now (ignoring their start time unless told otherwise). */
+  runJobs(opts?: { names?: string[]; ignoreStartAfter?: boolean }): Promise<number>;
+  close(): Promise<void>;
+};
+
+export const TEST_SECRETS = {
+  JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789abcdef',
+  OTP_SECRET: 'test-otp-secret-0123456789abcdef0123456789abcdef',
+  SANDBOX_WEBHOOK_SECRET: 'test-sandbox-secret-0123456789abcdef0123456789',
+};
+
+export function testEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    SEED_DEMO_DATA: 'false',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'carebook-test-')),
+    ...TEST_SECRETS,
+    ...env,
+  };
+}
+
+/**
+ * Starts the real app (migrated database cloned from the template, pg-boss, every module) on a
+ * random port. Time is a ManualClock the test moves; jobs run when the test calls `runJobs`.
+ */
+export async function startTestApp(
+  opts: {
+    env?: Record<string, string>;
+    clock?: ManualClock;
+    role?: Role;
+    captureLogs?: boolean;
+    /** Reuse a database (for tests that run two instances side by side). */
+    databaseUrl?: string;
+  } = {},
+): Promise<TestApp> {
+  const db = opts.databaseUrl ? undefined : await createTestDatabase();
+  const databaseUrl = opts.databaseUrl ?? db!.url;
+  const config = loadConfig(testEnv({ DATABASE_URL: databaseUrl, ...opts.env }));
+  const clock = opts.clock ?? new ManualClock();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      if (opts.captureLogs) logs.push(chunk.toString());
+      cb();
+    },
+  });
+  const log = pino({ ...loggerOptions(opts.captureLogs ? 'trace' : 'warn') }, sink);
+  const carebook = await startCarebook({ config, role: opts.role ?? 'api', clock, log });
+  const url = carebook.url!;
+  return {
+    ...carebook,
+    url,
+    clock,
+    logs,
+    http: httpClient(url),
+    runJobs: (o = {}) => carebook.platform.jobs.runPending({ ignoreStartAfter: true, ...o }),
+    async close() {
+      await carebook.stop();
+      await db?.drop();
+    },
+  };
+}
+
+export type HttpResult<T = any> = { status: number; body: T; headers: Headers };
+
+/** Real HTTP requests against a running app. */
+export function httpClient(baseUrl: string) {
+  async function request<T = any>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.raw;
+    if (opts.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(opts.body);
+    }
+    if (opts.raw !== undefined) headers['content-type'] ??= 'application/json';
+    const res = await fetch(baseUrl + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {}
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+  return {
+    request,
+    get: <T = any>(path: string, o?: Parameters<typeof request>[2]) => request<T>('GET', path, o),
+    post: <T = any>(path: string, body?: unknown, o?: Parameters<typeof request>[2]) =>
+      request<T>('POST', path, { ...o, body }),
+    put: <T = any>(path: string, body?: unknown, o?: Parameters<typeof request>[2]) =>
+      request<T>('PUT', path, { ...o, body }),
+    patch: <T = any>(path: string, body?: unknown, o?: Parameters<typeof request>[2]) =>
+      request<T>('PATCH', path, { ...o, body }),
+    delete: <T = any>(path: string, o?: Parameters<typeof request>[2]) => request<T>('DELETE', path, o),
+  };
+}
