@@ -123,11 +123,19 @@ export function loadConfig(source: Record<string, string | undefined>) {
   return toConfig(env);
 }
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function toConfig(env: ParsedEnv) {
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
   const paymentProvider =
     env.PAYMENT_PROVIDER ?? (env.RAZORPAY_KEY_ID ? 'razorpay' : env.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox');
-  return Object.freeze({
+  return deepFreeze({
     env: env.NODE_ENV,
     isProduction: env.NODE_ENV === 'production',
     http: {
