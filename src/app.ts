@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -35,7 +39,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  installProblemHandlers(app, config.isProduction);
+  const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+  const hasWeb = existsSync(path.join(webDist, 'index.html'));
+  installProblemHandlers(app, config.isProduction, hasWeb ? { spaIndexFile: 'index.html' } : {});
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -76,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return { status: ready ? 'ready' : 'not ready' };
   });
 
+  if (hasWeb) await app.register(fastifyStatic, { root: webDist, wildcard: false });
   for (const mod of deps.modules) if (mod.routes) await app.register(mod.routes);
   return app;
 }

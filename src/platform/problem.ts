@@ -68,7 +68,11 @@ function toProblem(err: FastifyError | AppError | Error, isProduction: boolean):
 }
 
 /** The one place errors become HTTP replies: application/problem+json (RFC 9457) with a stable code. */
-export function installProblemHandlers(app: FastifyInstance, isProduction: boolean): void {
+export function installProblemHandlers(
+  app: FastifyInstance,
+  isProduction: boolean,
+  opts: { spaIndexFile?: string } = {},
+): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const problem = toProblem(err, isProduction);
     problem.instance = req.url.split('?')[0];
@@ -78,6 +82,15 @@ export function installProblemHandlers(app: FastifyInstance, isProduction: boole
     reply.status(problem.status).type('application/problem+json').send(problem);
   });
   app.setNotFoundHandler((req, reply) => {
+    // The web app routes on the client: a browser asking for one of its pages gets index.html.
+    if (
+      opts.spaIndexFile &&
+      req.method === 'GET' &&
+      req.headers.accept?.includes('text/html') &&
+      !req.url.startsWith('/api/')
+    ) {
+      return reply.type('text/html').sendFile(opts.spaIndexFile);
+    }
     reply
       .status(404)
       .type('application/problem+json')
