@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { ManualClock } from '../../src/platform/clock.js';
+import { freePort } from '../../src/platform/db/embedded.js';
 import { loggerOptions } from '../../src/platform/logger.js';
 import { type Carebook, type Role, startCarebook } from '../../src/runtime.js';
 import { createTestDatabase } from './db.js';
@@ -56,7 +57,11 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const db = opts.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? db!.url;
-  const config = loadConfig(testEnv({ DATABASE_URL: databaseUrl, ...opts.env }));
+  // A known port up front, so PUBLIC_URL (links, gateway return and webhook URLs) points at this app.
+  const port = await freePort();
+  const config = loadConfig(
+    testEnv({ DATABASE_URL: databaseUrl, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...opts.env }),
+  );
   const clock = opts.clock ?? new ManualClock();
   const logs: string[] = [];
   const sink = new Writable({
