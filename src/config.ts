@@ -32,6 +32,8 @@ export const envSchema = z.object({
 
   JWT_SECRET: secret,
   OTP_SECRET: secret,
+  OTP_PHONE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(5),
+  OTP_IP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(30),
   DEFAULT_REGION: z.string().length(2).toUpperCase().default('IN'),
   DEFAULT_CURRENCY: z.string().length(3).toUpperCase().default('INR'),
 
@@ -150,7 +152,12 @@ function toConfig(env: ParsedEnv) {
     dataDir: path.resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,
     seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
-    auth: { jwtSecret: env.JWT_SECRET!, otpSecret: env.OTP_SECRET! },
+    auth: {
+      jwtSecret: env.JWT_SECRET!,
+      otpSecret: env.OTP_SECRET!,
+      otpPhoneLimitPerHour: env.OTP_PHONE_LIMIT_PER_HOUR,
+      otpIpLimitPerHour: env.OTP_IP_LIMIT_PER_HOUR,
+    },
     defaultRegion: env.DEFAULT_REGION,
     currency: env.DEFAULT_CURRENCY,
     booking: {

@@ -2,6 +2,7 @@ import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.js';
+import { CLI_OPTIONS, CliUsageError, createUserFromCli } from './modules/identity/identity.cli.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool } from './platform/db/pool.js';
 import { loggerOptions } from './platform/logger.js';
@@ -11,13 +12,20 @@ const USAGE = `carebook <command>
   serve [--role=all|api|worker]   start Carebook (default: all roles in one process)
   migrate                         apply database migrations and exit
   seed --demo                     add demo data to an empty database and exit
-  jobs run                        run every queued job that is due, then exit`;
+  jobs run                        run every queued job that is due, then exit
+  admin create-user --role=clinician|staff|admin --phone=... --name=...
+        [--email= --specialization= --time-zone= --registration-number=]
+                                  create a team account (they sign in at /api/auth with a code)`;
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { role: { type: 'string', default: 'all' }, demo: { type: 'boolean', default: false } },
+    options: {
+      role: { type: 'string', default: 'all' },
+      demo: { type: 'boolean', default: false },
+      ...CLI_OPTIONS,
+    },
   });
   const [command, sub] = positionals;
   const config = loadConfig(process.env);
@@ -62,6 +70,20 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'admin': {
+      if (sub !== 'create-user') break;
+      const carebook = await startCarebook({ config, role: 'api', log, listen: false });
+      try {
+        const user = await createUserFromCli(carebook.modules, {
+          ...values,
+          role: values.role === 'all' ? undefined : values.role,
+        });
+        console.log(`created ${user.role} ${user.id}`);
+      } finally {
+        await carebook.stop();
+      }
+      return;
+    }
     case 'jobs': {
       if (sub !== 'run') break;
       const carebook = await startCarebook({ config, role: 'api', log, listen: false });
@@ -100,6 +122,6 @@ function onShutdownSignal(log: pino.Logger, stop: () => Promise<void>): void {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof CliUsageError ? err.message : err);
   process.exit(1);
 });

@@ -1,5 +1,11 @@
-import { createAuthGuard, createTokenSigner } from '../platform/auth.js';
 import type { AppModule, Platform } from '../platform/module.js';
+import { createMessagingModule } from './messaging/index.js';
+import { createVideoModule, type MeetingReadyHandler } from './video/index.js';
+import { createIdentityAuth, createIdentityModule } from './identity/index.js';
+import { createPaymentsModule } from './payments/index.js';
+import { createCatalogModule, identityPortFrom } from './catalog/index.js';
+import { createSchedulingModule, type OccupancyPort } from './scheduling/index.js';
+import { createBookingModule } from './booking/index.js';
 
 /**
  * The composition root of the domain: builds every module in dependency order and hands each
@@ -7,8 +13,43 @@ import type { AppModule, Platform } from '../platform/module.js';
  * catalog, scheduling, booking.
  */
 export function createModules(platform: Platform): AppModule[] {
-  const signer = createTokenSigner(platform.config.auth.jwtSecret, platform.clock);
-  const auth = createAuthGuard(signer);
-  void auth;
-  return [];
+  // Identity owns the guard (it checks each token's session is live); built first because every module needs it.
+  const { signer, auth } = createIdentityAuth(platform);
+  // Identity is built after messaging; the lookup runs only once both exist.
+  const messaging = createMessagingModule({ ...platform, auth, lookupUser: (id) => identity.service.getUser(id) });
+  // Booking, built later, sets this to hear when a meeting has its links (it then sends `meet_link`).
+  let onMeetingReady: MeetingReadyHandler | undefined;
+  const video = createVideoModule({
+    ...platform,
+    onReady: (tx, meeting) => (onMeetingReady ? onMeetingReady(tx, meeting) : Promise.resolve()),
+  });
+  const identity = createIdentityModule({ ...platform, signer, auth, notifyOtp: messaging.service.notify });
+  const payments = createPaymentsModule({
+    ...platform,
+    auth,
+    notify: messaging.service.notify,
+    getUser: identity.service.getUser,
+  });
+  const catalog = createCatalogModule({ ...platform, auth, identity: identityPortFrom(identity.service) });
+  // Booking is built after scheduling and provides slot occupancy; until it is assigned, nothing is occupied.
+  let occupancy: OccupancyPort | undefined;
+  const scheduling = createSchedulingModule({
+    ...platform,
+    auth,
+    catalog: catalog.service,
+    occupancy: (...a) => (occupancy ? occupancy(...a) : Promise.resolve([])),
+  });
+  const booking = createBookingModule({
+    ...platform,
+    auth,
+    messaging: messaging.service,
+    identity: identity.service,
+    payments: payments.service,
+    catalog: catalog.service,
+    scheduling: scheduling.service,
+    video: video.service,
+  });
+  occupancy = booking.service.listOccupancy;
+  onMeetingReady = booking.service.onMeetingReady;
+  return [messaging, video, identity, payments, catalog, scheduling, booking];
 }

@@ -82,6 +82,7 @@ export const otpRequests = pgTable(
     lockedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
+    check('otp_requests_attempts_check', sql`${t.attempts} >= 0`),
     index('otp_requests_phone_created').on(t.phone, t.createdAt),
     index('otp_requests_ip_created').on(t.requestIp, t.createdAt),
   ],
@@ -102,11 +103,14 @@ export const authSessions = pgTable(
     expiresAt: timestamp({ withTimezone: true }).notNull(),
     rotatedAt: timestamp({ withTimezone: true }),
     revokedAt: timestamp({ withTimezone: true }),
+    /** Why it was revoked: logout, reuse of a rotated token, or the user being deactivated. */
+    revokedReason: text({ enum: ['logout', 'token_reused', 'deactivated'] }),
     userAgent: text(),
     ip: text(),
   },
   (t) => [
     uniqueIndex('auth_sessions_token_key').on(t.refreshTokenHash),
     index('auth_sessions_family').on(t.familyId),
+    index('auth_sessions_user').on(t.userId),
   ],
 );

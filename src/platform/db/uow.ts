@@ -33,7 +33,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function bindTx(client: PoolClient, jobs: JobQueue, hooks: Array<() => void | Promise<void>>): Tx {
   const executeSql = (text: string, values: unknown[]) => client.query(text, values);
   return {
-    db: drizzle(client),
+    // Same casing as drizzle.config.ts: camelCase keys are snake_case columns.
+    db: drizzle(client, { casing: 'snake_case' }),
     query: (text, values) => client.query(text, values as unknown[]) as never,
     enqueue: (def, data, opts) => jobs.send(def, data, { ...opts, db: { executeSql } }),
     afterCommit: (fn) => hooks.push(fn),

@@ -1,0 +1,236 @@
+/**
+ * `npm run bench`: Carebook's first benchmark, in one run on the embedded database.
+ *
+ * 1. Slot search: GET /api/clinicians/:id/slots over 30 days for one clinician, 50 connections
+ *    (autocannon), against a bare Fastify route returning a reply of the same size.
+ * 2. Paid initiate: POST /api/booking/initiate at 50 concurrent clients over many clinicians,
+ *    against the very SQL statements one initiate runs (recorded from a real request), replayed
+ *    through raw `pg` at the same concurrency and pool size.
+ *
+ * Prints the figures and writes them to docs/performance.md with the machine and the command.
+ */
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { Ready, Recorded } from './server.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CONNECTIONS = 50;
+const SEARCH_SECONDS = Number(process.env.BENCH_SEARCH_SECONDS ?? 10);
+const INITIATES = Number(process.env.BENCH_INITIATES ?? 2500);
+
+type Figures = { p50: number; p99: number; rps: number; ok: number; errors: number };
+
+function startServer(): Promise<{ ready: Ready; stop: () => Promise<void> }> {
+  const child = fork(path.join(here, 'server.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    child.on('message', (msg: { type: string; ready?: Ready; dataDir?: string }) => {
+      if (msg.type === 'ready')
+        resolve({
+          ready: msg.ready!,
+          stop: () =>
+            new Promise((done) => {
+              child.removeAllListeners('exit');
+              child.on('message', (m: { type: string; dataDir?: string }) => {
+                if (m.type === 'stopped' && m.dataDir) rmSync(m.dataDir, { recursive: true, force: true });
+              });
+              child.once('exit', () => done());
+              child.send({ type: 'stop' });
+            }),
+        });
+    });
+  });
+}
+
+const fromAutocannon = (r: autocannon.Result, ok: number): Figures => ({
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  rps: ok / r.duration,
+  ok,
+  errors: r.errors + r.non2xx,
+});
+
+async function searchLoad(url: string): Promise<Figures> {
+  await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SEARCH_SECONDS });
+  return fromAutocannon(r, r['2xx']);
+}
+
+/** The n-th distinct (clinician, slot) of a pool of clinicians, clinician-major so requests spread out. */
+const pick = (clinicians: string[], starts: string[], n: number) => ({
+  clinicianId: clinicians[n % clinicians.length]!,
+  startAt: starts[Math.floor(n / clinicians.length)]!,
+});
+
+async function initiateLoad(ready: Ready, clinicians: string[], patients: Ready['patients']): Promise<Figures> {
+  let next = 0;
+  const r = await autocannon({
+    url: `${ready.appUrl}/api/booking/initiate`,
+    connections: CONNECTIONS,
+    amount: INITIATES,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => {
+          const n = next++;
+          const p = patients[n]!;
+          return {
+            ...req,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` },
+            body: JSON.stringify({ ...pick(clinicians, ready.slotStarts, n), mode: 'online' }),
+          };
+        },
+      },
+    ],
+  });
+  return fromAutocannon(r, r['2xx']);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Replays the recorded statements of one initiate for another patient, clinician and slot. */
+async function replayOne(client: pg.PoolClient, rec: Ready['recorded'], target: { patientId: string; clinicianId: string; startAt: string }) {
+  const ids = new Map<string, string>([
+    [rec.patientId, target.patientId],
+    [rec.clinicianId, target.clinicianId],
+    [rec.startAt, target.startAt],
+    [rec.endAt, new Date(Date.parse(target.startAt) + 30 * 60_000).toISOString()],
+  ]);
+  const times = new Map([
+    [Date.parse(rec.startAt), new Date(target.startAt)],
+    [Date.parse(rec.endAt), new Date(Date.parse(target.startAt) + 30 * 60_000)],
+  ]);
+  const sub = (v: unknown, isInsert: boolean): unknown => {
+    if (v instanceof Date) return times.get(v.getTime()) ?? v;
+    if (Array.isArray(v)) return v.map((x) => sub(x, isInsert));
+    if (typeof v !== 'string') return v;
+    if (UUID.test(v) && !ids.has(v) && isInsert) ids.set(v, randomUUID()); // ids minted by the client
+    let out = v;
+    for (const [from, to] of ids) if (out.includes(from)) out = out.split(from).join(to);
+    return out;
+  };
+  for (const st of rec.statements) {
+    const isInsert = /^\s*insert/i.test(st.text);
+    const res = await client.query(st.text, st.values.map((v) => sub(v, isInsert)));
+    const row = res.rows[0] as Record<string, unknown> | undefined;
+    if (st.rowId && row && typeof row.id === 'string' && !ids.has(st.rowId)) ids.set(st.rowId, row.id);
+  }
+}
+
+async function rawLoad(ready: Ready, clinicians: string[], patients: Ready['patients']): Promise<Figures> {
+  const pool = new pg.Pool({ connectionString: ready.dbUrl, max: ready.poolMax });
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      for (let n = next++; n < INITIATES; n = next++) {
+        const started = performance.now();
+        const client = await pool.connect();
+        try {
+          await replayOne(client, ready.recorded, { patientId: patients[n]!.id, ...pick(clinicians, ready.slotStarts, n) });
+          latencies.push(performance.now() - started);
+        } catch (err) {
+          if (errors++ === 0) console.error('raw replay failed:', err);
+          await client.query('rollback').catch(() => {});
+        } finally {
+          client.release();
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await pool.end();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0);
+  return { p50: q(0.5), p99: q(0.99), rps: latencies.length / seconds, ok: latencies.length, errors };
+}
+
+const fmt = (f: Figures) => `p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.rps.toFixed(0)}/s (${f.ok} ok, ${f.errors} errors)`;
+const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
+
+async function main() {
+  console.log('starting Carebook on a fresh embedded PostgreSQL and seeding bench data ...');
+  const { ready, stop } = await startServer();
+  try {
+    const search = await searchLoad(ready.appUrl + ready.slotPath);
+    const bare = await searchLoad(`${ready.bareUrl}/bare`);
+    const half = Math.floor((ready.clinicians.length - 1) / 2);
+    const appClinicians = ready.clinicians.slice(0, half);
+    const rawClinicians = ready.clinicians.slice(half, 2 * half);
+    const initiate = await initiateLoad(ready, appClinicians, ready.patients.slice(0, INITIATES));
+    const raw = await rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES));
+    const lines = [
+      `slot search (30 days, ${ready.slotBytes} B reply): ${fmt(search)}`,
+      `bare Fastify route (same size):          ${fmt(bare)}`,
+      `  -> slot search at ${pct(search.rps, bare.rps)} of the bare route (target >= 50%), p99 ${search.p99} ms (target <= 20 ms)`,
+      `paid initiate (${INITIATES}, ${appClinicians.length} clinicians): ${fmt(initiate)}`,
+      `same SQL through raw pg:                 ${fmt(raw)}`,
+      `  -> initiate at ${pct(initiate.rps, raw.rps)} of raw SQL commits/s (target >= 40%); ${ready.recorded.statements.length} statements per initiate`,
+    ];
+    console.log(`\n${lines.join('\n')}\n`);
+    writeReport({ search, bare, initiate, raw, ready });
+  } finally {
+    await stop();
+  }
+}
+
+function writeReport(r: { search: Figures; bare: Figures; initiate: Figures; raw: Figures; ready: Ready }) {
+  const row = (name: string, f: Figures) =>
+    `| ${name} | ${f.p50} | ${f.p99} | ${f.rps.toFixed(0)} | ${f.ok} | ${f.errors} |`;
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const md = `# Performance
+
+Measured by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}. One run: Carebook
+(\`--role=api\`, pool ${r.ready.poolMax}) on a fresh embedded PostgreSQL in a child process; the load generators
+(autocannon, and the raw-\`pg\` replay) in the parent. Latencies in milliseconds.
+
+Machine: ${os.cpus().length} CPU (\`nproc\` ${os.availableParallelism()}) ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory,
+Node ${process.version}, ${os.platform()} ${os.release()}.
+
+Command: \`npm run bench\` (env: BENCH_SEARCH_SECONDS=${SEARCH_SECONDS}, BENCH_INITIATES=${INITIATES}, 50 connections).
+
+## Slot search: 30 days for one clinician, 50 connections
+
+| target | p50 | p99 | req/s | ok | errors |
+|---|---|---|---|---|---|
+${row('GET /api/clinicians/:id/slots (30 days)', r.search)}
+${row(`bare Fastify route, same ${r.ready.slotBytes} B reply`, r.bare)}
+
+Slot search runs at **${pct(r.search.rps, r.bare.rps)}** of the bare route (target >= 50%); p99 **${r.search.p99} ms**
+(target <= 20 ms).
+
+## Paid initiate: 50 concurrent clients over many clinicians
+
+| target | p50 | p99 | commits/s | ok | errors |
+|---|---|---|---|---|---|
+${row('POST /api/booking/initiate (hold + payment + sandbox checkout)', r.initiate)}
+${row(`the same ${r.ready.recorded.statements.length} SQL statements through raw pg`, r.raw)}
+
+Initiate commits at **${pct(r.initiate.rps, r.raw.rps)}** of the raw SQL rate (target >= 40%).
+
+The raw variant replays, per request, the exact statements one real initiate ran (recorded from
+the pg client: auth session check, catalog and schedule reads, plan policy, the hold transaction
+with its advisory lock, exclusion-checked insert, payment row and pg-boss job, and the sandbox
+checkout), on one pooled connection, with the patient, clinician and slot substituted. It skips
+HTTP, JSON schema work, JWT verification and the app's parallel reads on separate connections.
+`;
+  writeFileSync(path.join(here, '..', 'docs', 'performance.md'), md);
+  console.log('written to docs/performance.md');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,163 @@
+import type { Actor } from '../../platform/auth.js';
+import type { Tx } from '../../platform/db/uow.js';
+import { AppError, Errors } from '../../platform/errors.js';
+import type { BookingEffects, MessageContext } from './booking.effects.js';
+import type { BookingDeps, CheckoutInfo, Mode } from './booking.ports.js';
+import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
+import { bookingParty, bookingPolicy, remindAtFor, transition } from './booking.rules.js';
+
+/** A patient may hold at most this many unpaid slots at once. */
+export const MAX_LIVE_HOLDS = 3;
+
+export type InitiateInput = {
+  clinicianId: string;
+  startAt: Date;
+  mode: Mode;
+  centreId?: string;
+  provider?: string;
+  patientId?: string;
+};
+
+export type InitiateResult = { created: boolean; appointment: Appointment; payment: CheckoutInfo | null };
+
+export const slotUnavailable = () =>
+  Errors.conflict('SLOT_UNAVAILABLE', 'That slot is no longer available; choose another one.');
+export const slotNotFound = () =>
+  new AppError(404, 'SLOT_NOT_FOUND', 'The clinician does not offer that slot in that mode.');
+
+type Deps = Pick<
+  BookingDeps,
+  'config' | 'clock' | 'uow' | 'log' | 'catalog' | 'scheduling' | 'identity' | 'payments'
+>;
+
+/** Checks everything that needs no lock, before the transaction: who, which slot, which policy. */
+async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date) {
+  const party = bookingParty(actor, input.patientId);
+  if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
+  const [clinician, slot, patient] = await Promise.all([
+    deps.catalog.getClinician(input.clinicianId),
+    deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),
+    party.source === 'WEB_PATIENT' ? null : deps.identity.getUser(party.patientId),
+  ]);
+  if (!clinician) throw Errors.notFound('Clinician', input.clinicianId);
+  if (!slot || (input.centreId && slot.centreId !== input.centreId)) throw slotNotFound();
+  if (party.source !== 'WEB_PATIENT' && patient?.role !== 'patient')
+    throw Errors.notFound('Patient', party.patientId);
+  const plan = await deps.catalog.planPolicyFor(party.patientId, clinician.id);
+  const policy = bookingPolicy(plan, deps.config.booking.requirePlan);
+  if (policy === 'refuse')
+    throw new AppError(403, 'SUBSCRIPTION_REQUIRED', 'Your plan does not allow booking; subscribe to book.');
+  return { party, clinician, slot, plan, free: policy === 'free' };
+}
+
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+export function makeInitiate(deps: Deps, effects: BookingEffects) {
+  /** Releases a hold whose checkout could not be opened, so the slot is free again at once. */
+  async function release(id: string) {
+    const now = deps.clock.now();
+    await deps.uow(async (tx) => {
+      const repo = appointmentsRepository(tx);
+      const a = await repo.findForUpdate(id);
+      if (a?.status !== 'PENDING_PAYMENT') return;
+      await repo.updateStatus(id, {
+        status: transition(a.status, 'expire'),
+        now,
+        cancelReason: 'Payment checkout could not be opened',
+      });
+    });
+  }
+
+  /** In one transaction: the same live hold back, or a new hold with its payment, or a free booking. */
+  async function holdOrBook(
+    tx: Tx,
+    actor: Actor,
+    input: InitiateInput,
+    { party, clinician, slot, plan, free }: Prepared,
+    now: Date,
+    ctx: MessageContext | undefined,
+  ): Promise<{ created: boolean; appointment: Appointment }> {
+    const repo = appointmentsRepository(tx);
+    // One patient's initiates run one at a time: the hold limit and "same slot again" stay exact.
+    await repo.lockPatient(party.patientId);
+    const existing = await repo.findLiveHold({
+      ...party,
+      clinicianId: clinician.id,
+      startsAt: slot.startAt,
+      now,
+    });
+    if (existing) return { created: false, appointment: existing };
+    if (!free && (await repo.countLiveHolds(party.patientId, now)) >= MAX_LIVE_HOLDS)
+      throw Errors.conflict(
+        'TOO_MANY_HOLDS',
+        `You already hold ${MAX_LIVE_HOLDS} unpaid slots; pay for or cancel one first.`,
+      );
+    // A lapsed hold is not a hold, swept or not: free its range before the constraint looks.
+    await repo.expireLapsedOverlapping({
+      clinicianId: clinician.id,
+      from: slot.startAt,
+      to: slot.endAt,
+      now,
+    });
+    const appointment = (await repo.insert({
+      patientId: party.patientId,
+      clinicianId: clinician.id,
+      centreId: slot.centreId,
+      mode: input.mode,
+      startsAt: slot.startAt,
+      endsAt: slot.endAt,
+      status: free ? 'CONFIRMED' : 'PENDING_PAYMENT',
+      holdExpiresAt: free ? null : new Date(now.getTime() + deps.config.booking.holdMinutes * 60_000),
+      remindAt: free ? remindAtFor(slot.startAt, deps.config.booking.reminderHoursBefore, now) : null,
+      priceMinor: free ? 0 : clinician.fee.amount,
+      currency: clinician.fee.currency,
+      planCode: plan.planCode,
+      bookedByUserId: actor.userId,
+      source: party.source,
+      now,
+    }))!;
+    if (free) {
+      await effects.confirmed(tx, appointment, ctx);
+      return { created: true, appointment };
+    }
+    const { paymentId } = await deps.payments.preparePayment(tx, {
+      payableKind: 'appointment',
+      payableId: appointment.id,
+      patientId: party.patientId,
+      amount: clinician.fee,
+      ...(input.provider ? { provider: input.provider } : {}),
+      expiresAt: appointment.holdExpiresAt!,
+      description: `Appointment with ${clinician.fullName}`,
+      idempotencyKey: `appointment:${appointment.id}:payment`,
+    });
+    await repo.setPayment(appointment.id, paymentId);
+    return { created: true, appointment: { ...appointment, paymentId } };
+  }
+
+  return async function initiateBooking(actor: Actor, input: InitiateInput): Promise<InitiateResult> {
+    const now = deps.clock.now();
+    const prepared = await prepare(deps, actor, input, now);
+    const { party, clinician, slot, free } = prepared;
+    const ctx = free
+      ? await effects.loadContext({ ...party, clinicianId: clinician.id, centreId: slot.centreId })
+      : undefined;
+    let result: { created: boolean; appointment: Appointment };
+    try {
+      result = await deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now, ctx));
+    } catch (err) {
+      if (isOverlapViolation(err)) throw slotUnavailable();
+      throw err;
+    }
+    const { appointment } = result;
+    if (!appointment.paymentId) return { ...result, payment: null };
+    try {
+      // The gateway call happens after the commit: never network I/O inside a transaction.
+      return { ...result, payment: await deps.payments.openCheckout(appointment.paymentId) };
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) throw err;
+      deps.log.warn({ err, appointmentId: appointment.id }, 'checkout could not be opened; hold released');
+      if (result.created) await release(appointment.id);
+      throw Errors.upstream('PAYMENT_GATEWAY_UNAVAILABLE', 'The payment gateway did not answer; try again.');
+    }
+  };
+}

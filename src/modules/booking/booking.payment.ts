@@ -1,0 +1,120 @@
+import type { Actor } from '../../platform/auth.js';
+import type { Tx } from '../../platform/db/uow.js';
+import { Errors } from '../../platform/errors.js';
+import type { BookingEffects } from './booking.effects.js';
+import type { BookingDeps, PayableHandlers, PaymentForHandler } from './booking.ports.js';
+import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
+import { isLiveHold, remindAtFor, transition } from './booking.rules.js';
+
+type Deps = Pick<BookingDeps, 'config' | 'clock' | 'pool' | 'payments'>;
+
+/** Who may see an appointment at all; anyone else gets a 404, as if it did not exist. */
+export const canSee = (actor: Pick<Actor, 'userId' | 'role'>, a: Appointment) =>
+  actor.role === 'admin' ||
+  actor.role === 'staff' ||
+  (actor.role === 'patient' && a.patientId === actor.userId) ||
+  (actor.role === 'clinician' && a.clinicianId === actor.userId);
+
+/**
+ * The appointment side of a payment. Invariant (money.md 9, 10): an appointment is confirmed
+ * only by money that arrived while its hold was live, or by the late path while the slot is
+ * still free (the exclusion constraint decides); otherwise the money is refunded in full.
+ */
+export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
+  async function confirm(tx: Tx, a: Appointment, event: 'pay' | 'late_pay', now: Date) {
+    const repo = appointmentsRepository(tx);
+    const remindAt = remindAtFor(a.startsAt, deps.config.booking.reminderHoursBefore, now);
+    const updated = (await repo.updateStatus(a.id, { status: transition(a.status, event), now, remindAt }))!;
+    await effects.confirmed(tx, updated);
+  }
+
+  /** Confirms if possible; 'refund' when the money can no longer buy this appointment. */
+  async function settle(tx: Tx, payment: PaymentForHandler): Promise<'fulfilled' | 'refund'> {
+    const now = deps.clock.now();
+    const repo = appointmentsRepository(tx);
+    const a = await repo.findForUpdate(payment.payableId);
+    if (!a || a.paymentId !== payment.id) return 'refund';
+    if (a.status === 'CONFIRMED' || a.status === 'COMPLETED' || a.status === 'NO_SHOW') return 'fulfilled';
+    if (a.status === 'CANCELLED') return 'refund';
+    if (isLiveHold(a, now)) {
+      await confirm(tx, a, 'pay', now);
+      return 'fulfilled';
+    }
+    if (a.status === 'PENDING_PAYMENT')
+      await repo.updateStatus(a.id, { status: transition(a.status, 'expire'), now });
+    if (a.startsAt.getTime() <= now.getTime()) return 'refund';
+    // Late money: take the slot back only if nobody else holds or booked it meanwhile.
+    await repo.expireLapsedOverlapping({ clinicianId: a.clinicianId, from: a.startsAt, to: a.endsAt, now });
+    await tx.query('savepoint booking_late_payment');
+    try {
+      await confirm(tx, { ...a, status: 'EXPIRED' }, 'late_pay', now);
+      await tx.query('release savepoint booking_late_payment');
+      return 'fulfilled';
+    } catch (err) {
+      if (!isOverlapViolation(err)) throw err;
+      await tx.query('rollback to savepoint booking_late_payment');
+      return 'refund';
+    }
+  }
+
+  async function expire(tx: Tx, payment: PaymentForHandler) {
+    const repo = appointmentsRepository(tx);
+    const a = await repo.findForUpdate(payment.payableId);
+    if (a?.status !== 'PENDING_PAYMENT' || a.paymentId !== payment.id) return;
+    await repo.updateStatus(a.id, { status: transition(a.status, 'expire'), now: deps.clock.now() });
+  }
+
+  const handlers: PayableHandlers = {
+    async onSucceeded(tx, payment) {
+      if ((await settle(tx, payment)) === 'fulfilled') return;
+      // payments called us as "still waiting", but the hold had lapsed and the slot is gone.
+      await deps.payments.requestRefund(tx, {
+        paymentId: payment.id,
+        reason: 'The appointment slot was no longer available when the payment arrived.',
+        idempotencyKey: `appointment:${payment.payableId}:late-refund:${payment.id}`,
+      });
+    },
+    onFailed: expire,
+    onExpired: expire,
+    onLate: settle,
+    /** For payments' reconciliation: the appointment's state and whether it counts itself paid. */
+    async describe(payableId) {
+      const a = await appointmentsRepository(deps.pool).findById(payableId);
+      if (!a) return null;
+      const paid = a.status === 'CONFIRMED' || a.status === 'COMPLETED' || a.status === 'NO_SHOW';
+      return { state: a.status, paid };
+    },
+  };
+
+  /** The checkout's success callback: payments verifies it (and confirms through the handlers). */
+  async function confirmBooking(
+    actor: Actor,
+    input: { appointmentId: string; provider: string; orderId: string; paymentId: string; signature: string },
+  ): Promise<Appointment> {
+    const repo = appointmentsRepository(deps.pool);
+    const a = await repo.findById(input.appointmentId);
+    if (!a || !canSee(actor, a) || actor.role === 'clinician')
+      throw Errors.notFound('Appointment', input.appointmentId);
+    if (!a.paymentId) {
+      if (a.status === 'CONFIRMED') return a;
+      throw Errors.conflict('PAYMENT_NOT_CONFIRMED', 'This appointment has no payment to confirm.');
+    }
+    await deps.payments.verifyClientCallback({
+      provider: input.provider,
+      orderId: input.orderId,
+      paymentId: input.paymentId,
+      signature: input.signature,
+      payableKind: 'appointment',
+      payableId: a.id,
+    });
+    const after = (await repo.findById(a.id))!;
+    if (after.status !== 'CONFIRMED')
+      throw Errors.conflict(
+        'PAYMENT_NOT_CONFIRMED',
+        'The payment arrived after the hold lapsed and the slot was taken; it will be refunded in full.',
+      );
+    return after;
+  }
+
+  return { handlers, confirmBooking };
+}

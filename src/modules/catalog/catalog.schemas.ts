@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { moneySchema } from '../../platform/money.js';
+
+export const modeSchema = z.enum(['online', 'in_person']);
+export const planCodeSchema = z.enum(['none', 'free_trial', 'standard', 'standard_plus', 'vise']);
+
+export const centreSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  city: z.string(),
+  address: z.string(),
+  timeZone: z.string().describe('IANA time zone'),
+});
+
+export const createCentreBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  city: z.string().trim().min(1).max(100),
+  address: z.string().trim().min(1).max(500),
+  timeZone: z.string().trim().min(1).max(64).describe('IANA time zone, e.g. Asia/Kolkata'),
+});
+
+export const clinicianSchema = z.object({
+  id: z.uuid(),
+  fullName: z.string(),
+  specialization: z.string(),
+  centres: z.array(centreSchema),
+  modes: z.array(modeSchema),
+  fee: moneySchema,
+  timeZone: z.string().describe("IANA zone the clinician's weekly availability is written in"),
+});
+
+export const adminClinicianSchema = clinicianSchema.extend({ isListed: z.boolean() });
+
+export const clinicianQuery = z.object({
+  specialization: z.string().trim().max(100).optional(),
+  centreId: z.uuid().optional(),
+  mode: modeSchema.optional(),
+  q: z.string().trim().max(100).optional().describe('Matches the name or the specialization'),
+});
+
+export const idParams = z.object({ id: z.uuid() });
+
+export const listingBody = z.object({
+  modes: z.array(modeSchema).min(1).max(2),
+  fee: z.object({
+    amount: z.number().int().min(0).max(100_000_000).describe('Minor units'),
+    currency: z.string().length(3).toUpperCase(),
+  }),
+  centreIds: z.array(z.uuid()).max(50).default([]),
+  isListed: z.boolean().default(true),
+});
+
+export const planSchema = z.object({
+  code: planCodeSchema,
+  name: z.string(),
+  bookingRule: z.enum(['pay_or_refuse', 'pay', 'free_with_relationship']),
+  description: z.string(),
+});
+
+export const setPlanBody = z.object({
+  planCode: planCodeSchema,
+  status: z.enum(['active', 'expired', 'cancelled']).default('active'),
+  periodEnd: z.iso.datetime({ offset: true }).nullable().optional(),
+});
+
+export const patientPlanReply = z.object({
+  patientId: z.uuid(),
+  planCode: planCodeSchema,
+  status: z.enum(['active', 'expired', 'cancelled']),
+  periodEnd: z.string().nullable(),
+  effectivePlan: planCodeSchema.describe('The plan bookings use now: `none` once the period has ended'),
+});
+
+export const relationshipBody = z.object({ clinicianId: z.uuid(), patientId: z.uuid() });
+export const relationshipReply = z.object({
+  id: z.uuid(),
+  clinicianId: z.uuid(),
+  patientId: z.uuid(),
+  source: z.enum(['appointment', 'admin']),
+  createdAt: z.string(),
+  created: z.boolean().describe('False when the relationship already existed'),
+});

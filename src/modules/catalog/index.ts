@@ -1,0 +1,23 @@
+import type { AuthGuard } from '../../platform/auth.js';
+import type { AppModule } from '../../platform/module.js';
+import { catalogRoutes } from './catalog.routes.js';
+import { seedCatalogDemo } from './catalog.seed.js';
+import { type CatalogDeps, type CatalogService, createCatalogService } from './catalog.service.js';
+
+export type { ClinicianProfile, IdentityPort } from './catalog.ports.js';
+export { identityPortFrom } from './catalog.ports.js';
+export type { BookingPolicy, PlanCode } from './catalog.rules.js';
+export type { CatalogService, Centre, Clinician, ClinicianFilter, Mode } from './catalog.service.js';
+
+export type CatalogModule = AppModule & { service: CatalogService };
+
+/** Centres, clinicians' listings (modes, fees, centres), plans, patient plans and doctor–patient relationships. */
+export function createCatalogModule(deps: CatalogDeps & { auth: AuthGuard }): CatalogModule {
+  const service = createCatalogService(deps);
+  return {
+    name: 'catalog',
+    service,
+    routes: catalogRoutes({ auth: deps.auth, service }),
+    seedDemo: () => seedCatalogDemo({ ...deps, service }),
+  };
+}

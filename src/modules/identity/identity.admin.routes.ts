@@ -1,0 +1,141 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { audit, requestMetaOf } from '../../platform/audit.js';
+import { type AuthGuard, actorOf } from '../../platform/auth.js';
+import { problemSchema } from '../../platform/errors.js';
+import type { Platform } from '../../platform/module.js';
+import type { ProfileService } from './identity.profile.js';
+import {
+  adminUserReply,
+  adminUsersQuery,
+  auditQuery,
+  auditReply,
+  createUserBody,
+  idParams,
+  profileReply,
+  profileUpdateBody,
+  updateUserBody,
+} from './identity.schemas.js';
+import type { IdentityService } from './identity.service.js';
+
+export type AccountRouteDeps = Pick<Platform, 'pool'> & {
+  auth: AuthGuard;
+  profiles: ProfileService;
+  users: IdentityService;
+};
+
+const p = problemSchema;
+const bearer = [{ bearer: [] }];
+
+/** The patient's own profile, patient records for the clinic's staff, and admin account management. */
+export function accountRoutes(deps: AccountRouteDeps): FastifyPluginAsyncZod {
+  const { auth, profiles, users } = deps;
+  return async (app) => {
+    app.get(
+      '/api/patient-dashboard/profile',
+      {
+        preHandler: auth.requireRole('patient'),
+        schema: {
+          tags: ['patient-dashboard'],
+          summary: "The signed-in patient's profile (audited)",
+          security: bearer,
+          response: { 200: profileReply, 401: p, 403: p, 404: p },
+        },
+      },
+      async (req) => profiles.getProfile(actorOf(req), actorOf(req).userId, requestMetaOf(req)),
+    );
+    app.put(
+      '/api/patient-dashboard/profile',
+      {
+        preHandler: auth.requireRole('patient'),
+        schema: {
+          tags: ['patient-dashboard'],
+          summary: "Update the signed-in patient's profile (audited: field names, never values)",
+          security: bearer,
+          body: profileUpdateBody,
+          response: { 200: profileReply, 400: p, 401: p, 403: p },
+        },
+      },
+      async (req) => profiles.updateProfile(actorOf(req), req.body, requestMetaOf(req)),
+    );
+    app.get(
+      '/api/patients/:id',
+      {
+        preHandler: auth.requireRole('patient', 'staff', 'admin'),
+        schema: {
+          tags: ['patients'],
+          summary: "A patient's profile: the patient themself, or the clinic's staff and admins (audited)",
+          description: "Another patient's id is a 404.",
+          security: bearer,
+          params: idParams,
+          response: { 200: profileReply, 401: p, 403: p, 404: p },
+        },
+      },
+      async (req) => profiles.getProfile(actorOf(req), req.params.id, requestMetaOf(req)),
+    );
+
+    app.get(
+      '/api/admin/users',
+      {
+        preHandler: auth.requireRole('admin'),
+        schema: {
+          tags: ['admin'],
+          summary: 'Users, optionally of one role',
+          security: bearer,
+          querystring: adminUsersQuery,
+          response: { 200: adminUserReply.array(), 401: p, 403: p },
+        },
+      },
+      async (req) => users.listUsers(req.query),
+    );
+    app.post(
+      '/api/admin/users',
+      {
+        preHandler: auth.requireRole('admin'),
+        schema: {
+          tags: ['admin'],
+          summary: 'Create a clinician, staff or admin account (they sign in at /api/auth with their phone)',
+          security: bearer,
+          body: createUserBody,
+          response: { 201: adminUserReply, 400: p, 401: p, 403: p, 409: p },
+        },
+      },
+      async (req, reply) => {
+        const user = await users.createStaffUser(req.body, actorOf(req), requestMetaOf(req));
+        return reply.status(201).send(user);
+      },
+    );
+    app.patch(
+      '/api/admin/users/:id',
+      {
+        preHandler: auth.requireRole('admin'),
+        schema: {
+          tags: ['admin'],
+          summary: 'Activate or deactivate an account; deactivation signs it out everywhere at once',
+          security: bearer,
+          params: idParams,
+          body: updateUserBody,
+          response: { 200: adminUserReply, 400: p, 401: p, 403: p, 404: p, 409: p },
+        },
+      },
+      async (req) => users.setUserActive(actorOf(req), req.params.id, req.body.isActive, requestMetaOf(req)),
+    );
+    app.get(
+      '/api/admin/audit',
+      {
+        preHandler: auth.requireRole('admin'),
+        schema: {
+          tags: ['admin'],
+          summary: 'The audit trail, newest first',
+          security: bearer,
+          querystring: auditQuery,
+          response: { 200: auditReply, 401: p, 403: p },
+        },
+      },
+      async (req) => {
+        const rows = await audit.list(drizzle(deps.pool, { casing: 'snake_case' }), req.query);
+        return rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }));
+      },
+    );
+  };
+}

@@ -1,0 +1,37 @@
+import type { AuthGuard } from '../../platform/auth.js';
+import { registerJob } from '../../platform/jobs.js';
+import type { AppModule, Platform } from '../../platform/module.js';
+import { createSenders } from './messaging.channels.js';
+import { createDeliverer } from './messaging.deliver.js';
+import { deliverJob } from './messaging.jobs.js';
+import { messagingRoutes } from './messaging.routes.js';
+import { createMessagingService, type MessagingService, type UserLookup } from './messaging.service.js';
+import { createNotificationHub } from './messaging.stream.js';
+
+export type { MessagingService, NotifyRequest, UserLookup } from './messaging.service.js';
+export type { Channel, TemplateId, TemplateVars } from './messaging.templates.js';
+export { TEMPLATE_IDS, TEMPLATE_VARS } from './messaging.templates.js';
+
+export type MessagingModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {
+  auth: AuthGuard;
+  /** identity.service.getUser: fills a recipient's phone and email when only `userId` is given. */
+  lookupUser?: UserLookup;
+};
+export type MessagingModule = AppModule & { service: MessagingService };
+
+/** Notification outbox, templates, channels (WhatsApp, SMS, email, in-app, console) and the live stream. */
+export function createMessagingModule(deps: MessagingModuleDeps): MessagingModule {
+  const service = createMessagingService(deps);
+  const hub = createNotificationHub(deps);
+  const senders = createSenders(deps.config);
+  return {
+    name: 'messaging',
+    service,
+    routes: messagingRoutes({ ...deps, service, hub }),
+    jobs: [registerJob(deliverJob, createDeliverer(deps, senders))],
+    close: async () => {
+      await hub.close();
+      senders.smtp?.close();
+    },
+  };
+}

@@ -1,0 +1,188 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { CountryCode } from 'libphonenumber-js';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { z } from 'zod';
+import { type AuthGuard, actorOf } from '../../platform/auth.js';
+import { problemSchema } from '../../platform/errors.js';
+import type { Platform } from '../../platform/module.js';
+import {
+  idParams,
+  inboxQuery,
+  inboxReply,
+  listQuery,
+  listReply,
+  readAllReply,
+  readReply,
+} from './messaging.schemas.js';
+import type { MessagingService } from './messaging.service.js';
+import type { NotificationHub } from './messaging.stream.js';
+
+type RouteDeps = Pick<Platform, 'config' | 'log'> & {
+  auth: AuthGuard;
+  service: MessagingService;
+  hub: NotificationHub;
+};
+
+const problems = { 400: problemSchema, 401: problemSchema, 404: problemSchema };
+const HEARTBEAT_MS = 25_000;
+
+const toIso = <T extends { createdAt: Date; readAt: Date | null }>(n: T) => ({
+  ...n,
+  createdAt: n.createdAt.toISOString(),
+  readAt: n.readAt?.toISOString() ?? null,
+});
+
+/** A phone number as the outbox stores it (E.164); emails and unparseable input pass through. */
+function normaliseAddress(to: string, region: string): string {
+  if (to.includes('@')) return to.toLowerCase();
+  // A `+` in a query string arrives as a space when the client did not encode it.
+  const digits = to.replace(/[\s()-]/g, '');
+  const parsed =
+    parsePhoneNumberFromString(digits, region as CountryCode) ??
+    (digits.startsWith('+') ? undefined : parsePhoneNumberFromString(`+${digits}`));
+  return parsed?.isValid() ? parsed.number : to;
+}
+
+export function messagingRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
+  const { auth, service, hub } = deps;
+  const streams = new Set<ServerResponse>();
+  return async (app) => {
+    // Open streams would hold the server open; end them before it closes.
+    app.addHook('preClose', async () => {
+      for (const res of streams) res.end();
+      streams.clear();
+    });
+
+    app.get(
+      '/api/notifications',
+      {
+        preHandler: auth.requireRole(),
+        schema: {
+          tags: ['notifications'],
+          summary: "The signed-in user's in-app notifications, newest first",
+          security: [{ bearer: [] }],
+          querystring: listQuery,
+          response: { 200: listReply, ...problems },
+        },
+      },
+      async (req) => {
+        const page = await service.listInApp(actorOf(req).userId, req.query);
+        return {
+          ...page,
+          items: page.items.map((n) => ({
+            ...toIso(n),
+            template: n.templateId,
+            title: n.title ?? '',
+            body: n.body ?? '',
+          })),
+        };
+      },
+    );
+
+    app.post(
+      '/api/notifications/:id/read',
+      {
+        preHandler: auth.requireRole(),
+        schema: {
+          tags: ['notifications'],
+          summary: 'Mark one in-app notification read',
+          security: [{ bearer: [] }],
+          params: idParams,
+          response: { 200: readReply, ...problems },
+        },
+      },
+      async (req) => {
+        const r = await service.markRead(actorOf(req).userId, req.params.id);
+        return { id: r.id, readAt: r.readAt.toISOString() };
+      },
+    );
+
+    app.post(
+      '/api/notifications/read-all',
+      {
+        preHandler: auth.requireRole(),
+        schema: {
+          tags: ['notifications'],
+          summary: "Mark all the signed-in user's in-app notifications read",
+          security: [{ bearer: [] }],
+          response: { 200: readAllReply, ...problems },
+        },
+      },
+      async (req) => service.markAllRead(actorOf(req).userId),
+    );
+
+    app.get(
+      '/api/notifications/stream',
+      {
+        preHandler: auth.requireRole(),
+        schema: {
+          tags: ['notifications'],
+          summary: 'Live in-app notifications (Server-Sent Events)',
+          description:
+            'text/event-stream. First an `event: ready` once the stream is live, then one `event: notification` per new in-app notification (with `Last-Event-ID`, first the ones written after that id) (data: the same object as in GET /api/notifications), and a comment line every 25 s.',
+          security: [{ bearer: [] }],
+          response: { 200: z.string().describe('text/event-stream'), ...problems },
+        },
+      },
+      async (req, reply) => {
+        const { userId } = actorOf(req);
+        const res = reply.raw;
+        const write = (chunk: string) => {
+          if (!res.writableEnded) res.write(chunk);
+        };
+        const push = async (id: string) => {
+          const n = await service.getInApp(userId, id);
+          if (n) write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
+        };
+        const unsubscribe = await hub.subscribe(userId, (e) => {
+          push(e.id).catch((err) => deps.log.warn({ err }, 'could not push a notification'));
+        });
+        reply.hijack();
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+          'x-request-id': req.id,
+        });
+        streams.add(res);
+        write('retry: 3000\n\n');
+        // A reconnecting client names the last event it saw; send what it missed (ids may repeat, never gaps).
+        const lastEventId = req.headers['last-event-id'];
+        if (typeof lastEventId === 'string') {
+          try {
+            for (const id of await service.missedSince(userId, lastEventId.trim())) await push(id);
+          } catch (err) {
+            deps.log.warn({ err }, 'could not replay missed notifications');
+          }
+        }
+        write('event: ready\ndata: {}\n\n');
+        const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
+        heartbeat.unref();
+        res.on('close', () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+          streams.delete(res);
+        });
+      },
+    );
+
+    if (!deps.config.messaging.devInbox) return;
+    app.get(
+      '/dev/inbox',
+      {
+        schema: {
+          tags: ['development'],
+          summary: 'Messages the console channel kept for a phone or email (not in production)',
+          querystring: inboxQuery,
+          response: { 200: inboxReply, 400: problemSchema },
+        },
+      },
+      async (req) => {
+        const rows = await service.devInbox(normaliseAddress(req.query.to, deps.config.defaultRegion));
+        return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
+      },
+    );
+  };
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { TEMPLATE_IDS } from './messaging.templates.js';
+
+export const inAppNotification = z.object({
+  id: z.uuid(),
+  template: z.enum(TEMPLATE_IDS as [string, ...string[]]),
+  title: z.string(),
+  body: z.string(),
+  createdAt: z.iso.datetime({ offset: true }),
+  readAt: z.iso.datetime({ offset: true }).nullable(),
+});
+
+export const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().trim().max(200).optional().describe('`nextCursor` of the previous page'),
+});
+
+export const listReply = z.object({
+  items: z.array(inAppNotification),
+  nextCursor: z.string().nullable(),
+  unreadCount: z.number().int(),
+});
+
+export const idParams = z.object({ id: z.uuid() });
+export const readReply = z.object({ id: z.uuid(), readAt: z.iso.datetime({ offset: true }) });
+export const readAllReply = z.object({ updated: z.number().int() });
+
+export const inboxQuery = z.object({
+  to: z
+    .string()
+    .trim()
+    .min(3)
+    .max(254)
+    .describe('E.164 phone (a number without + is read in DEFAULT_REGION) or email'),
+});
+
+export const inboxReply = z.array(
+  z.object({
+    channel: z.string(),
+    to: z.string(),
+    template: z.string(),
+    body: z.string(),
+    createdAt: z.iso.datetime({ offset: true }),
+  }),
+);

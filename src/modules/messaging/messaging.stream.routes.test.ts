@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createUser, type TestUser } from '../../../test/factories/identity.js';
+import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import type { MessagingModule } from './index.js';
+
+type SseEvent = { event: string; data: string; id?: string };
+
+/** A minimal Server-Sent Events client over fetch, so it can send the bearer token. */
+async function openStream(baseUrl: string, token?: string, lastEventId?: string) {
+  const ctrl = new AbortController();
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (lastEventId) headers['last-event-id'] = lastEventId;
+  const res = await fetch(`${baseUrl}/api/notifications/stream`, {
+    headers,
+    signal: ctrl.signal,
+  });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  async function next(): Promise<SseEvent> {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const ev: SseEvent = { event: 'message', data: '' };
+        let hasField = false;
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':') || !line) continue;
+          const [field, ...rest] = line.split(':');
+          const value = rest.join(':').replace(/^ /, '');
+          if (field === 'event') ev.event = value;
+          else if (field === 'data') ev.data += value;
+          else if (field === 'id') ev.id = value;
+          else continue;
+          hasField = true;
+        }
+        if (hasField) return ev;
+        continue;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  }
+  return { res, next, close: () => ctrl.abort() };
+}
+
+const messagingOf = (t: TestApp) =>
+  (t.modules.find((m) => m.name === 'messaging') as MessagingModule).service;
+
+const newBooking = (t: TestApp, userId: string, key: string, patientName = 'Asha Rao') =>
+  t.platform.uow((tx) =>
+    messagingOf(t).notify(tx, {
+      template: 'doctor_new_booking',
+      vars: {
+        clinicianName: 'Vikram Shah',
+        patientName,
+        startsAt: 'Mon 7 Jan 2030, 11:30 IST',
+        mode: 'online',
+      },
+      recipient: { userId },
+      idempotencyKey: key,
+    }),
+  );
+
+describe('in-app notifications', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let doctor: TestUser;
+  let other: TestUser;
+
+  beforeAll(async () => {
+    a = await startTestApp();
+    b = await startTestApp({ databaseUrl: a.platform.config.db.url });
+    doctor = await createUser(a, { role: 'clinician' });
+    other = await createUser(a, { role: 'patient' });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  test('an SSE client on one instance receives a notification created through another', async () => {
+    const stream = await openStream(a.url, doctor.token);
+    try {
+      expect(stream.res.status).toBe(200);
+      expect(stream.res.headers.get('content-type')).toContain('text/event-stream');
+      expect((await stream.next()).event).toBe('ready');
+      const { notificationIds } = await newBooking(b, doctor.id, 'appt:sse:doctor');
+      const ev = await stream.next();
+      expect(ev.event).toBe('notification');
+      expect(ev.id).toBe(notificationIds[0]);
+      expect(JSON.parse(ev.data)).toMatchObject({
+        id: notificationIds[0],
+        template: 'doctor_new_booking',
+        title: 'New booking',
+        body: 'Dr Vikram Shah, Asha Rao booked a online appointment with you on Mon 7 Jan 2030, 11:30 IST.',
+        readAt: null,
+      });
+    } finally {
+      stream.close();
+    }
+  });
+
+  test("a stream never carries another user's notification, nor one from a rolled-back transaction", async () => {
+    const stream = await openStream(b.url, other.token);
+    try {
+      expect((await stream.next()).event).toBe('ready');
+      await newBooking(a, doctor.id, 'appt:sse:not-yours');
+      await a.platform
+        .uow(async (tx) => {
+          await messagingOf(a).notify(tx, {
+            template: 'session_low_credits',
+            vars: { patientName: 'P', remaining: '1' },
+            recipient: { userId: other.id },
+            idempotencyKey: 'credits:rolled-back',
+          });
+          throw new Error('rolled back');
+        })
+        .catch(() => {});
+      const mine = await a.platform.uow((tx) =>
+        messagingOf(a).notify(tx, {
+          template: 'session_low_credits',
+          vars: { patientName: 'P', remaining: '2' },
+          recipient: { userId: other.id },
+          idempotencyKey: 'credits:kept',
+        }),
+      );
+      // Events arrive in commit order, so the first one this user sees must be their own committed one.
+      const ev = await stream.next();
+      expect(ev.id).toBe(mine.notificationIds[0]);
+      expect(JSON.parse(ev.data).body).toContain('you have 2 session credits left');
+    } finally {
+      stream.close();
+    }
+  });
+
+  test('a reconnecting stream first gets what it missed after Last-Event-ID', async () => {
+    const user = await createUser(a, { role: 'clinician' });
+    const ids: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      a.clock.advanceMinutes(1);
+      ids.push((await newBooking(a, user.id, `appt:replay:${i}`, `Patient ${i}`)).notificationIds[0]!);
+    }
+    const stream = await openStream(b.url, user.token, ids[0]);
+    try {
+      expect((await stream.next()).id).toBe(ids[1]);
+      expect((await stream.next()).id).toBe(ids[2]);
+      expect((await stream.next()).event).toBe('ready');
+    } finally {
+      stream.close();
+    }
+    // Someone else's id replays nothing.
+    const stranger = await openStream(b.url, other.token, ids[0]);
+    try {
+      expect((await stranger.next()).event).toBe('ready');
+    } finally {
+      stranger.close();
+    }
+  });
+
+  test('the stream needs a signed-in user', async () => {
+    const res = await fetch(`${a.url}/api/notifications/stream`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('GET /api/notifications pages newest first; mark-as-read is per user', async () => {
+    const user = await createUser(a, { role: 'clinician' });
+    const ids: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      a.clock.advanceMinutes(1);
+      ids.push((await newBooking(a, user.id, `appt:list:${i}`, `Patient ${i}`)).notificationIds[0]!);
+    }
+    const first = await a.http.get('/api/notifications?limit=2', { token: user.token });
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((n: { id: string }) => n.id)).toEqual([ids[2], ids[1]]);
+    expect(first.body.unreadCount).toBe(3);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await a.http.get(`/api/notifications?limit=2&cursor=${first.body.nextCursor}`, {
+      token: user.token,
+    });
+    expect(second.body.items.map((n: { id: string }) => n.id)).toEqual([ids[0]]);
+    expect(second.body.nextCursor).toBeNull();
+
+    const read = await a.http.post(`/api/notifications/${ids[0]}/read`, undefined, { token: user.token });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual({ id: ids[0], readAt: a.clock.now().toISOString() });
+    // Someone else's notification is not found, and stays unread.
+    const stranger = await a.http.post(`/api/notifications/${ids[1]}/read`, undefined, {
+      token: other.token,
+    });
+    expect(stranger.status).toBe(404);
+    const after = await a.http.get('/api/notifications', { token: user.token });
+    expect(after.body.unreadCount).toBe(2);
+
+    const all = await a.http.post('/api/notifications/read-all', undefined, { token: user.token });
+    expect(all.body).toEqual({ updated: 2 });
+    expect((await a.http.get('/api/notifications', { token: user.token })).body.unreadCount).toBe(0);
+  });
+
+  test('bad paging input is a 400 problem', async () => {
+    const badLimit = await a.http.get('/api/notifications?limit=1000', { token: doctor.token });
+    expect(badLimit.status).toBe(400);
+    const badCursor = await a.http.get('/api/notifications?cursor=bm9wZQ', { token: doctor.token });
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body.code).toBe('CURSOR_INVALID');
+    const badId = await a.http.post('/api/notifications/not-a-uuid/read', undefined, { token: doctor.token });
+    expect(badId.status).toBe(400);
+  });
+});

@@ -1,0 +1,113 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { AppError } from '../../../platform/errors.js';
+import type { GatewayOutcome } from '../payments.rules.js';
+import type { PROVIDERS } from '../payments.table.js';
+
+export type Provider = (typeof PROVIDERS)[number];
+
+/** What one gateway fact says about a payment, in the gateway's own ids. */
+export type PaymentFact = {
+  outcome: GatewayOutcome;
+  /** The gateway order we stored (Stripe session id, Razorpay order id, sandbox checkout id). */
+  orderId?: string;
+  /** The gateway payment (PaymentIntent, Razorpay payment, sandbox payment). */
+  paymentRef?: string;
+  amountMinor?: number;
+  currency?: string;
+};
+
+/** A refund the gateway reports (processed or failed), possibly one we never asked for. */
+export type RefundFact = {
+  paymentRef?: string;
+  orderId?: string;
+  gatewayRefundId?: string;
+  /** Our refund id when the gateway echoes it back (metadata / notes). */
+  refundId?: string;
+  amountMinor: number;
+  status: 'processed' | 'failed';
+  /** Stripe's charge.refunded carries a running total instead of one refund. */
+  totalRefundedMinor?: number;
+};
+
+export type GatewayEvent = {
+  eventId: string;
+  type: string;
+  payload: unknown;
+  payment?: PaymentFact;
+  refund?: RefundFact;
+};
+
+/** The gateway's current view of an order, for reconciliation and expiry. */
+export type GatewayStatus = {
+  state: 'open' | 'paid' | 'failed' | 'expired';
+  paymentRef?: string;
+  amountMinor?: number;
+  currency?: string;
+};
+
+export type CheckoutInput = {
+  paymentId: string;
+  amountMinor: number;
+  currency: string;
+  description: string;
+  expiresAt: Date;
+  now: Date;
+  customer: {
+    patientId: string;
+    customerRef?: string;
+    name?: string | null;
+    email?: string | null;
+    phone?: string | null;
+  };
+};
+
+export type CheckoutResult = { orderId: string; checkoutUrl?: string; keyId?: string };
+
+export type RefundInput = {
+  refundId: string;
+  orderId: string | null;
+  paymentRef: string | null;
+  amountMinor: number;
+  currency: string;
+  idempotencyKey: string;
+};
+
+export type RefundResult = { gatewayRefundId: string; status: 'processed' | 'pending' };
+
+export interface Gateway {
+  readonly provider: Provider;
+  /** Creates (or returns, per paymentId) a customer reference at the gateway, when it has customers. */
+  ensureCustomer?(c: CheckoutInput['customer']): Promise<string>;
+  createCheckout(input: CheckoutInput): Promise<CheckoutResult>;
+  /**
+   * Checks a client callback against the order WE stored; returns the verified payment fact
+   * (after cross-checking amount and currency with the gateway when it can).
+   */
+  verifyClientCallback(input: {
+    orderId: string;
+    paymentRef: string;
+    signature: string;
+  }): Promise<PaymentFact>;
+  /** Verifies the signature on the exact raw bytes, then parses. Throws AppError 400 on any doubt. */
+  parseWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, now: Date): GatewayEvent;
+  refund(input: RefundInput): Promise<RefundResult>;
+  fetchStatus(input: { orderId: string; paymentRef?: string | null }): Promise<GatewayStatus>;
+  /** Closes the checkout so it can no longer be paid; `completed` when it already was paid. */
+  expire(input: { orderId: string }): Promise<'expired' | 'completed' | 'unsupported'>;
+}
+
+export const signatureInvalid = (detail = 'The webhook signature is missing, stale or does not match.') =>
+  new AppError(400, 'WEBHOOK_SIGNATURE_INVALID', detail);
+
+export const verificationFailed = (detail = 'The payment could not be verified.') =>
+  new AppError(400, 'PAYMENT_VERIFICATION_FAILED', detail);
+
+/** A gateway refused the request for good (4xx): retrying will not help. */
+export class GatewayRejected extends Error {
+  override name = 'GatewayRejected';
+}
+
+export const headerValue = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};

@@ -1,0 +1,44 @@
+import type { Server } from 'node:http';
+import type { AuthGuard } from '../../platform/auth.js';
+import { registerJob } from '../../platform/jobs.js';
+import type { AppModule, Platform } from '../../platform/module.js';
+import { createGateways } from './gateways/index.js';
+import { makeSandboxDelivery, sandboxPageRoutes } from './gateways/sandbox.page.js';
+import { expireJob, RECONCILE_CRON, reconcileJob, refundJob, sandboxDeliverJob } from './payments.jobs.js';
+import type { NotifyPort, UserLookup } from './payments.ports.js';
+import { paymentsRoutes } from './payments.routes.js';
+import { createPaymentsService, type PaymentsService } from './payments.service.js';
+
+export type { PayableHandlers, PayableKind, PaymentForHandler, PaymentSummary } from './payments.ports.js';
+export type { CheckoutInfo, PaymentsService, PreparePaymentInput } from './payments.service.js';
+
+export type PaymentsModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {
+  auth: AuthGuard;
+  /** messaging.service.notify, for receipts (payment_received, refund_processed). */
+  notify?: NotifyPort;
+  /** identity.service.getUser, for the patient's name and phone on receipts and gateway customers. */
+  getUser?: UserLookup;
+};
+export type PaymentsModule = AppModule & { service: PaymentsService };
+
+/** Payments for any payable: gateways (sandbox, Stripe, Razorpay), webhook inbox, refunds, reconciliation. */
+export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
+  const gateways = createGateways(deps.config, deps.pool);
+  const service = createPaymentsService({ ...deps, gateways });
+  const serverRef: { server?: Server } = {};
+  const sandbox = gateways.available().includes('sandbox');
+  return {
+    name: 'payments',
+    service,
+    routes: async (app) => {
+      await app.register(paymentsRoutes({ auth: deps.auth, service }));
+      if (sandbox) await app.register(sandboxPageRoutes(deps, serverRef));
+    },
+    jobs: [
+      registerJob(refundJob, ({ refundId }) => service.processRefund(refundId)),
+      registerJob(expireJob, async ({ paymentId }) => void (await service.settleOverdue(paymentId))),
+      registerJob(reconcileJob, async () => void (await service.reconcileDue()), RECONCILE_CRON),
+      registerJob(sandboxDeliverJob, makeSandboxDelivery(deps, serverRef)),
+    ],
+  };
+}

@@ -1,0 +1,150 @@
+import type { Tx } from '../../platform/db/uow.js';
+import type { PaymentFact } from './gateways/types.js';
+import { refundJob } from './payments.jobs.js';
+import type { PayableHandlers, PayableKind, PaymentsDeps } from './payments.ports.js';
+import { toHandlerView } from './payments.ports.js';
+import { type PaymentRow, paymentsRepository } from './payments.repository.js';
+import { checkRefund, decide, formatMoney } from './payments.rules.js';
+
+export type PayableRegistry = Map<PayableKind, PayableHandlers>;
+
+type Deps = Pick<PaymentsDeps, 'log' | 'notify' | 'getUser'> & { payables: PayableRegistry };
+
+/** Receipts go through messaging's outbox in the same transaction; no-op until messaging is wired. */
+export async function tellPatient(
+  deps: Pick<PaymentsDeps, 'notify' | 'getUser'>,
+  tx: Tx,
+  p: PaymentRow,
+  template: 'payment_received' | 'refund_processed',
+  amountMinor: number,
+  idempotencyKey: string,
+): Promise<void> {
+  if (!deps.notify) return;
+  const user = await deps.getUser?.(p.patientId);
+  await deps.notify(tx, {
+    template,
+    vars: {
+      patientName: user?.fullName ?? 'there',
+      amount: formatMoney(amountMinor, p.currency),
+      reference: p.orderId ?? p.id,
+    },
+    recipient: { userId: p.patientId, ...(user?.phone ? { phone: user.phone } : {}) },
+    idempotencyKey,
+  });
+}
+
+/**
+ * Inserts a refund row and reserves its amount on the locked payment; the gateway call is a job.
+ * Callers hold the payment row lock, so the ceiling check and the reservation are atomic.
+ */
+export async function reserveRefund(
+  tx: Tx,
+  p: PaymentRow,
+  req: { amount?: number; reason: string; idempotencyKey: string; source: 'admin' | 'payable' | 'late' },
+  now: Date,
+) {
+  const repo = paymentsRepository(tx.db);
+  const check = checkRefund(p, req.amount);
+  if (!check.ok) return check;
+  const refund = (await repo.insertRefund({
+    paymentId: p.id,
+    amountMinor: check.amount,
+    currency: p.currency,
+    source: req.source,
+    reason: req.reason,
+    idempotencyKey: req.idempotencyKey,
+    createdAt: now,
+  }))!;
+  const updated = await repo.update(p.id, {
+    refundPendingMinor: p.refundPendingMinor + check.amount,
+    updatedAt: now,
+  });
+  await tx.enqueue(refundJob, { refundId: refund.id });
+  return { ok: true as const, refund, payment: updated };
+}
+
+const matches = (p: PaymentRow, f: PaymentFact) =>
+  (f.amountMinor === undefined || f.amountMinor === p.amountMinor) &&
+  (f.currency === undefined || f.currency.toUpperCase() === p.currency);
+
+/**
+ * Applies one gateway fact to a payment the caller has locked (`select ... for update`), in the
+ * caller's transaction. Webhooks, the client callback and the reconciler all come through here, so
+ * whichever sees the money first credits it and the others change nothing (money.md 11, 12).
+ * Returns what happened, for the webhook inbox's `outcome`.
+ */
+export async function applyPaymentFact(
+  deps: Deps,
+  tx: Tx,
+  locked: PaymentRow,
+  fact: PaymentFact,
+  now: Date,
+): Promise<string> {
+  const repo = paymentsRepository(tx.db);
+  let p = await repo.update(locked.id, {
+    gatewayStatus: fact.outcome === 'succeeded' ? 'paid' : fact.outcome,
+    gatewayAmountMinor: fact.amountMinor ?? locked.gatewayAmountMinor,
+    gatewayCheckedAt: now,
+    updatedAt: now,
+  });
+  if (fact.outcome === 'succeeded' && !matches(p, fact)) {
+    // Never credit a different amount; reconciliation lists it for a person to resolve.
+    deps.log.warn({ paymentId: p.id }, 'gateway amount or currency differs from the payment');
+    return 'amount_mismatch';
+  }
+  const handlers = deps.payables.get(p.payableKind);
+  if (!handlers) throw new Error(`no payable handlers registered for kind ${p.payableKind}`);
+  const d = decide(p, fact.outcome, now);
+  switch (d.action) {
+    case 'none':
+      return d.reason;
+    case 'fail':
+      p = await repo.update(p.id, {
+        status: 'FAILED',
+        failedAt: now,
+        paymentId: p.paymentId ?? fact.paymentRef ?? null,
+      });
+      await handlers.onFailed(tx, toHandlerView(p));
+      return 'failed';
+    case 'expire':
+      p = await repo.update(p.id, { status: 'EXPIRED' });
+      await handlers.onExpired(tx, toHandlerView(p));
+      return 'expired';
+    case 'succeed':
+    case 'late': {
+      p = await repo.update(p.id, {
+        status: 'SUCCEEDED',
+        paidAt: now,
+        capturedMinor: p.amountMinor,
+        paymentId: fact.paymentRef ?? p.paymentId,
+      });
+      await tellPatient(deps, tx, p, 'payment_received', p.amountMinor, `payment:${p.id}:received`);
+      if (d.action === 'succeed') {
+        await handlers.onSucceeded(tx, toHandlerView(p));
+        return 'succeeded';
+      }
+      return settleLate(tx, p, handlers, now);
+    }
+  }
+}
+
+/** Late money has exactly one outcome (money.md 10): fulfilled, or refunded in full with its key. */
+async function settleLate(tx: Tx, p: PaymentRow, handlers: PayableHandlers, now: Date) {
+  const repo = paymentsRepository(tx.db);
+  const outcome = await handlers.onLate(tx, toHandlerView(p));
+  const current = await repo.update(p.id, { lateOutcome: outcome });
+  if (outcome === 'fulfilled') return 'late_fulfilled';
+  const res = await reserveRefund(
+    tx,
+    current,
+    {
+      reason: 'Payment arrived after the booking was no longer available.',
+      idempotencyKey: `payment:${p.id}:late-refund`,
+      source: 'late',
+    },
+    now,
+  );
+  // The payable may already have asked for this refund itself (same transaction).
+  if (!res.ok && res.code !== 'PAYMENT_NOT_REFUNDABLE') throw new Error(`late refund refused: ${res.code}`);
+  return 'late_refund';
+}

@@ -1,0 +1,379 @@
+import { createHmac } from 'node:crypto';
+import Razorpay from 'razorpay';
+import { validatePaymentVerification } from 'razorpay/dist/utils/razorpay-utils.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createUser, signIn, type TestUser } from '../../../test/factories/identity.js';
+import { type FakeServer, type RecordedRequest, startFakeServer } from '../../../test/fakes/http-server.js';
+import {
+  createPayable,
+  installTestPayable,
+  moneySnapshot,
+  notificationsFor,
+  payableState,
+  paymentRow,
+  paymentsOf,
+  postWebhook,
+} from '../../../test/payments/support.js';
+import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { reconcileJob } from './payments.jobs.js';
+
+const KEY_ID = 'rzp_test_carebook';
+const KEY_SECRET = 'rzp_key_secret_0123456789';
+const WEBHOOK_SECRET = 'rzp_webhook_secret_abcdef';
+
+type RzPayment = {
+  id: string;
+  entity: 'payment';
+  order_id: string;
+  amount: number;
+  currency: string;
+  status: string;
+};
+type RzRefund = {
+  id: string;
+  entity: 'refund';
+  payment_id: string;
+  amount: number;
+  status: string;
+  notes: Record<string, string>;
+};
+
+/** A stand-in for api.razorpay.com: orders, payments, refunds; it checks Basic auth on every call. */
+function fakeRazorpay() {
+  const orders = new Map<string, { id: string; amount: number; currency: string; receipt: string }>();
+  const payments = new Map<string, RzPayment>();
+  const refunds: RzRefund[] = [];
+  let seq = 0;
+  let failNextRefundAfterRecording = false;
+  let refundStatus = 'processed';
+  const auth = `Basic ${Buffer.from(`${KEY_ID}:${KEY_SECRET}`).toString('base64')}`;
+  const handler = (req: RecordedRequest) => {
+    if (req.headers.authorization !== auth)
+      return { status: 401, body: { error: { code: 'BAD_REQUEST_ERROR', description: 'auth' } } };
+    const path = req.path.split('?')[0]!;
+    const body = req.body ? JSON.parse(req.body) : {};
+    if (req.method === 'POST' && path === '/v1/orders') {
+      const o = {
+        id: `order_${++seq}`,
+        entity: 'order',
+        amount: body.amount,
+        currency: body.currency,
+        receipt: body.receipt,
+        status: 'created',
+      };
+      orders.set(o.id, o);
+      return { status: 200, body: o };
+    }
+    let m = path.match(/^\/v1\/orders\/([^/]+)\/payments$/);
+    if (m) {
+      const items = [...payments.values()].filter((p) => p.order_id === m![1]);
+      return { status: 200, body: { entity: 'collection', count: items.length, items } };
+    }
+    m = path.match(/^\/v1\/payments\/([^/]+)\/refunds$/);
+    if (m)
+      return {
+        status: 200,
+        body: { entity: 'collection', items: refunds.filter((r) => r.payment_id === m![1]) },
+      };
+    m = path.match(/^\/v1\/payments\/([^/]+)\/refund$/);
+    if (m && req.method === 'POST') {
+      const r: RzRefund = {
+        id: `rfnd_${++seq}`,
+        entity: 'refund',
+        payment_id: m[1]!,
+        amount: body.amount,
+        status: refundStatus,
+        notes: body.notes,
+      };
+      refunds.push(r);
+      if (failNextRefundAfterRecording) {
+        failNextRefundAfterRecording = false;
+        return { status: 504, body: { error: { code: 'GATEWAY_ERROR', description: 'timeout' } } };
+      }
+      return { status: 200, body: r };
+    }
+    m = path.match(/^\/v1\/payments\/([^/]+)$/);
+    if (m) {
+      const p = payments.get(m[1]!);
+      return p
+        ? { status: 200, body: p }
+        : { status: 400, body: { error: { code: 'BAD_REQUEST_ERROR', description: 'no such payment' } } };
+    }
+    return { status: 404, body: { error: { code: 'NOT_FOUND', description: path } } };
+  };
+  return {
+    orders,
+    payments,
+    refunds,
+    handler,
+    pay(orderId: string, status = 'captured', id = `pay_${++seq}`) {
+      const o = orders.get(orderId)!;
+      const p: RzPayment = {
+        id,
+        entity: 'payment',
+        order_id: orderId,
+        amount: o.amount,
+        currency: o.currency,
+        status,
+      };
+      payments.set(id, p);
+      return p;
+    },
+    failNextRefund() {
+      failNextRefundAfterRecording = true;
+    },
+    setRefundStatus(s: string) {
+      refundStatus = s;
+    },
+  };
+}
+
+const hmac = (secret: string, text: string) => createHmac('sha256', secret).update(text).digest('hex');
+
+describe('payments with Razorpay', () => {
+  let t: TestApp;
+  let api: FakeServer;
+  let fake: ReturnType<typeof fakeRazorpay>;
+  let patient: TestUser;
+  let eventSeq = 0;
+
+  beforeAll(async () => {
+    fake = fakeRazorpay();
+    api = await startFakeServer(fake.handler);
+    t = await startTestApp({
+      env: {
+        RAZORPAY_KEY_ID: KEY_ID,
+        RAZORPAY_KEY_SECRET: KEY_SECRET,
+        RAZORPAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        RAZORPAY_API_URL: api.url,
+      },
+    });
+    await installTestPayable(t);
+    patient = await createUser(t, { role: 'patient' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await api?.close();
+  });
+
+  function webhook(event: string, payload: object, opts: { eventId?: string; secret?: string } = {}) {
+    const body = JSON.stringify({
+      entity: 'event',
+      account_id: 'acc_1',
+      event,
+      contains: Object.keys(payload),
+      payload,
+      created_at: 1,
+    });
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-razorpay-signature': hmac(opts.secret ?? WEBHOOK_SECRET, body),
+        'x-razorpay-event-id': opts.eventId ?? `evt_rzp_${++eventSeq}`,
+      },
+    };
+  }
+  const verify = async (payableId: string, orderId: string, paymentId: string, signature: string) =>
+    t.http.post(
+      '/api/payment/verify',
+      { payableKind: 'subscription', payableId, provider: 'razorpay', orderId, paymentId, signature },
+      { token: await signIn(t, patient.id, 'patient') },
+    );
+
+  test('order created through the Orders API; the checkout carries the key id', async () => {
+    const { paymentId, checkout } = await createPayable(t, patient.id, {
+      provider: 'razorpay',
+      amount: 49900,
+    });
+    expect(checkout).toMatchObject({ provider: 'razorpay', keyId: KEY_ID, amount: 49900, currency: 'INR' });
+    const call = api.requests.find((r) => r.path === '/v1/orders')!;
+    expect(JSON.parse(call.body)).toMatchObject({ amount: 49900, currency: 'INR', receipt: paymentId });
+  });
+
+  test('the callback is verified against the order we stored, with the API secret; amount cross-checked', async () => {
+    const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const cheap = await createPayable(t, patient.id, { provider: 'razorpay', amount: 100 });
+    const cheapPay = fake.pay(cheap.checkout!.orderId);
+    const cheapSig = hmac(KEY_SECRET, `${cheap.checkout!.orderId}|${cheapPay.id}`);
+    // The SDK's own verifier agrees with the signature the checkout would give.
+    expect(
+      validatePaymentVerification(
+        { order_id: cheap.checkout!.orderId, payment_id: cheapPay.id },
+        cheapSig,
+        KEY_SECRET,
+      ),
+    ).toBe(true);
+    const before = await moneySnapshot(t);
+    // A valid triple from another, cheaper order.
+    expect((await verify(payableId, cheap.checkout!.orderId, cheapPay.id, cheapSig)).status).toBe(400);
+    expect((await verify(payableId, checkout!.orderId, cheapPay.id, cheapSig)).body.code).toBe(
+      'PAYMENT_VERIFICATION_FAILED',
+    );
+    const mine = fake.pay(checkout!.orderId);
+    // Signed with the webhook secret instead of the API secret.
+    const swapped = hmac(WEBHOOK_SECRET, `${checkout!.orderId}|${mine.id}`);
+    expect((await verify(payableId, checkout!.orderId, mine.id, swapped)).status).toBe(400);
+    expect(await moneySnapshot(t)).toEqual(before);
+
+    const ok = await verify(
+      payableId,
+      checkout!.orderId,
+      mine.id,
+      hmac(KEY_SECRET, `${checkout!.orderId}|${mine.id}`),
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ status: 'SUCCEEDED', paymentId: mine.id });
+    expect(api.requests.some((r) => r.path === `/v1/payments/${mine.id}`)).toBe(true);
+    // The webhook for the same payment, after the callback: one credit.
+    const hook = await postWebhook(
+      t,
+      '/api/payment/webhook',
+      webhook('payment.captured', { payment: { entity: mine } }),
+    );
+    expect(hook.body.outcome).toBe('already_paid');
+    expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
+    expect((await paymentRow(t, paymentId)).captured_minor).toBe(29900);
+  });
+
+  test('webhooks: signed with the webhook secret over the raw body, deduplicated by x-razorpay-event-id', async () => {
+    const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const p = fake.pay(checkout!.orderId);
+    const ev = webhook('payment.captured', { payment: { entity: p } }, { eventId: 'evt_rzp_fixed' });
+    // The SDK's verifier accepts exactly what our fake gateway signs.
+    expect(
+      Razorpay.validateWebhookSignature(ev.body, ev.headers['x-razorpay-signature'], WEBHOOK_SECRET),
+    ).toBe(true);
+    const before = await moneySnapshot(t);
+    const bad = [
+      { body: ev.body.replace('29900', '29800'), headers: ev.headers },
+      webhook('payment.captured', { payment: { entity: p } }, { secret: KEY_SECRET }),
+      { body: ev.body, headers: { ...ev.headers, 'x-razorpay-signature': '' } },
+      {
+        body: ev.body,
+        headers: {
+          'content-type': 'application/json',
+          'x-razorpay-signature': ev.headers['x-razorpay-signature'],
+        },
+      },
+    ];
+    for (const c of bad) expect((await postWebhook(t, '/api/payment/webhook/razorpay', c)).status).toBe(400);
+    expect(await moneySnapshot(t)).toEqual(before);
+
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => postWebhook(t, '/api/payment/webhook', ev)),
+    );
+    expect(results.map((r) => r.body.outcome).sort()).toEqual([
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'succeeded',
+    ]);
+    // order.paid for the same money under another event id: no second credit.
+    const orderPaid = webhook('order.paid', {
+      payment: { entity: p },
+      order: { entity: { id: checkout!.orderId } },
+    });
+    expect((await postWebhook(t, '/api/payment/webhook/razorpay', orderPaid)).body.outcome).toBe(
+      'already_paid',
+    );
+    expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
+    expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'SUCCEEDED', payment_id: p.id });
+  });
+
+  test('failed, then captured days later: late money refunded in full (retry-safe), patient told', async () => {
+    const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const p = fake.pay(checkout!.orderId, 'failed');
+    expect(
+      (await postWebhook(t, '/api/payment/webhook', webhook('payment.failed', { payment: { entity: p } })))
+        .body.outcome,
+    ).toBe('failed');
+    expect(await payableState(t, payableId)).toEqual({ status: 'failed', calls: ['failed'] });
+    t.clock.advanceMinutes(2 * 24 * 60);
+    p.status = 'captured';
+    const late = await postWebhook(
+      t,
+      '/api/payment/webhook',
+      webhook('payment.captured', { payment: { entity: p } }),
+    );
+    expect(late.body.outcome).toBe('late_refund');
+    // The gateway makes the refund but the answer is lost; the retry finds it instead of refunding twice.
+    fake.failNextRefund();
+    const { rows } = await t.platform.pool.query<{ id: string }>(
+      'select id from refunds where payment_id = $1',
+      [paymentId],
+    );
+    await expect(paymentsOf(t).service.processRefund(rows[0]!.id)).rejects.toThrow();
+    await paymentsOf(t).service.processRefund(rows[0]!.id);
+    expect(fake.refunds.filter((r) => r.payment_id === p.id)).toHaveLength(1);
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'REFUNDED',
+      refunded_minor: 29900,
+      late_outcome: 'refund',
+    });
+    const keys = (await notificationsFor(t, patient.id)).map((n) => n.idempotency_key);
+    expect(keys).toEqual(
+      expect.arrayContaining([`payment:${paymentId}:received`, `refund:${rows[0]!.id}:processed`]),
+    );
+  });
+
+  test('a refund pending at Razorpay is confirmed by refund.processed, once', async () => {
+    const { paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const p = fake.pay(checkout!.orderId);
+    await postWebhook(t, '/api/payment/webhook', webhook('payment.captured', { payment: { entity: p } }));
+    fake.setRefundStatus('pending');
+    const res = await t.http.post(
+      `/api/admin/payments/${paymentId}/refunds`,
+      { amount: 9900, reason: 'Partial', idempotencyKey: 'rzp-partial-1' },
+      { token: await signIn(t, (await createUser(t, { role: 'admin' })).id, 'admin') },
+    );
+    expect(res.status).toBe(201);
+    await t.runJobs({ names: ['payments.refund'] });
+    fake.setRefundStatus('processed');
+    expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'SUCCEEDED', refund_pending_minor: 9900 });
+    const r = fake.refunds.find((x) => x.payment_id === p.id)!;
+    const ev = webhook('refund.processed', {
+      refund: { entity: { ...r, status: 'processed' } },
+      payment: { entity: p },
+    });
+    expect((await postWebhook(t, '/api/payment/webhook', ev)).body.outcome).toBe('refund_processed');
+    const again = webhook('refund.processed', {
+      refund: { entity: { ...r, status: 'processed' } },
+      payment: { entity: p },
+    });
+    expect((await postWebhook(t, '/api/payment/webhook', again)).body.outcome).toBe('no_change');
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'PARTIALLY_REFUNDED',
+      refunded_minor: 9900,
+      refund_pending_minor: 0,
+    });
+  });
+
+  test('a missed webhook is repaired by the periodic reconciliation job (orders/:id/payments)', async () => {
+    const { payableId, paymentId, checkout } = await createPayable(t, patient.id, {
+      provider: 'razorpay',
+      revivable: true,
+    });
+    fake.pay(checkout!.orderId, 'captured', 'pay_missed_1');
+    const unpaid = await createPayable(t, patient.id, { provider: 'razorpay' });
+    t.clock.advanceMinutes(16);
+    await t.platform.jobs.send(reconcileJob, {});
+    await t.runJobs({ names: [reconcileJob.name] });
+    expect(api.requests.some((r) => r.path === `/v1/orders/${checkout!.orderId}/payments`)).toBe(true);
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'SUCCEEDED',
+      payment_id: 'pay_missed_1',
+      gateway_status: 'paid',
+    });
+    expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['late:fulfilled'] });
+    // Nothing paid on the other order: Razorpay orders cannot be closed, so the hold simply lapses.
+    expect(await paymentRow(t, unpaid.paymentId)).toMatchObject({ status: 'EXPIRED' });
+    // The webhook arriving after the repair changes nothing.
+    const p = fake.payments.get('pay_missed_1')!;
+    expect(
+      (await postWebhook(t, '/api/payment/webhook', webhook('payment.captured', { payment: { entity: p } })))
+        .body.outcome,
+    ).toBe('already_paid');
+  });
+});

@@ -1,0 +1,180 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type { Tx } from '../../platform/db/uow.js';
+import { Errors } from '../../platform/errors.js';
+import { type Gateway, GatewayRejected, type RefundFact } from './gateways/types.js';
+import { reserveRefund, tellPatient } from './payments.apply.js';
+import type { PaymentsDeps } from './payments.ports.js';
+import { type PaymentRow, paymentsRepository, type RefundRow } from './payments.repository.js';
+import { statusAfterRefunds } from './payments.rules.js';
+
+export type RefundRequest = {
+  paymentId: string;
+  amount?: number;
+  reason: string;
+  idempotencyKey: string;
+  source?: 'admin' | 'payable';
+};
+
+const REFUND_ERRORS = {
+  PAYMENT_NOT_REFUNDABLE: () =>
+    Errors.conflict('PAYMENT_NOT_REFUNDABLE', 'This payment has nothing left to refund.'),
+  REFUND_EXCEEDS_PAYMENT: () =>
+    Errors.conflict('REFUND_EXCEEDS_PAYMENT', 'The refund is larger than what is left of the payment.'),
+  REFUND_AMOUNT_INVALID: () =>
+    Errors.badRequest(
+      'REFUND_AMOUNT_INVALID',
+      'The refund amount must be a positive whole number of minor units.',
+    ),
+};
+
+export function makeRefunds(deps: PaymentsDeps) {
+  /**
+   * A refund row plus a job, in the caller's transaction. The same key returns the original; the
+   * same key for other content is a conflict; the ceiling is checked under the payment's row lock.
+   */
+  async function requestRefund(tx: Tx, req: RefundRequest) {
+    const now = deps.clock.now();
+    const repo = paymentsRepository(tx.db);
+    const p = await repo.findForUpdate(req.paymentId);
+    if (!p) throw Errors.notFound('Payment', req.paymentId);
+    const existing = await repo.findRefundByKey(req.idempotencyKey);
+    if (existing) {
+      if (existing.paymentId !== p.id || (req.amount !== undefined && req.amount !== existing.amountMinor))
+        throw Errors.conflict(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This idempotency key was used for a different refund.',
+        );
+      return { refundId: existing.id, amount: existing.amountMinor, status: existing.status };
+    }
+    const res = await reserveRefund(tx, p, { ...req, source: req.source ?? 'payable' }, now);
+    if (!res.ok) throw REFUND_ERRORS[res.code]();
+    return { refundId: res.refund.id, amount: res.refund.amountMinor, status: res.refund.status };
+  }
+
+  async function markProcessed(
+    tx: Tx,
+    p: PaymentRow,
+    r: RefundRow,
+    gatewayRefundId: string | null,
+    now: Date,
+  ) {
+    const repo = paymentsRepository(tx.db);
+    if (r.status !== 'PENDING') return false;
+    await repo.updateRefund(r.id, {
+      status: 'PROCESSED',
+      processedAt: now,
+      gatewayRefundId: gatewayRefundId ?? r.gatewayRefundId,
+    });
+    const refunded = p.refundedMinor + r.amountMinor;
+    const updated = await repo.update(p.id, {
+      refundedMinor: refunded,
+      refundPendingMinor: p.refundPendingMinor - r.amountMinor,
+      status: statusAfterRefunds(p.capturedMinor, refunded),
+      updatedAt: now,
+    });
+    await tellPatient(deps, tx, updated, 'refund_processed', r.amountMinor, `refund:${r.id}:processed`);
+    return true;
+  }
+
+  async function markFailed(tx: Tx, p: PaymentRow, r: RefundRow, reason: string, now: Date) {
+    const repo = paymentsRepository(tx.db);
+    if (r.status !== 'PENDING') return false;
+    await repo.updateRefund(r.id, {
+      status: 'FAILED',
+      failureReason: reason.slice(0, 500),
+      processedAt: now,
+    });
+    await repo.update(p.id, { refundPendingMinor: p.refundPendingMinor - r.amountMinor, updatedAt: now });
+    deps.log.warn({ refundId: r.id, paymentId: p.id }, 'refund refused by the gateway');
+    return true;
+  }
+
+  /** Job: ask the gateway for the money back (outside any transaction), then record the answer. */
+  async function processRefund(refundId: string) {
+    const read = paymentsRepository(drizzle(deps.pool, { casing: 'snake_case' }));
+    const r = await read.findRefundById(refundId);
+    if (r?.status !== 'PENDING' || r.gatewayRefundId) return;
+    const p = (await read.findById(r.paymentId))!;
+    let result: Awaited<ReturnType<Gateway['refund']>> | { rejected: string };
+    try {
+      result = await deps.gateways.get(p.provider).refund({
+        refundId: r.id,
+        orderId: p.orderId,
+        paymentRef: p.paymentId,
+        amountMinor: r.amountMinor,
+        currency: r.currency,
+        idempotencyKey: r.idempotencyKey,
+      });
+    } catch (err) {
+      if (!(err instanceof GatewayRejected)) throw err; // transient: the job retries with the same key
+      result = { rejected: err.message };
+    }
+    const now = deps.clock.now();
+    await deps.uow(async (tx) => {
+      const repo = paymentsRepository(tx.db);
+      const locked = (await repo.findForUpdate(p.id))!;
+      const refund = (await repo.findRefundForUpdate(r.id))!;
+      if ('rejected' in result) return void (await markFailed(tx, locked, refund, result.rejected, now));
+      if (result.status === 'processed')
+        return void (await markProcessed(tx, locked, refund, result.gatewayRefundId, now));
+      // Pending at the gateway: its webhook (or the reconciler) confirms it later.
+      await repo.updateRefund(refund.id, { gatewayRefundId: result.gatewayRefundId });
+    });
+  }
+
+  /** A refund the gateway reports: ours (confirm or fail it) or one made elsewhere (record it). */
+  async function applyRefundFact(tx: Tx, p: PaymentRow, fact: RefundFact, now: Date): Promise<string> {
+    const repo = paymentsRepository(tx.db);
+    const all = await repo.listRefunds(p.id);
+    const ours =
+      all.find((r) => fact.refundId && r.id === fact.refundId) ??
+      all.find((r) => fact.gatewayRefundId && r.gatewayRefundId === fact.gatewayRefundId);
+    if (ours) {
+      if (fact.status === 'failed')
+        return (await markFailed(tx, p, ours, 'gateway reported failure', now))
+          ? 'refund_failed'
+          : 'no_change';
+      return (await markProcessed(tx, p, ours, fact.gatewayRefundId ?? null, now))
+        ? 'refund_processed'
+        : 'no_change';
+    }
+    if (fact.status === 'failed') return 'unknown_refund';
+    // Stripe's charge.refunded is a running total: confirm our pending ones, oldest first.
+    let unexplained =
+      fact.totalRefundedMinor !== undefined ? fact.totalRefundedMinor - p.refundedMinor : fact.amountMinor;
+    let current = p;
+    for (const r of all.filter((x) => x.status === 'PENDING')) {
+      if (fact.totalRefundedMinor === undefined || r.amountMinor > unexplained) break;
+      await markProcessed(tx, current, r, null, now);
+      unexplained -= r.amountMinor;
+      current = (await repo.findForUpdate(p.id))!;
+    }
+    if (unexplained <= 0) return 'refund_processed';
+    return recordExternalRefund(tx, current, fact, unexplained, now);
+  }
+
+  async function recordExternalRefund(tx: Tx, p: PaymentRow, fact: RefundFact, amount: number, now: Date) {
+    const repo = paymentsRepository(tx.db);
+    const room = p.capturedMinor - p.refundedMinor - p.refundPendingMinor;
+    if (amount > room) {
+      deps.log.error({ paymentId: p.id }, 'gateway reports refunds beyond the captured amount');
+      return 'refund_over_ceiling';
+    }
+    const r = (await repo.insertRefund({
+      paymentId: p.id,
+      amountMinor: amount,
+      currency: p.currency,
+      source: 'gateway',
+      reason: 'Refund made at the gateway',
+      idempotencyKey: `gateway:${p.provider}:${fact.gatewayRefundId ?? `${p.id}:${p.refundedMinor + amount}`}`,
+      gatewayRefundId: fact.gatewayRefundId ?? null,
+      createdAt: now,
+    }))!;
+    if (!r) return 'no_change';
+    await repo.update(p.id, { refundPendingMinor: p.refundPendingMinor + amount });
+    await markProcessed(tx, { ...p, refundPendingMinor: p.refundPendingMinor + amount }, r, null, now);
+    return 'refund_recorded';
+  }
+
+  return { requestRefund, markProcessed, markFailed, processRefund, applyRefundFact };
+}

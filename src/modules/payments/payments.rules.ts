@@ -1,0 +1,157 @@
+import type { PAYMENT_STATUSES } from './payments.table.js';
+
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/**
+ * What a gateway (webhook, client callback or reconciler) told us about a payment.
+ * `succeeded` means money captured; `failed` a declined attempt; `expired` the checkout closed unpaid.
+ */
+export type GatewayOutcome = 'succeeded' | 'failed' | 'expired';
+
+export type PaymentDecision =
+  /** Money arrived while the hold was live: SUCCEEDED, payable.onSucceeded. */
+  | { action: 'succeed' }
+  /** Money arrived after the hold lapsed or after a failure: SUCCEEDED, payable.onLate decides. */
+  | { action: 'late' }
+  | { action: 'fail' }
+  | { action: 'expire' }
+  /** Older or repeated news: nothing changes (failed after succeeded, a second success). */
+  | { action: 'none'; reason: string };
+
+/**
+ * The payment state machine, in one place:
+ *   CREATED -> SUCCEEDED | FAILED | EXPIRED;  SUCCEEDED -> PARTIALLY_REFUNDED -> REFUNDED;
+ *   FAILED | EXPIRED -> SUCCEEDED only as late money (Razorpay late authorisation, Stripe after expiry).
+ * A hold that lapsed is not a hold even before the expiry job ran, so success at or after
+ * `expiresAt` is late.
+ */
+export function decide(
+  p: { status: PaymentStatus; expiresAt: Date },
+  outcome: GatewayOutcome,
+  now: Date,
+): PaymentDecision {
+  const live = now.getTime() < p.expiresAt.getTime();
+  switch (outcome) {
+    case 'succeeded':
+      if (p.status === 'CREATED') return live ? { action: 'succeed' } : { action: 'late' };
+      if (p.status === 'FAILED' || p.status === 'EXPIRED') return { action: 'late' };
+      return { action: 'none', reason: 'already_paid' };
+    case 'failed':
+      if (p.status === 'CREATED') return { action: 'fail' };
+      return { action: 'none', reason: `stale_${outcome}` };
+    case 'expired':
+      if (p.status === 'CREATED') return { action: 'expire' };
+      return { action: 'none', reason: `stale_${outcome}` };
+  }
+}
+
+const ALLOWED: Record<PaymentStatus, readonly PaymentStatus[]> = {
+  CREATED: ['SUCCEEDED', 'FAILED', 'EXPIRED'],
+  FAILED: ['SUCCEEDED'],
+  EXPIRED: ['SUCCEEDED'],
+  SUCCEEDED: ['PARTIALLY_REFUNDED', 'REFUNDED'],
+  PARTIALLY_REFUNDED: ['PARTIALLY_REFUNDED', 'REFUNDED'],
+  REFUNDED: [],
+};
+
+/** Whether a status change is allowed (the database trigger enforces the same table). */
+export const canTransition = (from: PaymentStatus, to: PaymentStatus): boolean =>
+  from === to || ALLOWED[from].includes(to);
+
+/** The status a paid payment has after refunds; refunds never un-pay it. */
+export function statusAfterRefunds(capturedMinor: number, refundedMinor: number): PaymentStatus {
+  if (refundedMinor <= 0) return 'SUCCEEDED';
+  return refundedMinor >= capturedMinor ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+}
+
+export const PAID_STATUSES: readonly PaymentStatus[] = ['SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+
+export type RefundCheck =
+  | { ok: true; amount: number }
+  | { ok: false; code: 'PAYMENT_NOT_REFUNDABLE' | 'REFUND_EXCEEDS_PAYMENT' | 'REFUND_AMOUNT_INVALID' };
+
+/**
+ * The refund ceiling: processed plus pending refunds never exceed what was captured.
+ * `requested` undefined means "everything still refundable".
+ */
+export function checkRefund(
+  p: { status: PaymentStatus; capturedMinor: number; refundedMinor: number; refundPendingMinor: number },
+  requested: number | undefined,
+): RefundCheck {
+  if (!PAID_STATUSES.includes(p.status)) return { ok: false, code: 'PAYMENT_NOT_REFUNDABLE' };
+  const refundable = p.capturedMinor - p.refundedMinor - p.refundPendingMinor;
+  if (requested !== undefined && (!Number.isSafeInteger(requested) || requested <= 0))
+    return { ok: false, code: 'REFUND_AMOUNT_INVALID' };
+  const amount = requested ?? refundable;
+  if (amount <= 0) return { ok: false, code: 'PAYMENT_NOT_REFUNDABLE' };
+  if (amount > refundable) return { ok: false, code: 'REFUND_EXCEEDS_PAYMENT' };
+  return { ok: true, amount };
+}
+
+/** "INR 299.00": minor units formatted for messages, without floating point. */
+export function formatMoney(amountMinor: number, currency: string): string {
+  const digits = ZERO_DECIMAL.has(currency) ? 0 : 2;
+  if (digits === 0) return `${currency} ${amountMinor}`;
+  const sign = amountMinor < 0 ? '-' : '';
+  const abs = Math.abs(amountMinor);
+  return `${currency} ${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+const ZERO_DECIMAL = new Set(['JPY', 'KRW', 'VND', 'CLP', 'ISK', 'UGX', 'XAF', 'XOF']);
+
+/** Stripe requires a Checkout Session to live 30 minutes to 24 hours; a shorter hold is enforced by expiring it. */
+export const STRIPE_MIN_SESSION_SECONDS = 30 * 60;
+export function stripeSessionExpiry(holdExpiresAt: Date, now: Date): number {
+  const min = Math.ceil(now.getTime() / 1000) + STRIPE_MIN_SESSION_SECONDS + 60;
+  const max = Math.floor(now.getTime() / 1000) + 24 * 3600 - 60;
+  return Math.min(max, Math.max(min, Math.ceil(holdExpiresAt.getTime() / 1000)));
+}
+
+export type MismatchCode =
+  | 'GATEWAY_PAID_NOT_RECORDED'
+  | 'RECORDED_PAID_GATEWAY_NOT'
+  | 'AMOUNT_MISMATCH'
+  | 'OVERDUE_UNSETTLED'
+  | 'PAYABLE_NOT_FULFILLED'
+  | 'PAYABLE_PAID_WITHOUT_PAYMENT'
+  | 'REFUND_STUCK'
+  | 'LATE_REFUND_MISSING';
+
+export type ReconcileView = {
+  status: PaymentStatus;
+  amountMinor: number;
+  capturedMinor: number;
+  refundedMinor: number;
+  refundPendingMinor: number;
+  expiresAt: Date;
+  updatedAt: Date;
+  lateOutcome: 'fulfilled' | 'refund' | null;
+  gatewayStatus: string | null;
+  gatewayAmountMinor: number | null;
+};
+
+const OVERDUE_MS = 15 * 60_000;
+const REFUND_STUCK_MS = 24 * 3600_000;
+
+/** Where the gateway's view, ours and the payable's disagree (GET /api/admin/reconciliation). */
+export function findMismatches(
+  p: ReconcileView,
+  payable: { state: string; paid: boolean } | null | undefined,
+  now: Date,
+): MismatchCode[] {
+  const out: MismatchCode[] = [];
+  const paid = PAID_STATUSES.includes(p.status);
+  if (p.gatewayStatus === 'paid' && !paid) out.push('GATEWAY_PAID_NOT_RECORDED');
+  if (paid && p.gatewayStatus && p.gatewayStatus !== 'paid') out.push('RECORDED_PAID_GATEWAY_NOT');
+  if (p.gatewayAmountMinor !== null && p.gatewayAmountMinor !== p.amountMinor) out.push('AMOUNT_MISMATCH');
+  if (p.status === 'CREATED' && now.getTime() - p.expiresAt.getTime() > OVERDUE_MS)
+    out.push('OVERDUE_UNSETTLED');
+  const keepsMoney =
+    paid && p.lateOutcome !== 'refund' && p.refundedMinor + p.refundPendingMinor < p.capturedMinor;
+  if (payable && keepsMoney && !payable.paid) out.push('PAYABLE_NOT_FULFILLED');
+  if (payable?.paid && !paid) out.push('PAYABLE_PAID_WITHOUT_PAYMENT');
+  if (p.refundPendingMinor > 0 && now.getTime() - p.updatedAt.getTime() > REFUND_STUCK_MS)
+    out.push('REFUND_STUCK');
+  if (p.lateOutcome === 'refund' && p.refundedMinor + p.refundPendingMinor < p.capturedMinor)
+    out.push('LATE_REFUND_MISSING');
+  return out;
+}

@@ -1,0 +1,236 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import type { Tx } from '../../platform/db/uow.js';
+import { AppError, Errors } from '../../platform/errors.js';
+import type { Money } from '../../platform/money.js';
+import { GatewayRejected, type Provider, verificationFailed } from './gateways/types.js';
+import { applyPaymentFact, type PayableRegistry } from './payments.apply.js';
+import { expireJob } from './payments.jobs.js';
+import { type PayableHandlers, type PayableKind, type PaymentsDeps, toSummary } from './payments.ports.js';
+import { makeReconciler } from './payments.reconcile.js';
+import { makeRefunds } from './payments.refunds.js';
+import { type PaymentRow, paymentsRepository } from './payments.repository.js';
+import { PAYABLE_KINDS, PROVIDERS } from './payments.table.js';
+import { makeWebhookInbox } from './payments.webhooks.js';
+
+export type PreparePaymentInput = {
+  payableKind: PayableKind;
+  payableId: string;
+  patientId: string;
+  amount: Money;
+  provider?: string;
+  expiresAt: Date;
+  description: string;
+  idempotencyKey: string;
+};
+
+export type CheckoutInfo = {
+  paymentId: string;
+  provider: Provider;
+  orderId: string;
+  amount: number;
+  currency: string;
+  keyId?: string;
+  checkoutUrl?: string;
+  expiresAt: Date;
+};
+
+const gatewayDown = () =>
+  Errors.upstream('PAYMENT_GATEWAY_UNAVAILABLE', 'The payment gateway did not answer; try again shortly.');
+
+export function createPaymentsService(deps: PaymentsDeps) {
+  const payables: PayableRegistry = new Map();
+  const readRepo = paymentsRepository(drizzle(deps.pool, { casing: 'snake_case' }));
+  const read = () => readRepo;
+  const refunds = makeRefunds(deps);
+  const applyDeps = { ...deps, payables };
+  const inbox = makeWebhookInbox(deps, applyDeps, refunds);
+  const reconciler = makeReconciler(deps, applyDeps, payables);
+
+  function registerPayable(kind: PayableKind, handlers: PayableHandlers): void {
+    if (!PAYABLE_KINDS.includes(kind)) throw new Error(`unknown payable kind ${kind}`);
+    if (payables.has(kind))
+      deps.log.warn({ kind }, 'payable kind registered again; the last registration wins');
+    payables.set(kind, handlers);
+  }
+
+  function providerOf(given?: string): Provider {
+    const provider = (given ?? deps.gateways.defaultProvider) as Provider;
+    if (!PROVIDERS.includes(provider) || !deps.gateways.available().includes(provider))
+      throw new AppError(400, 'PAYMENT_PROVIDER_UNAVAILABLE', `The ${given} gateway is not available here.`);
+    return provider;
+  }
+
+  /** Inside the payable's transaction: a CREATED payment and its expiry job; no network. */
+  async function preparePayment(tx: Tx, input: PreparePaymentInput): Promise<{ paymentId: string }> {
+    const now = deps.clock.now();
+    const { amount } = input;
+    if (!Number.isSafeInteger(amount.amount) || amount.amount <= 0)
+      throw Errors.badRequest('PAYMENT_AMOUNT_INVALID', 'A payment needs a positive amount in minor units.');
+    if (!payables.has(input.payableKind))
+      throw new Error(`payable kind ${input.payableKind} is not registered`);
+    const repo = paymentsRepository(tx.db);
+    const inserted = await repo.insertPayment({
+      patientId: input.patientId,
+      payableKind: input.payableKind,
+      payableId: input.payableId,
+      provider: providerOf(input.provider),
+      amountMinor: amount.amount,
+      currency: amount.currency.toUpperCase(),
+      description: input.description.slice(0, 200),
+      idempotencyKey: input.idempotencyKey,
+      expiresAt: input.expiresAt,
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (!inserted) {
+      const existing = (await repo.findByIdempotencyKey(input.idempotencyKey))!;
+      if (existing.payableId !== input.payableId || existing.amountMinor !== amount.amount)
+        throw Errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for another payment.');
+      return { paymentId: existing.id };
+    }
+    await tx.enqueue(expireJob, { paymentId: inserted.id }, { startAfter: input.expiresAt });
+    return { paymentId: inserted.id };
+  }
+
+  const checkoutInfo = (p: PaymentRow): CheckoutInfo => ({
+    paymentId: p.id,
+    provider: p.provider,
+    orderId: p.orderId!,
+    amount: p.amountMinor,
+    currency: p.currency,
+    ...(p.provider === 'razorpay' && deps.config.payments.razorpay
+      ? { keyId: deps.config.payments.razorpay.keyId }
+      : {}),
+    ...(p.checkoutUrl ? { checkoutUrl: p.checkoutUrl } : {}),
+    expiresAt: p.expiresAt,
+  });
+
+  async function customerRef(p: PaymentRow): Promise<string | undefined> {
+    const gateway = deps.gateways.get(p.provider);
+    if (!gateway.ensureCustomer) return undefined;
+    const repo = read();
+    const known = await repo.findCustomer(p.patientId, p.provider);
+    if (known) return known.customerRef;
+    const user = await deps.getUser?.(p.patientId);
+    const ref = await gateway.ensureCustomer({
+      patientId: p.patientId,
+      name: user?.fullName,
+      email: user?.email,
+      phone: user?.phone,
+    });
+    await repo.insertCustomer({
+      patientId: p.patientId,
+      provider: p.provider,
+      customerRef: ref,
+      createdAt: deps.clock.now(),
+    });
+    return (await repo.findCustomer(p.patientId, p.provider))!.customerRef;
+  }
+
+  /** After the payable's commit: creates the gateway order or session once (network, no transaction). */
+  async function openCheckout(paymentId: string): Promise<CheckoutInfo> {
+    const now = deps.clock.now();
+    const p = await read().findById(paymentId);
+    if (!p) throw Errors.notFound('Payment', paymentId);
+    if (p.orderId) return checkoutInfo(p);
+    if (p.status !== 'CREATED' || p.expiresAt.getTime() <= now.getTime())
+      throw Errors.conflict('PAYMENT_NOT_OPEN', 'This payment can no longer be paid.');
+    try {
+      const result = await deps.gateways.get(p.provider).createCheckout({
+        paymentId: p.id,
+        amountMinor: p.amountMinor,
+        currency: p.currency,
+        description: p.description,
+        expiresAt: p.expiresAt,
+        now,
+        customer: { patientId: p.patientId, customerRef: await customerRef(p) },
+      });
+      // Two racing calls: the first stored order wins and both return it.
+      await deps.pool.query(
+        'update payments set order_id = $2, checkout_url = $3, updated_at = $4 where id = $1 and order_id is null',
+        [p.id, result.orderId, result.checkoutUrl ?? null, now],
+      );
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      deps.log.warn(
+        { err: err instanceof GatewayRejected ? err.message : err, paymentId },
+        'checkout failed',
+      );
+      throw gatewayDown();
+    }
+    return checkoutInfo((await read().findById(paymentId))!);
+  }
+
+  /**
+   * The checkout's success callback. The order id checked is the one WE stored for this payable;
+   * the client's must equal it. Applies the verified fact through the webhook's code path.
+   */
+  async function verifyClientCallback(input: {
+    provider: string;
+    orderId: string;
+    paymentId: string;
+    signature: string;
+    payableKind: string;
+    payableId: string;
+  }) {
+    const p = await read().latestForPayable(input.payableKind as PayableKind, input.payableId);
+    if (!p?.orderId || p.provider !== input.provider || p.orderId !== input.orderId)
+      throw verificationFailed();
+    let fact: Awaited<ReturnType<ReturnType<PaymentsDeps['gateways']['get']>['verifyClientCallback']>>;
+    try {
+      fact = await deps.gateways.get(p.provider).verifyClientCallback({
+        orderId: p.orderId,
+        paymentRef: input.paymentId,
+        signature: input.signature,
+      });
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      if (err instanceof GatewayRejected) throw verificationFailed();
+      throw gatewayDown();
+    }
+    if (fact.amountMinor !== p.amountMinor || (fact.currency && fact.currency.toUpperCase() !== p.currency))
+      throw verificationFailed('The paid amount does not match this payment.');
+    const now = deps.clock.now();
+    const updated = await deps.uow(async (tx) => {
+      const locked = (await paymentsRepository(tx.db).findForUpdate(p.id))!;
+      await applyPaymentFact(applyDeps, tx, locked, fact, now);
+      return (await paymentsRepository(tx.db).findById(p.id))!;
+    });
+    return toSummary(updated);
+  }
+
+  async function getForPayable(kind: string, id: string) {
+    const p = await read().latestForPayable(kind as PayableKind, id);
+    return p ? toSummary(p) : null;
+  }
+
+  async function getById(id: string) {
+    const p = await read().findById(id);
+    return p ? toSummary(p) : null;
+  }
+
+  async function adminRefund(
+    paymentId: string,
+    body: { amount?: number; reason: string; idempotencyKey: string },
+  ) {
+    return deps.uow((tx) => refunds.requestRefund(tx, { paymentId, ...body, source: 'admin' }));
+  }
+
+  return {
+    registerPayable,
+    adminRefund,
+    preparePayment,
+    openCheckout,
+    verifyClientCallback,
+    requestRefund: refunds.requestRefund,
+    getForPayable,
+    getById,
+    listRefunds: (paymentId: string) => read().listRefunds(paymentId),
+    ingestWebhook: inbox.ingest,
+    processRefund: refunds.processRefund,
+    settleOverdue: reconciler.settle,
+    reconcileDue: reconciler.reconcileDue,
+    reconciliationReport: reconciler.report,
+  };
+}
+export type PaymentsService = ReturnType<typeof createPaymentsService>;
