@@ -1,0 +1,72 @@
+import { type Browser, chromium } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ManualClock } from '../../src/platform/clock.js';
+import { createBookableClinician } from '../factories/catalog.js';
+import { createUser, nextPhone } from '../factories/identity.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+/**
+ * The whole patient journey in a real browser against the real app: sign in with a one-time code
+ * read from the dev inbox, pick a clinician and a slot, pay on the sandbox checkout page, and see
+ * the appointment confirmed.
+ */
+describe('patient journey in the web app', () => {
+  let t: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await build({ root: 'web', mode: 'production', logLevel: 'warn' });
+    // The browser computes dates from its own clock, so the server's clock starts at the real now.
+    t = await startTestApp({ clock: new ManualClock(new Date()) });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  test('sign in, book, pay, see it confirmed', async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    const { clinician } = await createBookableClinician(t, admin, { specialization: 'Dermatologist' });
+    const phone = nextPhone();
+    const page = await browser.newPage();
+
+    await page.goto(`${t.url}/login`);
+    await page.getByLabel('Mobile number').fill(phone);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByLabel('Code').waitFor();
+    const inbox = await t.http.get(`/dev/inbox?to=${encodeURIComponent(phone)}`);
+    const code = /\b(\d{6})\b/.exec(inbox.body[0].body)?.[1];
+    expect(code).toMatch(/^\d{6}$/);
+    await page.getByLabel('Code').fill(code!);
+    await page.getByLabel('Your name (first time only)').fill('Meera Iyer');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('button', { name: /Sign out Meera Iyer/ }).waitFor();
+
+    await page.getByRole('link', { name: clinician.fullName }).click();
+    const firstSlot = page.locator('button.slot.available').first();
+    await firstSlot.waitFor();
+    await Promise.all([page.waitForURL(/\/sandbox\/checkout\//), firstSlot.click()]);
+    await Promise.all([page.waitForURL(/\/done\?/), page.getByRole('button', { name: 'Pay' }).click()]);
+
+    // The sandbox gateway delivers its signed webhook as a job; the booking is confirmed by it.
+    await t.runJobs();
+    await page.goto(`${t.url}/appointments`);
+    const card = page.locator('li.appointment').first();
+    await card.waitFor();
+    expect(await card.getAttribute('data-status')).toBe('CONFIRMED');
+    expect(await card.textContent()).toContain(clinician.fullName);
+    await page.close();
+  });
+});
