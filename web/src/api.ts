@@ -31,7 +31,17 @@ async function send(method: string, path: string, body?: unknown, token?: string
   return fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
-async function refresh(s: Session): Promise<Session | null> {
+// Refresh tokens rotate on every use and a reused one ends the whole login, so requests that
+// fail together must share one refresh.
+let refreshing: Promise<Session | null> | null = null;
+function refresh(s: Session): Promise<Session | null> {
+  refreshing ??= rotate(s).finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+async function rotate(s: Session): Promise<Session | null> {
   const res = await send('POST', '/api/patient-auth/refresh-token', { refreshToken: s.refreshToken });
   if (!res.ok) {
     session.set(null);
