@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import type { Ready, Recorded } from './server.js';
+import type { Ready } from './server.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = 50;
@@ -28,7 +28,11 @@ type Figures = { p50: number; p99: number; rps: number; ok: number; errors: numb
 
 function startServer(): Promise<{ ready: Ready; stop: () => Promise<void> }> {
   const child = fork(path.join(here, 'server.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.data/bench-prof'] : []),
+    ],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -72,7 +76,11 @@ const pick = (clinicians: string[], starts: string[], n: number) => ({
   startAt: starts[Math.floor(n / clinicians.length)]!,
 });
 
-async function initiateLoad(ready: Ready, clinicians: string[], patients: Ready['patients']): Promise<Figures> {
+async function initiateLoad(
+  ready: Ready,
+  clinicians: string[],
+  patients: Ready['patients'],
+): Promise<Figures> {
   let next = 0;
   const r = await autocannon({
     url: `${ready.appUrl}/api/booking/initiate`,
@@ -99,7 +107,11 @@ async function initiateLoad(ready: Ready, clinicians: string[], patients: Ready[
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Replays the recorded statements of one initiate for another patient, clinician and slot. */
-async function replayOne(client: pg.PoolClient, rec: Ready['recorded'], target: { patientId: string; clinicianId: string; startAt: string }) {
+async function replayOne(
+  client: pg.PoolClient,
+  rec: Ready['recorded'],
+  target: { patientId: string; clinicianId: string; startAt: string },
+) {
   const ids = new Map<string, string>([
     [rec.patientId, target.patientId],
     [rec.clinicianId, target.clinicianId],
@@ -114,17 +126,42 @@ async function replayOne(client: pg.PoolClient, rec: Ready['recorded'], target: 
     if (v instanceof Date) return times.get(v.getTime()) ?? v;
     if (Array.isArray(v)) return v.map((x) => sub(x, isInsert));
     if (typeof v !== 'string') return v;
-    if (UUID.test(v) && !ids.has(v) && isInsert) ids.set(v, randomUUID()); // ids minted by the client
+    // Ids the app minted itself (uuids, `sbx_<hex>` checkout ids) are minted afresh for each replay.
+    if (isInsert && !ids.has(v) && UUID.test(v)) ids.set(v, randomUUID());
+    const minted = /^([a-z]+_)[0-9a-f]{32}$/.exec(v);
+    if (isInsert && !ids.has(v) && minted) ids.set(v, minted[1] + randomUUID().replace(/-/g, ''));
     let out = v;
     for (const [from, to] of ids) if (out.includes(from)) out = out.split(from).join(to);
     return out;
   };
   for (const st of rec.statements) {
     const isInsert = /^\s*insert/i.test(st.text);
-    const res = await client.query(st.text, st.values.map((v) => sub(v, isInsert)));
+    const res = await client.query(
+      st.text,
+      st.values.map((v) => sub(v, isInsert)),
+    );
     const row = res.rows[0] as Record<string, unknown> | undefined;
     if (st.rowId && row && typeof row.id === 'string' && !ids.has(st.rowId)) ids.set(st.rowId, row.id);
   }
+}
+
+/** BENCH_PROFILE=1: time each recorded statement once, sequentially, to see where the time goes. */
+async function profile(ready: Ready, clinicianId: string, patientId: string, startAt: string) {
+  const pool = new pg.Pool({ connectionString: ready.dbUrl, max: 1 });
+  const client = await pool.connect();
+  const rec = ready.recorded;
+  const timed: Array<[number, string]> = [];
+  const original = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
+  (client as unknown as { query: unknown }).query = async (...a: unknown[]) => {
+    const t0 = performance.now();
+    const r = await original(...a);
+    timed.push([performance.now() - t0, String(a[0]).replace(/\s+/g, ' ').slice(0, 110)]);
+    return r;
+  };
+  await replayOne(client, rec, { patientId, clinicianId, startAt });
+  client.release();
+  await pool.end();
+  for (const [ms, text] of timed) console.log(`${ms.toFixed(1).padStart(7)} ms  ${text}`);
 }
 
 async function rawLoad(ready: Ready, clinicians: string[], patients: Ready['patients']): Promise<Figures> {
@@ -139,7 +176,10 @@ async function rawLoad(ready: Ready, clinicians: string[], patients: Ready['pati
         const started = performance.now();
         const client = await pool.connect();
         try {
-          await replayOne(client, ready.recorded, { patientId: patients[n]!.id, ...pick(clinicians, ready.slotStarts, n) });
+          await replayOne(client, ready.recorded, {
+            patientId: patients[n]!.id,
+            ...pick(clinicians, ready.slotStarts, n),
+          });
           latencies.push(performance.now() - started);
         } catch (err) {
           if (errors++ === 0) console.error('raw replay failed:', err);
@@ -153,11 +193,13 @@ async function rawLoad(ready: Ready, clinicians: string[], patients: Ready['pati
   const seconds = (performance.now() - t0) / 1000;
   await pool.end();
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0);
+  const q = (p: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0);
   return { p50: q(0.5), p99: q(0.99), rps: latencies.length / seconds, ok: latencies.length, errors };
 }
 
-const fmt = (f: Figures) => `p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.rps.toFixed(0)}/s (${f.ok} ok, ${f.errors} errors)`;
+const fmt = (f: Figures) =>
+  `p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.rps.toFixed(0)}/s (${f.ok} ok, ${f.errors} errors)`;
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
 
 async function main() {
@@ -169,6 +211,13 @@ async function main() {
     const half = Math.floor((ready.clinicians.length - 1) / 2);
     const appClinicians = ready.clinicians.slice(0, half);
     const rawClinicians = ready.clinicians.slice(half, 2 * half);
+    if (process.env.BENCH_PROFILE)
+      await profile(
+        ready,
+        rawClinicians[0]!,
+        ready.patients[ready.patients.length - 1]!.id,
+        ready.slotStarts[5]!,
+      );
     const initiate = await initiateLoad(ready, appClinicians, ready.patients.slice(0, INITIATES));
     const raw = await rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES));
     const lines = [
@@ -197,7 +246,10 @@ Measured by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice
 (autocannon, and the raw-\`pg\` replay) in the parent. Latencies in milliseconds.
 
 Machine: ${os.cpus().length} CPU (\`nproc\` ${os.availableParallelism()}) ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory,
-Node ${process.version}, ${os.platform()} ${os.release()}.
+Node ${process.version}, ${os.platform()} ${os.release()}. Load average when the run ended: ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} (the machine is shared; other work running at the same time slows both sides of each ratio).
 
 Command: \`npm run bench\` (env: BENCH_SEARCH_SECONDS=${SEARCH_SECONDS}, BENCH_INITIATES=${INITIATES}, 50 connections).
 
@@ -225,6 +277,10 @@ the pg client: auth session check, catalog and schedule reads, plan policy, the 
 with its advisory lock, exclusion-checked insert, payment row and pg-boss job, and the sandbox
 checkout), on one pooled connection, with the patient, clinician and slot substituted. It skips
 HTTP, JSON schema work, JWT verification and the app's parallel reads on separate connections.
+
+Knobs: BENCH_SEARCH_SECONDS, BENCH_INITIATES, BENCH_CLINICIANS, BENCH_PATIENTS; BENCH_PROFILE=1 prints
+the time of each recorded statement once; BENCH_CPU_PROF=1 writes CPU profiles of the server process
+to .data/bench-prof.
 `;
   writeFileSync(path.join(here, '..', 'docs', 'performance.md'), md);
   console.log('written to docs/performance.md');

@@ -33,7 +33,13 @@ export type Ready = {
   patients: Array<{ id: string; token: string }>;
   /** Slot starts (ISO) every clinician offers: 30 days x 16 half-hour slots from tomorrow. */
   slotStarts: string[];
-  recorded: { statements: Recorded[]; patientId: string; clinicianId: string; startAt: string; endAt: string };
+  recorded: {
+    statements: Recorded[];
+    patientId: string;
+    clinicianId: string;
+    startAt: string;
+    endAt: string;
+  };
 };
 
 const send = (msg: unknown) => process.send!(msg);
@@ -53,7 +59,14 @@ function slotStarts(now: Date): string[] {
   const today = DateTime.fromJSDate(now, { zone: ZONE }).startOf('day');
   for (let d = 1; d <= 30; d++)
     for (let k = 0; k < 16; k++)
-      out.push(today.plus({ days: d }).set({ hour: 9 }).plus({ minutes: 30 * k }).toUTC().toISO()!);
+      out.push(
+        today
+          .plus({ days: d })
+          .set({ hour: 9 })
+          .plus({ minutes: 30 * k })
+          .toUTC()
+          .toISO()!,
+      );
   return out;
 }
 
@@ -64,22 +77,35 @@ async function recordSql(fn: () => Promise<void>): Promise<Recorded[]> {
   const recorded: Recorded[] = [];
   proto.query = function (this: unknown, ...args: unknown[]) {
     const [first, second] = args;
-    const cfg = typeof first === 'string' ? { text: first, values: second } : (first as { text?: string; values?: unknown[] });
-    const result = original.apply(this, args);
-    if (cfg?.text && result && typeof (result as Promise<unknown>).then === 'function') {
-      const entry: Recorded = { text: cfg.text, values: (cfg.values as unknown[]) ?? [], rowId: null };
-      recorded.push(entry);
-      (result as Promise<{ rows: unknown[]; fields?: Array<{ name: string }> }>).then(
-        (r) => {
-          const row = r?.rows?.[0];
-          if (Array.isArray(row)) {
-            const i = r.fields?.findIndex((f) => f.name === 'id') ?? -1;
-            if (i >= 0) entry.rowId = String(row[i]);
-          } else if (row && typeof row === 'object' && 'id' in row) entry.rowId = String((row as { id: unknown }).id);
-        },
-        () => {},
-      );
+    const cfg =
+      typeof first === 'string'
+        ? { text: first, values: Array.isArray(second) ? second : [] }
+        : {
+            text: (first as { text?: string }).text,
+            values: Array.isArray(second) ? second : (first as { values?: unknown[] }).values,
+          };
+    if (!cfg?.text) return original.apply(this, args);
+    const entry: Recorded = { text: cfg.text, values: cfg.values ?? [], rowId: null };
+    recorded.push(entry);
+    const seeRows = (r: { rows?: unknown[]; fields?: Array<{ name: string }> } | undefined) => {
+      const row = r?.rows?.[0];
+      if (Array.isArray(row)) {
+        const i = r?.fields?.findIndex((f) => f.name === 'id') ?? -1;
+        if (i >= 0) entry.rowId = String(row[i]);
+      } else if (row && typeof row === 'object' && 'id' in row)
+        entry.rowId = String((row as { id: unknown }).id);
+    };
+    const cb = args[args.length - 1];
+    if (typeof cb === 'function') {
+      // pg.Pool#query passes a callback: wrap it to see the result.
+      args[args.length - 1] = (err: unknown, res: never) => {
+        if (!err) seeRows(res);
+        (cb as (e: unknown, r: unknown) => void)(err, res);
+      };
+      return original.apply(this, args);
     }
+    const result = original.apply(this, args) as Promise<never>;
+    result?.then?.(seeRows, () => {});
     return result;
   };
   try {
@@ -108,7 +134,8 @@ async function main() {
   const log = pino({ level: 'warn' });
   const carebook = await startCarebook({ config, role: 'api', log });
   const { pool, clock } = carebook.platform;
-  const service = <S>(name: string) => (carebook.modules.find((m) => m.name === name) as unknown as { service: S }).service;
+  const service = <S>(name: string) =>
+    (carebook.modules.find((m) => m.name === name) as unknown as { service: S }).service;
   const catalog = service<CatalogService>('catalog');
   const scheduling = service<SchedulingService>('scheduling');
 
@@ -118,10 +145,24 @@ async function main() {
     [clinicians, ZONE],
   );
   for (const id of clinicians) {
-    await catalog.setListing(id, { modes: ['online'], fee: { amount: 50_000, currency: config.currency }, centreIds: [], isListed: true });
-    await scheduling.replaceRules({ userId: id, role: 'clinician', sessionId: 'bench' }, id, [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({
-      weekday, startTime: '09:00', endTime: '17:00', mode: 'online' as const, centreId: null, slotMinutes: 30,
-    })));
+    await catalog.setListing(id, {
+      modes: ['online'],
+      fee: { amount: 50_000, currency: config.currency },
+      centreIds: [],
+      isListed: true,
+    });
+    await scheduling.replaceRules(
+      { userId: id, role: 'clinician', sessionId: 'bench' },
+      id,
+      [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({
+        weekday,
+        startTime: '09:00',
+        endTime: '17:00',
+        mode: 'online' as const,
+        centreId: null,
+        slotMinutes: 30,
+      })),
+    );
   }
   const patientIds = await seedUsers(pool, 'patient', PATIENTS + 1, 100_000);
   const now = clock.now();
@@ -133,7 +174,10 @@ async function main() {
   );
   const signer = createTokenSigner(config.auth.jwtSecret, clock);
   const patients = await Promise.all(
-    sessions.map(async (s) => ({ id: s.user_id, token: await signer.sign({ userId: s.user_id, role: 'patient', sessionId: s.id }) })),
+    sessions.map(async (s) => ({
+      id: s.user_id,
+      token: await signer.sign({ userId: s.user_id, role: 'patient', sessionId: s.id }),
+    })),
   );
 
   const appUrl = carebook.url!;

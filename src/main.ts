@@ -2,7 +2,12 @@ import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.js';
-import { CLI_OPTIONS, CliUsageError, createUserFromCli } from './modules/identity/identity.cli.js';
+import {
+  CLI_OPTIONS,
+  CliUsageError,
+  createUserFromCli,
+  parseCreateUserArgs,
+} from './modules/identity/identity.cli.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool } from './platform/db/pool.js';
 import { loggerOptions } from './platform/logger.js';
@@ -72,12 +77,10 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'admin': {
       if (sub !== 'create-user') break;
+      const args = parseCreateUserArgs({ ...values, role: values.role === 'all' ? undefined : values.role });
       const carebook = await startCarebook({ config, role: 'api', log, listen: false });
       try {
-        const user = await createUserFromCli(carebook.modules, {
-          ...values,
-          role: values.role === 'all' ? undefined : values.role,
-        });
+        const user = await createUserFromCli(carebook.modules, args);
         console.log(`created ${user.role} ${user.id}`);
       } finally {
         await carebook.stop();

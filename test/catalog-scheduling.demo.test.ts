@@ -24,9 +24,11 @@ describe('catalog and scheduling demo data', () => {
     for (const c of clinicians) {
       expect(c.centres.map((x: { timeZone: string }) => x.timeZone)).toEqual([c.timeZone]);
       expect(c.fee.amount).toBeGreaterThan(0);
-      const slots = (await t.http.get(`/api/clinicians/${c.id}/slots?from=2030-01-08&to=2030-01-21`)).body.slots;
+      const slots = (await t.http.get(`/api/clinicians/${c.id}/slots?from=2030-01-08&to=2030-01-21`)).body
+        .slots;
       expect(slots.length).toBeGreaterThan(50);
-      expect(slots.every((s: { status: string }) => s.status === 'available')).toBe(true);
+      // Booking's demo data may hold or book a few of them.
+      expect(slots.filter((s: { status: string }) => s.status === 'available').length).toBeGreaterThan(40);
     }
     const london = clinicians.filter((c: { timeZone: string }) => c.timeZone === 'Europe/London');
     expect(london).toHaveLength(3);
@@ -46,6 +48,9 @@ describe('catalog and scheduling demo data', () => {
     expect(policies.filter((p) => p.policy === 'free')).toHaveLength(1);
     expect(policies.every((p) => p.planCode === 'vise')).toBe(true);
     const [anyClinician] = await catalog.listClinicians({});
-    expect(await catalog.planPolicyFor(other.id, anyClinician!.id)).toEqual({ planCode: 'standard', policy: 'pay' });
+    expect(await catalog.planPolicyFor(other.id, anyClinician!.id)).toEqual({
+      planCode: 'standard',
+      policy: 'pay',
+    });
   });
 });

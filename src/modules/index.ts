@@ -1,11 +1,11 @@
 import type { AppModule, Platform } from '../platform/module.js';
-import { createMessagingModule } from './messaging/index.js';
-import { createVideoModule, type MeetingReadyHandler } from './video/index.js';
-import { createIdentityAuth, createIdentityModule } from './identity/index.js';
-import { createPaymentsModule } from './payments/index.js';
-import { createCatalogModule, identityPortFrom } from './catalog/index.js';
-import { createSchedulingModule, type OccupancyPort } from './scheduling/index.js';
 import { createBookingModule } from './booking/index.js';
+import { createCatalogModule, identityPortFrom } from './catalog/index.js';
+import { createIdentityAuth, createIdentityModule } from './identity/index.js';
+import { createMessagingModule } from './messaging/index.js';
+import { createPaymentsModule } from './payments/index.js';
+import { createSchedulingModule, type OccupancyPort } from './scheduling/index.js';
+import { createVideoModule, type MeetingReadyHandler } from './video/index.js';
 
 /**
  * The composition root of the domain: builds every module in dependency order and hands each
@@ -16,7 +16,11 @@ export function createModules(platform: Platform): AppModule[] {
   // Identity owns the guard (it checks each token's session is live); built first because every module needs it.
   const { signer, auth } = createIdentityAuth(platform);
   // Identity is built after messaging; the lookup runs only once both exist.
-  const messaging = createMessagingModule({ ...platform, auth, lookupUser: (id) => identity.service.getUser(id) });
+  const messaging = createMessagingModule({
+    ...platform,
+    auth,
+    lookupUser: (id) => identity.service.getUser(id),
+  });
   // Booking, built later, sets this to hear when a meeting has its links (it then sends `meet_link`).
   let onMeetingReady: MeetingReadyHandler | undefined;
   const video = createVideoModule({

@@ -60,7 +60,12 @@ export async function startTestApp(
   // A known port up front, so PUBLIC_URL (links, gateway return and webhook URLs) points at this app.
   const port = await freePort();
   const config = loadConfig(
-    testEnv({ DATABASE_URL: databaseUrl, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...opts.env }),
+    testEnv({
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...opts.env,
+    }),
   );
   const clock = opts.clock ?? new ManualClock();
   const logs: string[] = [];

@@ -34,16 +34,16 @@ type Deps = Pick<
 async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date) {
   const party = bookingParty(actor, input.patientId);
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
-  const [clinician, slot, patient] = await Promise.all([
+  const [clinician, slot, patient, plan] = await Promise.all([
     deps.catalog.getClinician(input.clinicianId),
     deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),
     party.source === 'WEB_PATIENT' ? null : deps.identity.getUser(party.patientId),
+    deps.catalog.planPolicyFor(party.patientId, input.clinicianId),
   ]);
   if (!clinician) throw Errors.notFound('Clinician', input.clinicianId);
   if (!slot || (input.centreId && slot.centreId !== input.centreId)) throw slotNotFound();
   if (party.source !== 'WEB_PATIENT' && patient?.role !== 'patient')
     throw Errors.notFound('Patient', party.patientId);
-  const plan = await deps.catalog.planPolicyFor(party.patientId, clinician.id);
   const policy = bookingPolicy(plan, deps.config.booking.requirePlan);
   if (policy === 'refuse')
     throw new AppError(403, 'SUBSCRIPTION_REQUIRED', 'Your plan does not allow booking; subscribe to book.');

@@ -134,6 +134,23 @@ describe('appointments table: no double booking (DB level)', () => {
     ]);
   });
 
+  test('two sweepers at once expire each lapsed hold exactly once', async () => {
+    const now = t.clock.now();
+    const lapsed: string[] = [];
+    for (let i = 0; i < 6; i++)
+      lapsed.push(
+        (await insert(
+          row({ at: 5000 + 30 * i, minutes: 30, holdExpiresAt: new Date(now.getTime() - 10 * MIN) }),
+        ))!.id,
+      );
+    const sweep = () => t.platform.uow((tx) => appointmentsRepository(tx).expireLapsedHolds(now, 4));
+    const results = await Promise.all([sweep(), sweep(), sweep()]);
+    const swept = results.flat();
+    expect(new Set(swept).size).toBe(swept.length);
+    const rest = await sweep();
+    expect([...swept, ...rest].filter((id) => lapsed.includes(id)).sort()).toEqual([...lapsed].sort());
+  });
+
   test('the sweepers expire lapsed holds and mark ended confirmed ones NO_SHOW awaiting review', async () => {
     const now = t.clock.now();
     const lapsed = await insert(row({ at: 4000, minutes: 30, holdExpiresAt: new Date(now.getTime() - MIN) }));

@@ -5,7 +5,7 @@ describe('booking demo data', () => {
   let t: TestApp;
   afterAll(() => t?.close());
 
-  test('the vise demo patient has a free confirmed online appointment with the first demo clinician', async () => {
+  test('the vise demo patient has a free confirmed online appointment with the clinician they are related to', async () => {
     t = await startTestApp({ env: { SEED_DEMO_DATA: 'true' } });
     const { rows } = await t.platform.pool.query(
       `select a.status, a.price_minor, a.payment_id, a.mode, a.starts_at, u.phone

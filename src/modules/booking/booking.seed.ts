@@ -5,19 +5,24 @@ import type { BookingService } from './booking.service.js';
 const DAY = 86_400_000;
 
 /**
- * Demo data: the `vise` demo patient (who has a relationship with the first demo clinician) gets
+ * Demo data: the `vise` demo patient (catalog gives them a relationship with one demo clinician) gets
  * a free, confirmed online appointment a few days ahead, so the dashboards have something to show.
  * Availability, plans and the relationship come from scheduling and catalog, which seed first.
  */
 export async function seedBookingDemo(
-  deps: Pick<BookingDeps, 'clock' | 'log' | 'identity' | 'scheduling'>,
+  deps: Pick<BookingDeps, 'clock' | 'log' | 'identity' | 'scheduling' | 'catalog'>,
   service: BookingService,
 ): Promise<void> {
-  const [patient, clinician] = await Promise.all([
-    deps.identity.findUserByPhone(DEMO_PHONES.patients[0]),
-    deps.identity.findUserByPhone(DEMO_PHONES.clinicians[0]),
-  ]);
-  if (!patient || !clinician) return;
+  const patient = await deps.identity.findUserByPhone(DEMO_PHONES.patients[0]);
+  if (!patient) return;
+  const clinicians = await Promise.all(DEMO_PHONES.clinicians.map((p) => deps.identity.findUserByPhone(p)));
+  let clinician: { id: string } | null = null;
+  for (const c of clinicians)
+    if (c && (await deps.catalog.planPolicyFor(patient.id, c.id)).policy === 'free') {
+      clinician = c;
+      break;
+    }
+  if (!clinician) return;
   const now = deps.clock.now().getTime();
   const from = new Date(now + 3 * DAY).toISOString().slice(0, 10);
   const to = new Date(now + 10 * DAY).toISOString().slice(0, 10);

@@ -4,7 +4,7 @@ import type { Db, Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import { type Money, money } from '../../platform/money.js';
-import type { ClinicianProfile, IdentityPort } from './catalog.ports.js';
+import type { IdentityPort } from './catalog.ports.js';
 import { catalogRepository as repo } from './catalog.repository.js';
 import { type BookingPolicy, bookingPolicyFor, effectivePlan, type PlanCode } from './catalog.rules.js';
 

@@ -396,3 +396,22 @@ describe('authorization', () => {
     expect(clinician).toBeTruthy();
   });
 });
+
+test('the OpenAPI document describes the identity endpoints', async () => {
+  const doc = (await t.http.get('/openapi.json')).body;
+  for (const path of [
+    '/api/patient-auth/send-otp',
+    '/api/patient-auth/verify-otp',
+    '/api/patient-auth/refresh-token',
+    '/api/patient-auth/logout',
+    '/api/auth/send-otp',
+    '/api/auth/verify-otp',
+    '/api/patient-dashboard/profile',
+  ])
+    expect(Object.keys(doc.paths)).toContain(path);
+  const verify = doc.paths['/api/patient-auth/verify-otp'].post;
+  expect(verify.summary).toBeTruthy();
+  expect(verify.tags).toEqual(['patient-auth']);
+  expect(Object.keys(verify.responses)).toEqual(expect.arrayContaining(['200', '400', '429']));
+  expect(doc.paths['/api/patient-dashboard/profile'].put.requestBody).toBeDefined();
+});

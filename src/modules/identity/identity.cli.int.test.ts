@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { testEnv } from '../../../test/support/app.js';
 import { createTestDatabase } from '../../../test/support/db.js';
+import { parseCreateUserArgs } from './identity.cli.js';
 
 const run = promisify(execFile);
 const bin = path.resolve(import.meta.dirname, '../../../bin/carebook.js');
@@ -21,7 +22,7 @@ const carebook = (args: string[]) =>
     timeout: 60_000,
   });
 
-test('carebook admin create-user makes a clinician with a profile, and refuses bad input', async () => {
+test('carebook admin create-user makes a clinician with a profile, and refuses bad options', async () => {
   const { stdout } = await carebook([
     'admin',
     'create-user',
@@ -43,8 +44,7 @@ test('carebook admin create-user makes a clinician with a profile, and refuses b
     expect(rows).toEqual([
       { role: 'clinician', full_name: 'Dr. Cli Test', specialization: 'ENT', time_zone: 'Europe/London' },
     ]);
-    const again = carebook(['admin', 'create-user', '--role=staff', '--phone=9811122233', '--name=Dup']);
-    await expect(again).rejects.toMatchObject({ stderr: expect.stringContaining('PHONE_IN_USE') });
+    // Bad options are refused before anything starts.
     const noRole = carebook(['admin', 'create-user', '--phone=9811100000', '--name=X']);
     await expect(noRole).rejects.toMatchObject({ stderr: expect.stringContaining('--role') });
     const count = await client.query('select count(*)::int as n from users');
@@ -52,4 +52,13 @@ test('carebook admin create-user makes a clinician with a profile, and refuses b
   } finally {
     await client.end();
   }
+});
+
+test.each([
+  [{ phone: '1', name: 'X' }, '--role must be clinician, staff or admin'],
+  [{ role: 'patient', phone: '9811100000', name: 'X' }, '--role must be clinician, staff or admin'],
+  [{ role: 'staff', name: 'X' }, '--phone is required'],
+  [{ role: 'staff', phone: '9811100000' }, '--name is required'],
+])('create-user options %o are refused: %s', (values, message) => {
+  expect(() => parseCreateUserArgs(values)).toThrow(message);
 });

@@ -27,14 +27,17 @@ export class CliUsageError extends Error {
   override name = 'CliUsageError';
 }
 
-/** `carebook admin create-user --role=clinician|staff|admin --phone=... --name=... [--specialization= --time-zone=]` */
-export async function createUserFromCli(
-  modules: AppModule[],
-  values: Record<string, unknown>,
-): Promise<User> {
+export type CliUser = z.infer<typeof cliArgs>;
+
+/** Checks `carebook admin create-user` options before anything starts. */
+export function parseCreateUserArgs(values: Record<string, unknown>): CliUser {
   const parsed = cliArgs.safeParse(values);
   if (!parsed.success) throw new CliUsageError(parsed.error.issues.map((i) => i.message).join('; '));
-  const a = parsed.data;
+  return parsed.data;
+}
+
+/** `carebook admin create-user --role=clinician|staff|admin --phone=... --name=... [--specialization= --time-zone=]` */
+export async function createUserFromCli(modules: AppModule[], a: CliUser): Promise<User> {
   const identity = modules.find((m) => m.name === 'identity') as IdentityModule | undefined;
   if (!identity) throw new Error('the identity module is not loaded');
   try {

@@ -72,6 +72,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
   t = await startTestApp({
+    captureLogs: true,
     env: {
       GALLABOX_API_KEY: GALLABOX.key,
       GALLABOX_API_SECRET: GALLABOX.secret,
@@ -144,6 +145,9 @@ describe('WhatsApp through Gallabox', () => {
     expect(rows[0].vars).toEqual({});
     expect(twilio.requests).toHaveLength(0);
     expect(await t.runJobs()).toBe(0);
+    const metrics = await fetch(`${t.url}/metrics`).then((r) => r.text());
+    expect(metrics).toContain('messaging_delivery_attempts_total{channel="whatsapp",outcome="retry"} 1');
+    expect(metrics).toContain('messaging_delivery_attempts_total{channel="whatsapp",outcome="sent"} 1');
   });
 
   test('a 400 fails at once with no retry', async () => {
@@ -347,5 +351,18 @@ describe('email over SMTP', () => {
     expect(row).toMatchObject({ status: 'failed', attempts: 1 });
     expect(row.error).toBe('SMTP 550');
     expect(mails).toHaveLength(0);
+  });
+});
+
+describe('logs', () => {
+  test('no log line carries a phone number, an email address, a code, a secret or message text', () => {
+    const logs = t.logs.join('\n');
+    expect(logs).toContain('message delivery attempt');
+    expect(logs).not.toMatch(/\+?9198765\d{5}/);
+    expect(logs).not.toContain('asha@example.test');
+    expect(logs).not.toContain('482913');
+    expect(logs).not.toContain(GALLABOX.secret);
+    expect(logs).not.toContain(TWILIO.token);
+    expect(logs).not.toContain('Dr Vikram Shah');
   });
 });

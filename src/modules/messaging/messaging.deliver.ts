@@ -24,7 +24,11 @@ export class DeliveryInProgress extends Error {
  * committed before the provider is called, so a duplicate or retried job never sends it again; the
  * outcome is settled in a second transaction that also enqueues the next attempt or the fallback.
  */
-export function createDeliverer(deps: MessagingDeps, senders: Senders) {
+export function createDeliverer(
+  deps: MessagingDeps,
+  senders: Senders,
+  onAttempt: (channel: string, outcome: 'sent' | 'retry' | 'failed') => void = () => {},
+) {
   const senderFor = (row: NotificationRow): ChannelSender | undefined =>
     row.provider === 'gallabox'
       ? senders.gallabox
@@ -80,6 +84,7 @@ export function createDeliverer(deps: MessagingDeps, senders: Senders) {
       if (row?.status !== 'sending' || row.attempts !== claimed.attempts) return;
       const step = nextStep(outcome, row.attempts, now, row.fallbackChannels as Channel[]);
       const error = outcome.kind === 'sent' ? null : outcome.error;
+      onAttempt(row.channel, step.kind);
       if (step.kind === 'sent' && outcome.kind === 'sent') {
         await repo.update(tx.db, row.id, {
           status: 'sent',

@@ -75,7 +75,7 @@ export async function listInApp(db: Db, userId: string, limit: number, before?: 
     .limit(limit);
 }
 
-/** A user's in-app notifications written after one of theirs, oldest first (a reconnecting stream's backlog). */
+/** A user's in-app notifications from around one of theirs on, oldest first (a reconnecting stream's backlog). */
 export async function listInAppAfter(db: Db, userId: string, afterId: string, limit: number) {
   const anchor = db
     .select({ createdAt: notifications.createdAt })
@@ -88,7 +88,10 @@ export async function listInAppAfter(db: Db, userId: string, afterId: string, li
       and(
         eq(notifications.userId, userId),
         eq(notifications.channel, 'in_app'),
-        sql`(${notifications.createdAt}, ${notifications.id}) > ((${anchor}), ${afterId}::uuid)`,
+        // Commit order is not created_at order: a transaction that read its clock earlier may commit
+        // later. A few seconds' overlap trades a possible repeat (clients dedupe by id) for no gap.
+        sql`${notifications.createdAt} >= (${anchor}) - interval '5 seconds'`,
+        sql`${notifications.id} <> ${afterId}::uuid`,
       ),
     )
     .orderBy(asc(notifications.createdAt), asc(notifications.id))

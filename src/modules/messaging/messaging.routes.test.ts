@@ -63,6 +63,26 @@ describe('dev inbox', () => {
     expect(res.body).toHaveLength(1);
   });
 
+  test('the same key requested ten times at once stores one message', async () => {
+    const phone = '+919812345004';
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        t.platform.uow((tx) =>
+          messagingOf(t).notify(tx, {
+            template: 'otp_verification',
+            vars: { code: '555555', minutes: '10' },
+            recipient: { phone },
+            idempotencyKey: 'otp:test:race',
+          }),
+        ),
+      ),
+    );
+    const ids = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? r.value.notificationIds : [])));
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(ids.size).toBe(1);
+    expect((await t.http.get(`/dev/inbox?to=${encodeURIComponent(phone)}`)).body).toHaveLength(1);
+  });
+
   test('a message requested in a rolled-back transaction is never stored', async () => {
     const messaging = messagingOf(t);
     await expect(

@@ -14,14 +14,18 @@ import {
   listReply,
   readAllReply,
   readReply,
+  streamQuery,
+  ticketReply,
 } from './messaging.schemas.js';
 import type { MessagingService } from './messaging.service.js';
 import type { NotificationHub } from './messaging.stream.js';
+import type { StreamTickets } from './messaging.tickets.js';
 
 type RouteDeps = Pick<Platform, 'config' | 'log'> & {
   auth: AuthGuard;
   service: MessagingService;
   hub: NotificationHub;
+  tickets: StreamTickets;
 };
 
 const problems = { 400: problemSchema, 401: problemSchema, 404: problemSchema };
@@ -44,8 +48,9 @@ function normaliseAddress(to: string, region: string): string {
   return parsed?.isValid() ? parsed.number : to;
 }
 
+type App = Parameters<FastifyPluginAsyncZod>[0];
+
 export function messagingRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
-  const { auth, service, hub } = deps;
   const streams = new Set<ServerResponse>();
   return async (app) => {
     // Open streams would hold the server open; end them before it closes.
@@ -53,136 +58,182 @@ export function messagingRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
       for (const res of streams) res.end();
       streams.clear();
     });
-
-    app.get(
-      '/api/notifications',
-      {
-        preHandler: auth.requireRole(),
-        schema: {
-          tags: ['notifications'],
-          summary: "The signed-in user's in-app notifications, newest first",
-          security: [{ bearer: [] }],
-          querystring: listQuery,
-          response: { 200: listReply, ...problems },
-        },
-      },
-      async (req) => {
-        const page = await service.listInApp(actorOf(req).userId, req.query);
-        return {
-          ...page,
-          items: page.items.map((n) => ({
-            ...toIso(n),
-            template: n.templateId,
-            title: n.title ?? '',
-            body: n.body ?? '',
-          })),
-        };
-      },
-    );
-
-    app.post(
-      '/api/notifications/:id/read',
-      {
-        preHandler: auth.requireRole(),
-        schema: {
-          tags: ['notifications'],
-          summary: 'Mark one in-app notification read',
-          security: [{ bearer: [] }],
-          params: idParams,
-          response: { 200: readReply, ...problems },
-        },
-      },
-      async (req) => {
-        const r = await service.markRead(actorOf(req).userId, req.params.id);
-        return { id: r.id, readAt: r.readAt.toISOString() };
-      },
-    );
-
-    app.post(
-      '/api/notifications/read-all',
-      {
-        preHandler: auth.requireRole(),
-        schema: {
-          tags: ['notifications'],
-          summary: "Mark all the signed-in user's in-app notifications read",
-          security: [{ bearer: [] }],
-          response: { 200: readAllReply, ...problems },
-        },
-      },
-      async (req) => service.markAllRead(actorOf(req).userId),
-    );
-
-    app.get(
-      '/api/notifications/stream',
-      {
-        preHandler: auth.requireRole(),
-        schema: {
-          tags: ['notifications'],
-          summary: 'Live in-app notifications (Server-Sent Events)',
-          description:
-            'text/event-stream. First an `event: ready` once the stream is live, then one `event: notification` per new in-app notification (with `Last-Event-ID`, first the ones written after that id) (data: the same object as in GET /api/notifications), and a comment line every 25 s.',
-          security: [{ bearer: [] }],
-          response: { 200: z.string().describe('text/event-stream'), ...problems },
-        },
-      },
-      async (req, reply) => {
-        const { userId } = actorOf(req);
-        const res = reply.raw;
-        const write = (chunk: string) => {
-          if (!res.writableEnded) res.write(chunk);
-        };
-        const push = async (id: string) => {
-          const n = await service.getInApp(userId, id);
-          if (n) write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
-        };
-        const unsubscribe = await hub.subscribe(userId, (e) => {
-          push(e.id).catch((err) => deps.log.warn({ err }, 'could not push a notification'));
-        });
-        reply.hijack();
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-          'x-request-id': req.id,
-        });
-        streams.add(res);
-        write('retry: 3000\n\n');
-        // A reconnecting client names the last event it saw; send what it missed (ids may repeat, never gaps).
-        const lastEventId = req.headers['last-event-id'];
-        if (typeof lastEventId === 'string') {
-          try {
-            for (const id of await service.missedSince(userId, lastEventId.trim())) await push(id);
-          } catch (err) {
-            deps.log.warn({ err }, 'could not replay missed notifications');
-          }
-        }
-        write('event: ready\ndata: {}\n\n');
-        const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
-        heartbeat.unref();
-        res.on('close', () => {
-          clearInterval(heartbeat);
-          unsubscribe();
-          streams.delete(res);
-        });
-      },
-    );
-
-    if (!deps.config.messaging.devInbox) return;
-    app.get(
-      '/dev/inbox',
-      {
-        schema: {
-          tags: ['development'],
-          summary: 'Messages the console channel kept for a phone or email (not in production)',
-          querystring: inboxQuery,
-          response: { 200: inboxReply, 400: problemSchema },
-        },
-      },
-      async (req) => {
-        const rows = await service.devInbox(normaliseAddress(req.query.to, deps.config.defaultRegion));
-        return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
-      },
-    );
+    listRoutes(app, deps);
+    streamRoute(app, deps, streams);
+    if (deps.config.messaging.devInbox) inboxRoute(app, deps);
   };
+}
+
+function listRoutes(app: App, { auth, service }: RouteDeps) {
+  app.get(
+    '/api/notifications',
+    {
+      preHandler: auth.requireRole(),
+      schema: {
+        tags: ['notifications'],
+        summary: "The signed-in user's in-app notifications, newest first",
+        security: [{ bearer: [] }],
+        querystring: listQuery,
+        response: { 200: listReply, ...problems },
+      },
+    },
+    async (req) => {
+      const page = await service.listInApp(actorOf(req).userId, req.query);
+      const items = page.items.map((n) => ({
+        ...toIso(n),
+        template: n.templateId,
+        title: n.title ?? '',
+        body: n.body ?? '',
+      }));
+      return { ...page, items };
+    },
+  );
+
+  app.post(
+    '/api/notifications/:id/read',
+    {
+      preHandler: auth.requireRole(),
+      schema: {
+        tags: ['notifications'],
+        summary: 'Mark one in-app notification read',
+        security: [{ bearer: [] }],
+        params: idParams,
+        response: { 200: readReply, ...problems },
+      },
+    },
+    async (req) => {
+      const r = await service.markRead(actorOf(req).userId, req.params.id);
+      return { id: r.id, readAt: r.readAt.toISOString() };
+    },
+  );
+
+  app.post(
+    '/api/notifications/read-all',
+    {
+      preHandler: auth.requireRole(),
+      schema: {
+        tags: ['notifications'],
+        summary: "Mark all the signed-in user's in-app notifications read",
+        security: [{ bearer: [] }],
+        response: { 200: readAllReply, ...problems },
+      },
+    },
+    async (req) => service.markAllRead(actorOf(req).userId),
+  );
+}
+
+function streamRoute(app: App, deps: RouteDeps, streams: Set<ServerResponse>) {
+  app.post(
+    '/api/notifications/stream-ticket',
+    {
+      preHandler: deps.auth.requireRole(),
+      schema: {
+        tags: ['notifications'],
+        summary: 'A 60-second ticket to open the stream from a browser EventSource (`?ticket=`)',
+        security: [{ bearer: [] }],
+        response: { 200: ticketReply, ...problems },
+      },
+    },
+    async (req) => {
+      const { ticket, expiresAt } = await deps.tickets.issue(actorOf(req));
+      return { ticket, expiresAt: expiresAt.toISOString() };
+    },
+  );
+
+  const bearer = deps.auth.requireRole();
+  app.get(
+    '/api/notifications/stream',
+    {
+      // Either the usual bearer token, or a stream ticket for clients that cannot set headers.
+      preHandler: async (req, reply) => {
+        const { ticket } = req.query as { ticket?: string };
+        if (ticket) req.actor = await deps.tickets.verify(ticket);
+        else await bearer(req, reply);
+      },
+      schema: {
+        tags: ['notifications'],
+        summary: 'Live in-app notifications (Server-Sent Events)',
+        description:
+          'text/event-stream. First `event: ready` once the stream is live (after a reconnect with `Last-Event-ID`, the notifications written since then come before it; a few may repeat, dedupe by id), then one `event: notification` per new in-app notification (data: the same object as in GET /api/notifications), and a comment line every 25 s.',
+        security: [{ bearer: [] }, {}],
+        querystring: streamQuery,
+        response: { 200: z.string().describe('text/event-stream'), ...problems },
+      },
+    },
+    async (req, reply) => {
+      const { userId } = actorOf(req);
+      const { service, hub, log } = deps;
+      const res = reply.raw;
+      const write = (chunk: string) => {
+        if (!res.writableEnded) res.write(chunk);
+      };
+      const push = async (id: string) => {
+        const n = await service.getInApp(userId, id);
+        if (n) write(`id: ${n.id}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`);
+      };
+      let open = false;
+      let lost = false;
+      // Subscribed (and LISTENing) before `ready`, so nothing committed after `ready` is missed.
+      const unsubscribe = await hub.subscribe(userId, {
+        onEvent: (e) => {
+          push(e.id).catch((err) => log.warn({ err }, 'could not push a notification'));
+        },
+        // Events may have been missed: end the stream; the client reconnects with Last-Event-ID.
+        onLost: () => {
+          lost = true;
+          if (open) res.end();
+        },
+      });
+      const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      const cleanUp = () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(res);
+      };
+      res.on('close', cleanUp);
+      reply.hijack();
+      // The client may have left while we subscribed: its 'close' is already past.
+      if (req.raw.destroyed || res.destroyed) return cleanUp();
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-request-id': req.id,
+      });
+      streams.add(res);
+      open = true;
+      if (lost) return void res.end();
+      write('retry: 3000\n\n');
+      // A reconnecting client names the last event it saw; it gets what it missed (an id may repeat, never a gap).
+      const lastEventId = req.headers['last-event-id'];
+      if (typeof lastEventId === 'string') {
+        try {
+          for (const id of await service.missedSince(userId, lastEventId.trim())) await push(id);
+        } catch (err) {
+          log.warn({ err }, 'could not replay missed notifications');
+        }
+      }
+      write('event: ready\ndata: {}\n\n');
+    },
+  );
+}
+
+function inboxRoute(app: App, { service, config }: RouteDeps) {
+  app.get(
+    '/dev/inbox',
+    {
+      schema: {
+        tags: ['development'],
+        summary: 'Messages the console channel kept for a phone or email (not in production)',
+        querystring: inboxQuery,
+        response: { 200: inboxReply, 400: problemSchema },
+      },
+    },
+    async (req) => {
+      const rows = await service.devInbox(normaliseAddress(req.query.to, config.defaultRegion));
+      return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
+    },
+  );
 }

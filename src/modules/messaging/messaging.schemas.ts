@@ -43,3 +43,13 @@ export const inboxReply = z.array(
     createdAt: z.iso.datetime({ offset: true }),
   }),
 );
+
+export const streamQuery = z.object({
+  ticket: z
+    .string()
+    .trim()
+    .max(2000)
+    .optional()
+    .describe('from POST /api/notifications/stream-ticket, instead of a bearer token'),
+});
+export const ticketReply = z.object({ ticket: z.string(), expiresAt: z.iso.datetime({ offset: true }) });

@@ -25,8 +25,14 @@ export type NotifyRequest<K extends TemplateId = TemplateId> = {
   channels?: Channel[];
 };
 
-/** Identity's lookup, so callers may address a user by id alone (messaging is built before identity). */
-export type UserLookup = (userId: string) => Promise<{ phone: string | null; email: string | null } | null>;
+/**
+ * Identity's lookup, so callers may address a user by id alone (messaging is built before identity).
+ * It gets the caller's transaction so that it can read on that connection instead of a second one.
+ */
+export type UserLookup = (
+  userId: string,
+  tx: Tx,
+) => Promise<{ phone: string | null; email: string | null } | null>;
 
 export type MessagingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'uow' | 'pool'> & {
   lookupUser?: UserLookup;
@@ -123,7 +129,7 @@ export function createMessagingService(deps: MessagingDeps) {
     const key = req.idempotencyKey.trim();
     if (!key || key.length > 300)
       throw Errors.badRequest('IDEMPOTENCY_KEY_INVALID', 'An idempotency key is required.');
-    const recipient = normaliseRecipient(await withUserAddresses(req.recipient));
+    const recipient = normaliseRecipient(await withUserAddresses(tx, req.recipient));
     const existing = await repo.listIdsByKey(tx.db, key);
     if (existing.length) return { notificationIds: existing };
     const routes = req.channels?.length ? [req.channels] : templateRoutes(req.template);
@@ -147,9 +153,9 @@ export function createMessagingService(deps: MessagingDeps) {
   }
 
   /** Addresses the caller did not give are taken from the user's record; given ones win. */
-  async function withUserAddresses(r: Recipient): Promise<Recipient> {
+  async function withUserAddresses(tx: Tx, r: Recipient): Promise<Recipient> {
     if (!r.userId || !deps.lookupUser || (r.phone && r.email)) return r;
-    const user = await deps.lookupUser(r.userId);
+    const user = await deps.lookupUser(r.userId, tx);
     return { ...r, phone: r.phone || user?.phone || undefined, email: r.email || user?.email || undefined };
   }
 

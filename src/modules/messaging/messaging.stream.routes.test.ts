@@ -6,11 +6,11 @@ import type { MessagingModule } from './index.js';
 type SseEvent = { event: string; data: string; id?: string };
 
 /** A minimal Server-Sent Events client over fetch, so it can send the bearer token. */
-async function openStream(baseUrl: string, token?: string, lastEventId?: string) {
+async function openStream(baseUrl: string, token?: string, lastEventId?: string, query = '') {
   const ctrl = new AbortController();
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   if (lastEventId) headers['last-event-id'] = lastEventId;
-  const res = await fetch(`${baseUrl}/api/notifications/stream`, {
+  const res = await fetch(`${baseUrl}/api/notifications/stream${query}`, {
     headers,
     signal: ctrl.signal,
   });
@@ -143,8 +143,13 @@ describe('in-app notifications', () => {
       a.clock.advanceMinutes(1);
       ids.push((await newBooking(a, user.id, `appt:replay:${i}`, `Patient ${i}`)).notificationIds[0]!);
     }
+    // Written with a clock read 3 s before the first one's, committed after it (a slow transaction).
+    a.clock.advance(-(2 * 60_000 + 3_000));
+    const slow = (await newBooking(a, user.id, 'appt:replay:slow', 'Slow')).notificationIds[0]!;
+    a.clock.advanceMinutes(3);
     const stream = await openStream(b.url, user.token, ids[0]);
     try {
+      expect((await stream.next()).id).toBe(slow);
       expect((await stream.next()).id).toBe(ids[1]);
       expect((await stream.next()).id).toBe(ids[2]);
       expect((await stream.next()).event).toBe('ready');
@@ -157,6 +162,73 @@ describe('in-app notifications', () => {
       expect((await stranger.next()).event).toBe('ready');
     } finally {
       stranger.close();
+    }
+  });
+
+  test('a browser without headers opens the stream with a short-lived ticket', async () => {
+    const user = await createUser(a, { role: 'admin' });
+    const issued = await a.http.post('/api/notifications/stream-ticket', undefined, { token: user.token });
+    expect(issued.status).toBe(200);
+    expect(issued.body.expiresAt).toBe(new Date(a.clock.now().getTime() + 60_000).toISOString());
+    const stream = await openStream(b.url, undefined, undefined, `?ticket=${issued.body.ticket}`);
+    try {
+      expect(stream.res.status).toBe(200);
+      expect((await stream.next()).event).toBe('ready');
+      const { notificationIds } = await a.platform.uow((tx) =>
+        messagingOf(a).notify(tx, {
+          template: 'admin_new_booking',
+          vars: {
+            patientName: 'Asha',
+            clinicianName: 'Dr Rao',
+            startsAt: 'Mon 7 Jan, 11:30 IST',
+            mode: 'in-person',
+          },
+          recipient: { userId: user.id },
+          idempotencyKey: 'appt:ticket:admin',
+        }),
+      );
+      expect((await stream.next()).id).toBe(notificationIds[0]);
+    } finally {
+      stream.close();
+    }
+    // An access token is not a ticket, and a ticket expires after a minute.
+    const wrong = await fetch(`${a.url}/api/notifications/stream?ticket=${user.token}`);
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { code: string }).code).toBe('STREAM_TICKET_INVALID');
+    a.clock.advanceMinutes(2);
+    const late = await fetch(`${a.url}/api/notifications/stream?ticket=${issued.body.ticket}`);
+    expect(late.status).toBe(401);
+    await late.body?.cancel();
+  });
+
+  test('when the LISTEN connection breaks the stream ends, and a reconnect with Last-Event-ID misses nothing', async () => {
+    const user = await createUser(a, { role: 'clinician' });
+    const stream = await openStream(a.url, user.token);
+    let lastId: string;
+    try {
+      expect((await stream.next()).event).toBe('ready');
+      lastId = (await newBooking(b, user.id, 'appt:lost:1')).notificationIds[0]!;
+      expect((await stream.next()).id).toBe(lastId);
+      // The database drops every listening connection (a failover, an idle timeout, ...).
+      await a.platform.pool.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity
+          where datname = current_database() and query = 'listen carebook_notifications'`,
+      );
+      await expect(stream.next()).rejects.toThrow();
+    } finally {
+      stream.close();
+    }
+    b.clock.advanceMinutes(1);
+    const missed = (await newBooking(b, user.id, 'appt:lost:2')).notificationIds[0]!;
+    const again = await openStream(a.url, user.token, lastId);
+    try {
+      expect((await again.next()).id).toBe(missed);
+      expect((await again.next()).event).toBe('ready');
+      b.clock.advanceMinutes(1);
+      const live = (await newBooking(b, user.id, 'appt:lost:3')).notificationIds[0]!;
+      expect((await again.next()).id).toBe(live);
+    } finally {
+      again.close();
     }
   });
 

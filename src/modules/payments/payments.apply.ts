@@ -1,4 +1,5 @@
 import type { Tx } from '../../platform/db/uow.js';
+import { Errors } from '../../platform/errors.js';
 import type { PaymentFact } from './gateways/types.js';
 import { refundJob } from './payments.jobs.js';
 import type { PayableHandlers, PayableKind, PaymentsDeps } from './payments.ports.js';
@@ -46,7 +47,7 @@ export async function reserveRefund(
   const repo = paymentsRepository(tx.db);
   const check = checkRefund(p, req.amount);
   if (!check.ok) return check;
-  const refund = (await repo.insertRefund({
+  const refund = await repo.insertRefund({
     paymentId: p.id,
     amountMinor: check.amount,
     currency: p.currency,
@@ -54,7 +55,10 @@ export async function reserveRefund(
     reason: req.reason,
     idempotencyKey: req.idempotencyKey,
     createdAt: now,
-  }))!;
+  });
+  // The key was taken meanwhile by a refund of another payment (this payment's lock is ours).
+  if (!refund)
+    throw Errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for a different refund.');
   const updated = await repo.update(p.id, {
     refundPendingMinor: p.refundPendingMinor + check.amount,
     updatedAt: now,
@@ -92,9 +96,20 @@ export async function applyPaymentFact(
     deps.log.warn({ paymentId: p.id }, 'gateway amount or currency differs from the payment');
     return 'amount_mismatch';
   }
+  if (
+    fact.outcome === 'succeeded' &&
+    p.capturedMinor > 0 &&
+    fact.paymentRef &&
+    p.paymentId &&
+    fact.paymentRef !== p.paymentId
+  ) {
+    // A second capture on one order (possible with Razorpay): never a second credit; a person refunds it.
+    deps.log.error({ paymentId: p.id }, 'a second gateway payment was captured for one order');
+    return 'second_capture';
+  }
   const handlers = deps.payables.get(p.payableKind);
   if (!handlers) throw new Error(`no payable handlers registered for kind ${p.payableKind}`);
-  const d = decide(p, fact.outcome, now);
+  const d = decide(p, fact.outcome, now, { retryable: fact.retryable });
   switch (d.action) {
     case 'none':
       return d.reason;

@@ -3,7 +3,8 @@ import Razorpay from 'razorpay';
 import { validatePaymentVerification } from 'razorpay/dist/utils/razorpay-utils.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, signIn, type TestUser } from '../../../test/factories/identity.js';
-import { type FakeServer, type RecordedRequest, startFakeServer } from '../../../test/fakes/http-server.js';
+import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
+import { fakeRazorpay, KEY_ID, KEY_SECRET } from '../../../test/payments/fake-razorpay.js';
 import {
   createPayable,
   installTestPayable,
@@ -17,116 +18,7 @@ import {
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { reconcileJob } from './payments.jobs.js';
 
-const KEY_ID = 'rzp_test_carebook';
-const KEY_SECRET = 'rzp_key_secret_0123456789';
 const WEBHOOK_SECRET = 'rzp_webhook_secret_abcdef';
-
-type RzPayment = {
-  id: string;
-  entity: 'payment';
-  order_id: string;
-  amount: number;
-  currency: string;
-  status: string;
-};
-type RzRefund = {
-  id: string;
-  entity: 'refund';
-  payment_id: string;
-  amount: number;
-  status: string;
-  notes: Record<string, string>;
-};
-
-/** A stand-in for api.razorpay.com: orders, payments, refunds; it checks Basic auth on every call. */
-function fakeRazorpay() {
-  const orders = new Map<string, { id: string; amount: number; currency: string; receipt: string }>();
-  const payments = new Map<string, RzPayment>();
-  const refunds: RzRefund[] = [];
-  let seq = 0;
-  let failNextRefundAfterRecording = false;
-  let refundStatus = 'processed';
-  const auth = `Basic ${Buffer.from(`${KEY_ID}:${KEY_SECRET}`).toString('base64')}`;
-  const handler = (req: RecordedRequest) => {
-    if (req.headers.authorization !== auth)
-      return { status: 401, body: { error: { code: 'BAD_REQUEST_ERROR', description: 'auth' } } };
-    const path = req.path.split('?')[0]!;
-    const body = req.body ? JSON.parse(req.body) : {};
-    if (req.method === 'POST' && path === '/v1/orders') {
-      const o = {
-        id: `order_${++seq}`,
-        entity: 'order',
-        amount: body.amount,
-        currency: body.currency,
-        receipt: body.receipt,
-        status: 'created',
-      };
-      orders.set(o.id, o);
-      return { status: 200, body: o };
-    }
-    let m = path.match(/^\/v1\/orders\/([^/]+)\/payments$/);
-    if (m) {
-      const items = [...payments.values()].filter((p) => p.order_id === m![1]);
-      return { status: 200, body: { entity: 'collection', count: items.length, items } };
-    }
-    m = path.match(/^\/v1\/payments\/([^/]+)\/refunds$/);
-    if (m)
-      return {
-        status: 200,
-        body: { entity: 'collection', items: refunds.filter((r) => r.payment_id === m![1]) },
-      };
-    m = path.match(/^\/v1\/payments\/([^/]+)\/refund$/);
-    if (m && req.method === 'POST') {
-      const r: RzRefund = {
-        id: `rfnd_${++seq}`,
-        entity: 'refund',
-        payment_id: m[1]!,
-        amount: body.amount,
-        status: refundStatus,
-        notes: body.notes,
-      };
-      refunds.push(r);
-      if (failNextRefundAfterRecording) {
-        failNextRefundAfterRecording = false;
-        return { status: 504, body: { error: { code: 'GATEWAY_ERROR', description: 'timeout' } } };
-      }
-      return { status: 200, body: r };
-    }
-    m = path.match(/^\/v1\/payments\/([^/]+)$/);
-    if (m) {
-      const p = payments.get(m[1]!);
-      return p
-        ? { status: 200, body: p }
-        : { status: 400, body: { error: { code: 'BAD_REQUEST_ERROR', description: 'no such payment' } } };
-    }
-    return { status: 404, body: { error: { code: 'NOT_FOUND', description: path } } };
-  };
-  return {
-    orders,
-    payments,
-    refunds,
-    handler,
-    pay(orderId: string, status = 'captured', id = `pay_${++seq}`) {
-      const o = orders.get(orderId)!;
-      const p: RzPayment = {
-        id,
-        entity: 'payment',
-        order_id: orderId,
-        amount: o.amount,
-        currency: o.currency,
-        status,
-      };
-      payments.set(id, p);
-      return p;
-    },
-    failNextRefund() {
-      failNextRefundAfterRecording = true;
-    },
-    setRefundStatus(s: string) {
-      refundStatus = s;
-    },
-  };
-}
 
 const hmac = (secret: string, text: string) => createHmac('sha256', secret).update(text).digest('hex');
 
@@ -280,15 +172,31 @@ describe('payments with Razorpay', () => {
     );
     expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
     expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'SUCCEEDED', payment_id: p.id });
+    // A second payment captured on the same order is never a second credit.
+    const second = fake.pay(checkout!.orderId);
+    const dup = await postWebhook(
+      t,
+      '/api/payment/webhook',
+      webhook('payment.captured', { payment: { entity: second } }),
+    );
+    expect(dup.body.outcome).toBe('second_capture');
+    expect(await paymentRow(t, paymentId)).toMatchObject({ payment_id: p.id, captured_minor: 29900 });
   });
 
-  test('failed, then captured days later: late money refunded in full (retry-safe), patient told', async () => {
+  test('a declined attempt keeps the order open; all attempts failed at expiry -> FAILED; captured days later -> late refund', async () => {
     const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
     const p = fake.pay(checkout!.orderId, 'failed');
-    expect(
-      (await postWebhook(t, '/api/payment/webhook', webhook('payment.failed', { payment: { entity: p } })))
-        .body.outcome,
-    ).toBe('failed');
+    // The patient may retry on the same Razorpay order: one decline ends nothing while the hold is live.
+    const declined = await postWebhook(
+      t,
+      '/api/payment/webhook',
+      webhook('payment.failed', { payment: { entity: p } }),
+    );
+    expect(declined.body.outcome).toBe('attempt_failed');
+    expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'CREATED' });
+    t.clock.advanceMinutes(16);
+    await paymentsOf(t).service.settleOverdue(paymentId);
+    expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'FAILED' });
     expect(await payableState(t, payableId)).toEqual({ status: 'failed', calls: ['failed'] });
     t.clock.advanceMinutes(2 * 24 * 60);
     p.status = 'captured';
@@ -346,6 +254,36 @@ describe('payments with Razorpay', () => {
     expect(await paymentRow(t, paymentId)).toMatchObject({
       status: 'PARTIALLY_REFUNDED',
       refunded_minor: 9900,
+      refund_pending_minor: 0,
+    });
+  });
+
+  test('a refund left pending at Razorpay without a webhook is settled by the reconciler', async () => {
+    const { paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const p = fake.pay(checkout!.orderId);
+    await postWebhook(t, '/api/payment/webhook', webhook('payment.captured', { payment: { entity: p } }));
+    fake.setRefundStatus('pending');
+    await t.platform.uow((tx) =>
+      paymentsOf(t).service.requestRefund(tx, {
+        paymentId,
+        reason: 'Cancelled',
+        idempotencyKey: 'rzp-stuck-1',
+      }),
+    );
+    await t.runJobs({ names: ['payments.refund'] });
+    fake.setRefundStatus('processed');
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'SUCCEEDED',
+      refund_pending_minor: 29900,
+    });
+    await paymentsOf(t).service.reconcileDue();
+    expect((await paymentRow(t, paymentId)).refund_pending_minor).toBe(29900); // not overdue yet
+    fake.refunds.find((r) => r.payment_id === p.id)!.status = 'processed';
+    t.clock.advanceMinutes(61);
+    await paymentsOf(t).service.reconcileDue();
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'REFUNDED',
+      refunded_minor: 29900,
       refund_pending_minor: 0,
     });
   });

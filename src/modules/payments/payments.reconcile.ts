@@ -2,6 +2,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type { GatewayStatus, PaymentFact } from './gateways/types.js';
 import { applyPaymentFact, type PayableRegistry } from './payments.apply.js';
 import type { PaymentsDeps } from './payments.ports.js';
+import type { makeRefunds } from './payments.refunds.js';
 import { type PaymentRow, paymentsRepository } from './payments.repository.js';
 import { findMismatches } from './payments.rules.js';
 
@@ -9,6 +10,7 @@ type ApplyDeps = PaymentsDeps & { payables: PayableRegistry };
 
 const LATE_AUTHORISATION_WINDOW_MS = 3 * 24 * 3600_000;
 const BATCH = 100;
+const REFUND_RECHECK_MS = 60 * 60_000;
 
 /** What the gateway's current state means for a payment, or nothing to apply yet. */
 function factFrom(p: PaymentRow, status: GatewayStatus, closed: boolean, now: Date): PaymentFact | null {
@@ -31,7 +33,12 @@ function factFrom(p: PaymentRow, status: GatewayStatus, closed: boolean, now: Da
  * Repairs missed webhooks: asks the gateway (network, outside any transaction) and applies what it
  * learns through the same `applyPaymentFact` as webhooks, under the payment's row lock.
  */
-export function makeReconciler(deps: PaymentsDeps, applyDeps: ApplyDeps, payables: PayableRegistry) {
+export function makeReconciler(
+  deps: PaymentsDeps,
+  applyDeps: ApplyDeps,
+  payables: PayableRegistry,
+  refunds: Pick<ReturnType<typeof makeRefunds>, 'markProcessed' | 'markFailed'>,
+) {
   const readRepo = paymentsRepository(drizzle(deps.pool, { casing: 'snake_case' }));
   const read = () => readRepo;
 
@@ -65,7 +72,28 @@ export function makeReconciler(deps: PaymentsDeps, applyDeps: ApplyDeps, payable
     });
   }
 
-  /** The periodic job: CREATED past expiry, and Razorpay FAILED ones still within late authorisation. */
+  /** A refund the gateway left pending and whose webhook never came: ask where it stands. */
+  async function settleRefund(r: { id: string; paymentId: string; gatewayRefundId: string | null }) {
+    const p = (await read().findById(r.paymentId))!;
+    const gateway = deps.gateways.get(p.provider);
+    if (!gateway.fetchRefund || !r.gatewayRefundId) return false;
+    const state = await gateway.fetchRefund({ paymentRef: p.paymentId, gatewayRefundId: r.gatewayRefundId });
+    if (state === 'pending') return false;
+    const now = deps.clock.now();
+    return deps.uow(async (tx) => {
+      const repo = paymentsRepository(tx.db);
+      const locked = (await repo.findForUpdate(p.id))!;
+      const refund = (await repo.findRefundForUpdate(r.id))!;
+      return state === 'processed'
+        ? refunds.markProcessed(tx, locked, refund, r.gatewayRefundId, now)
+        : refunds.markFailed(tx, locked, refund, 'gateway reported failure', now);
+    });
+  }
+
+  /**
+   * The periodic job: CREATED past expiry, Razorpay FAILED ones still within late authorisation,
+   * and refunds left pending at the gateway for over an hour.
+   */
   async function reconcileDue(): Promise<{ checked: number; changed: number }> {
     const now = deps.clock.now();
     const due = await read().listToReconcile(
@@ -73,7 +101,18 @@ export function makeReconciler(deps: PaymentsDeps, applyDeps: ApplyDeps, payable
       new Date(now.getTime() - LATE_AUTHORISATION_WINDOW_MS),
       BATCH,
     );
+    const pendingRefunds = await read().listPendingRefundsBefore(
+      new Date(now.getTime() - REFUND_RECHECK_MS),
+      BATCH,
+    );
     let changed = 0;
+    for (const r of pendingRefunds) {
+      try {
+        if (await settleRefund(r)) changed++;
+      } catch (err) {
+        deps.log.warn({ err, refundId: r.id }, 'refund re-check failed; will retry next run');
+      }
+    }
     for (const { id } of due) {
       try {
         const outcome = await settle(id);
@@ -83,7 +122,7 @@ export function makeReconciler(deps: PaymentsDeps, applyDeps: ApplyDeps, payable
         deps.log.warn({ err, paymentId: id }, 'reconciliation of a payment failed; will retry next run');
       }
     }
-    return { checked: due.length, changed };
+    return { checked: due.length + pendingRefunds.length, changed };
   }
 
   /** Payments (last 30 days, newest first) whose gateway, payment and payable states disagree. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
 import type { Provider } from './gateways/types.js';
 import { paymentCustomers, payments, refunds, webhookEvents } from './payments.table.js';
@@ -115,6 +115,21 @@ export function paymentsRepository(db: Db) {
     async listRefundsOf(paymentIds: string[]) {
       if (paymentIds.length === 0) return [];
       return db.select().from(refunds).where(inArray(refunds.paymentId, paymentIds));
+    },
+    /** Refunds the gateway accepted as pending whose confirmation is overdue. */
+    async listPendingRefundsBefore(before: Date, limit: number) {
+      return db
+        .select({ id: refunds.id, paymentId: refunds.paymentId, gatewayRefundId: refunds.gatewayRefundId })
+        .from(refunds)
+        .where(
+          and(
+            eq(refunds.status, 'PENDING'),
+            isNotNull(refunds.gatewayRefundId),
+            lt(refunds.createdAt, before),
+          ),
+        )
+        .orderBy(asc(refunds.createdAt))
+        .limit(limit);
     },
     async updateRefund(id: string, patch: Partial<NewRefund>) {
       return (await db.update(refunds).set(patch).where(eq(refunds.id, id)).returning())[0]!;

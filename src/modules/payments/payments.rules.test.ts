@@ -26,6 +26,7 @@ describe('decide: the payment state machine', () => {
     ['SUCCEEDED', 'succeeded', 5, 'none'],
     ['REFUNDED', 'succeeded', 5, 'none'],
     ['CREATED', 'failed', 5, 'fail'],
+    ['CREATED', 'failed', 16, 'fail'],
     ['SUCCEEDED', 'failed', 5, 'none'], // an older failure never overrides success
     ['FAILED', 'failed', 5, 'none'],
     ['CREATED', 'expired', 16, 'expire'],
@@ -34,6 +35,14 @@ describe('decide: the payment state machine', () => {
     ['PARTIALLY_REFUNDED', 'failed', 5, 'none'],
   ])('%s + %s at minute %i -> %s', (status, outcome, minute, action) => {
     expect(decide({ status, expiresAt }, outcome, at(minute)).action).toBe(action);
+  });
+
+  test.each<[PaymentStatus, number, string]>([
+    ['CREATED', 5, 'none'], // the patient can retry on the same order
+    ['CREATED', 15, 'fail'], // the hold is over
+    ['SUCCEEDED', 5, 'none'],
+  ])('a retryable decline on %s at minute %i -> %s', (status, minute, action) => {
+    expect(decide({ status, expiresAt }, 'failed', at(minute), { retryable: true }).action).toBe(action);
   });
 });
 

@@ -29,6 +29,7 @@ export function decide(
   p: { status: PaymentStatus; expiresAt: Date },
   outcome: GatewayOutcome,
   now: Date,
+  opts: { retryable?: boolean } = {},
 ): PaymentDecision {
   const live = now.getTime() < p.expiresAt.getTime();
   switch (outcome) {
@@ -37,6 +38,10 @@ export function decide(
       if (p.status === 'FAILED' || p.status === 'EXPIRED') return { action: 'late' };
       return { action: 'none', reason: 'already_paid' };
     case 'failed':
+      // One declined attempt on an order the patient may still retry (Razorpay) ends nothing while
+      // the hold is live; the hold's expiry settles it from the gateway's status.
+      if (p.status === 'CREATED' && opts.retryable && live)
+        return { action: 'none', reason: 'attempt_failed' };
       if (p.status === 'CREATED') return { action: 'fail' };
       return { action: 'none', reason: `stale_${outcome}` };
     case 'expired':

@@ -84,10 +84,14 @@ describe('payments with the sandbox gateway', () => {
       paymentId: q.get('paymentId'),
       signature: q.get('signature'),
     };
-    const [a, b] = await Promise.all([
+    // Two client callbacks and the gateway's webhook, all at once: one credit.
+    const webhook = sandboxEvent(t, q.get('orderId')!, 'payment.succeeded');
+    const [a, b, w] = await Promise.all([
       t.http.post('/api/payment/verify', body, { token: patient.token }),
       t.http.post('/api/payment/verify', body, { token: patient.token }),
+      postWebhook(t, HOOK, webhook),
     ]);
+    expect(w.status).toBe(200);
     expect([a.status, b.status]).toEqual([200, 200]);
     await t.runJobs({ names: ['payments.sandbox-deliver'] });
     expect((await paymentRow(t, paymentId)).status).toBe('SUCCEEDED');
@@ -102,6 +106,25 @@ describe('payments with the sandbox gateway', () => {
     expect(forged.body.code).toBe('PAYMENT_VERIFICATION_FAILED');
     const notMine = await t.http.post('/api/payment/verify', body, { token: other.token });
     expect(notMine.status).toBe(404);
+  });
+
+  test('OpenAPI describes the payment endpoints with tags and summaries', async () => {
+    const doc = (await t.http.get('/openapi.json')).body;
+    for (const [path, method] of [
+      ['/api/payment/create-order', 'post'],
+      ['/api/payment/verify', 'post'],
+      ['/api/payment/webhook', 'post'],
+      ['/api/payment/webhook/stripe', 'post'],
+      ['/api/payment/webhook/razorpay', 'post'],
+      ['/api/payment/webhook/sandbox', 'post'],
+      ['/api/admin/payments/{id}/refunds', 'post'],
+      ['/api/admin/reconciliation', 'get'],
+    ] as const) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(op.tags).toContain('payments');
+      expect(op.summary).toBeTruthy();
+    }
   });
 
   test('create-order returns the same checkout; another patient gets 404', async () => {
@@ -163,11 +186,11 @@ describe('payments with the sandbox gateway', () => {
   });
 
   test('every permutation of {succeeded, failed, expired} ends paid, with money credited once', async () => {
-    const perms = [
-      ['payment.succeeded', 'payment.failed', 'checkout.expired'],
-      ['payment.failed', 'payment.succeeded', 'checkout.expired'],
-      ['checkout.expired', 'payment.failed', 'payment.succeeded'],
-    ];
+    const types = ['payment.succeeded', 'payment.failed', 'checkout.expired'];
+    const perms = types.flatMap((a) =>
+      types.filter((b) => b !== a).map((b) => [a, b, types.find((c) => c !== a && c !== b)!]),
+    );
+    expect(perms).toHaveLength(6);
     for (const order of perms) {
       const { paymentId, checkout, payableId } = await createPayable(t, patient.id, { revivable: true });
       for (const type of order)

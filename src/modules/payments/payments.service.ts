@@ -44,7 +44,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
   const refunds = makeRefunds(deps);
   const applyDeps = { ...deps, payables };
   const inbox = makeWebhookInbox(deps, applyDeps, refunds);
-  const reconciler = makeReconciler(deps, applyDeps, payables);
+  const reconciler = makeReconciler(deps, applyDeps, payables, refunds);
 
   function registerPayable(kind: PayableKind, handlers: PayableHandlers): void {
     if (!PAYABLE_KINDS.includes(kind)) throw new Error(`unknown payable kind ${kind}`);

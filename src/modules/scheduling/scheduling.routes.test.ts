@@ -110,6 +110,29 @@ describe('scheduling over HTTP', () => {
       expect(read.body.rules).toHaveLength(2);
     });
 
+    test('parallel replacements never mix: the rules end up exactly one of the submitted sets', async () => {
+      const sets = Array.from({ length: 8 }, (_, i) => [
+        { weekday: 4, start: `0${i + 1}:00`, end: `0${i + 2}:00`, mode: 'online', slotMinutes: 30 },
+        { weekday: 5, start: '10:00', end: '11:00', mode: 'online', slotMinutes: 5 + i },
+      ]);
+      const results = await Promise.allSettled(
+        sets.map((body) => t.http.put(`/api/clinicians/${doc.id}/availability`, body, { token: doc.token })),
+      );
+      expect(results.every((r) => r.status === 'fulfilled' && r.value.status === 200)).toBe(true);
+      const read = await t.http.get(`/api/clinicians/${doc.id}/availability`, { token: doc.token });
+      const final = read.body.rules.map((r: { start: string; slotMinutes: number }) => [
+        r.start,
+        r.slotMinutes,
+      ]);
+      const candidates = sets.map((set) => set.map((r) => [r.start, r.slotMinutes]));
+      expect(candidates).toContainEqual(final);
+      // Put the two rules the other tests expect back.
+      await setAvailability(t, doc, doc.id, [
+        { weekday: 1, start: '09:00', end: '13:00', mode: 'online', slotMinutes: 30 },
+        { weekday: 1, start: '14:00', end: '17:00', mode: 'in_person', centreId: centre.id, slotMinutes: 20 },
+      ]);
+    });
+
     test('on-call shifts are replaced as a whole', async () => {
       const res = await t.http.put(
         `/api/clinicians/${doc.id}/shifts`,

@@ -175,31 +175,41 @@ export type GenerateInput = {
   offsets?: ZoneOffsets;
 };
 
+/** A slot as epoch milliseconds: what the hot path (slot listing) works with. */
+export type SlotTimes = { start: number; end: number; mode: Mode; centreId: string | null };
+
 /** Slots the rules offer on local dates [fromDate, toDate]: future, outside time off, sorted by start. */
-export function generateSlots(input: GenerateInput): Slot[] {
+export function generateSlotTimes(input: GenerateInput): SlotTimes[] {
   const window = windowOf(input.fromDate, input.toDate);
   const offsets = input.offsets ?? new ZoneOffsets(input.zone, window.from, window.to);
   const rules = input.mode ? input.rules.filter((r) => r.mode === input.mode) : input.rules;
   const byWeekday = new Map<number, WeeklyRule[]>();
   for (const r of rules) byWeekday.set(r.weekday, [...(byWeekday.get(r.weekday) ?? []), r]);
-  const off = [...input.timeOff].sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
+  const off = input.timeOff
+    .map((r) => [r.startAt.getTime(), r.endAt.getTime()] as const)
+    .sort((a, b) => a[0] - b[0]);
   const now = input.now.getTime();
   const last = parseLocalDate(input.toDate);
-  const slots: Slot[] = [];
+  const slots: SlotTimes[] = [];
   for (let day = parseLocalDate(input.fromDate); day <= last; day += DAY) {
     for (const rule of byWeekday.get(isoWeekday(day)) ?? []) {
       for (const [start, end] of ruleSlots(rule, day, offsets)) {
         if (start <= now || overlapsAny(start, end, off)) continue;
-        slots.push({
-          startAt: new Date(start),
-          endAt: new Date(end),
-          mode: rule.mode,
-          centreId: rule.centreId,
-        });
+        slots.push({ start, end, mode: rule.mode, centreId: rule.centreId });
       }
     }
   }
-  return slots.sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
+  return slots.sort((a, b) => a.start - b.start);
+}
+
+/** generateSlotTimes with Dates. */
+export function generateSlots(input: GenerateInput): Slot[] {
+  return generateSlotTimes(input).map((s) => ({
+    startAt: new Date(s.start),
+    endAt: new Date(s.end),
+    mode: s.mode,
+    centreId: s.centreId,
+  }));
 }
 
 /** [start, end) instants of one rule on one local date, in order, never overlapping. */
@@ -221,10 +231,10 @@ function ruleSlots(rule: WeeklyRule, day: number, offsets: ZoneOffsets): Array<[
   return out;
 }
 
-function overlapsAny(start: number, end: number, ranges: Range[]): boolean {
-  for (const r of ranges) {
-    if (r.startAt.getTime() >= end) return false;
-    if (r.endAt.getTime() > start) return true;
+function overlapsAny(start: number, end: number, ranges: ReadonlyArray<readonly [number, number]>): boolean {
+  for (const [a, b] of ranges) {
+    if (a >= end) return false;
+    if (b > start) return true;
   }
   return false;
 }
@@ -235,19 +245,34 @@ function overlapsAny(start: number, end: number, ranges: Range[]): boolean {
  * `slots` must be sorted by start, as generateSlots returns them.
  */
 export function withStatus(slots: Slot[], occupied: Occupied[]): Array<Slot & { status: SlotStatus }> {
-  const occ = [...occupied].sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
+  const statuses = statusOf(
+    slots.map((x) => ({ start: x.startAt.getTime(), end: x.endAt.getTime() })),
+    occupied,
+  );
+  return slots.map((x, i) => ({
+    startAt: x.startAt,
+    endAt: x.endAt,
+    mode: x.mode,
+    centreId: x.centreId,
+    status: statuses[i]!,
+  }));
+}
+
+/** The status of each slot (sorted by start), from the occupied ranges. */
+export function statusOf(slots: Array<{ start: number; end: number }>, occupied: Occupied[]): SlotStatus[] {
+  const occ = occupied
+    .map((o) => ({ start: o.startAt.getTime(), end: o.endAt.getTime(), booked: o.status === 'booked' }))
+    .sort((a, b) => a.start - b.start);
   let first = 0;
-  return slots.map((slot) => {
-    const s = slot.startAt.getTime();
-    const e = slot.endAt.getTime();
-    while (first < occ.length && occ[first]!.endAt.getTime() <= s) first++;
+  return slots.map(({ start: s, end: e }) => {
+    while (first < occ.length && occ[first]!.end <= s) first++;
     let status: SlotStatus = 'available';
-    for (let i = first; i < occ.length && occ[i]!.startAt.getTime() < e; i++) {
-      if (occ[i]!.endAt.getTime() <= s) continue;
-      if (occ[i]!.status === 'booked') status = 'booked';
+    for (let i = first; i < occ.length && occ[i]!.start < e; i++) {
+      if (occ[i]!.end <= s) continue;
+      if (occ[i]!.booked) status = 'booked';
       else if (status === 'available') status = 'held';
     }
-    return { startAt: slot.startAt, endAt: slot.endAt, mode: slot.mode, centreId: slot.centreId, status };
+    return status;
   });
 }
 

@@ -5,23 +5,10 @@ import { Errors, type FieldError } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import type { CatalogService, Clinician } from '../catalog/index.js';
 import { schedulingRepository as repo } from './scheduling.repository.js';
-import {
-  generateSlots,
-  isOnCall,
-  type Mode,
-  type Occupied,
-  overlappingRules,
-  parseLocalDate,
-  type Slot,
-  type SlotStatus,
-  type WeeklyRule,
-  windowOf,
-  withStatus,
-  ZoneOffsets,
-} from './scheduling.rules.js';
+import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule } from './scheduling.rules.js';
+import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
 
-/** Booking's view of a clinician's held and confirmed time in a window (docs/module-contracts.md). */
-export type OccupancyPort = (clinicianId: string, from: Date, to: Date, now: Date) => Promise<Occupied[]>;
+export type { OccupancyPort, SlotView } from './scheduling.slots.js';
 export const nothingOccupied: OccupancyPort = async () => [];
 
 export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow'> & {
@@ -31,32 +18,16 @@ export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow'> & {
 
 export type RuleInput = WeeklyRule;
 export type ShiftInput = { weekday: number; startTime: string; endTime: string };
-export type SlotView = {
-  startAt: string;
-  endAt: string;
-  mode: Mode;
-  centreId: string | null;
-  status: SlotStatus;
-};
-
 const DAY = 86_400_000;
-/** Longest slot listing per request: a month and a bit. */
-export const MAX_RANGE_DAYS = 62;
 const MAX_TIME_OFF_DAYS = 366;
-const CLINICIAN_CACHE_MS = 5_000;
 
 export function createSchedulingService(deps: SchedulingDeps) {
   const read: Db = drizzle(deps.pool, { casing: 'snake_case' });
+  const listing = createSlotListing({ ...deps, read });
+  const forgetSchedules = () => listing.forget();
 
   async function requireClinician(id: string, opts: { includeUnlisted?: boolean } = {}): Promise<Clinician> {
     const c = await deps.catalog.getClinician(id, opts);
-    if (!c) throw Errors.notFound('Clinician', id);
-    return c;
-  }
-
-  /** Slot listings accept a catalog entry a few seconds old (the hottest read); bookings read fresh. */
-  async function listedClinician(id: string): Promise<Clinician> {
-    const c = await deps.catalog.getClinician(id, { maxAgeMs: CLINICIAN_CACHE_MS });
     if (!c) throw Errors.notFound('Clinician', id);
     return c;
   }
@@ -69,20 +40,6 @@ export function createSchedulingService(deps: SchedulingDeps) {
       "Only the clinician or an admin can change this clinician's schedule.",
     );
   }
-
-  /** Rules the clinician can still honour: a mode they offer, at a centre they are linked to. */
-  const honoured = (c: Clinician, rules: WeeklyRule[]) =>
-    rules.filter(
-      (r) => c.modes.includes(r.mode) && (r.mode === 'online' || c.centres.some((x) => x.id === r.centreId)),
-    );
-
-  const view = (offsets: ZoneOffsets, s: Slot & { status: SlotStatus }): SlotView => ({
-    startAt: offsets.format(s.startAt.getTime()),
-    endAt: offsets.format(s.endAt.getTime()),
-    mode: s.mode,
-    centreId: s.centreId,
-    status: s.status,
-  });
 
   async function getSchedule(clinicianId: string) {
     const clinician = await requireClinician(clinicianId, { includeUnlisted: true });
@@ -102,93 +59,20 @@ export function createSchedulingService(deps: SchedulingDeps) {
   }
 
   return {
-    /**
-     * A clinician's slots on local dates [from, to] with their status: one query for rules, one
-     * for time off, one occupancy call, then pure generation.
-     */
-    async listSlots(clinicianId: string, q: { from?: string; to?: string; mode?: Mode }) {
-      const now = deps.clock.now();
-      // The clinician's zone decides "today"; fetch a window wide enough for any zone so the
-      // clinician, rules, time off and occupancy all load in one parallel round.
-      const fetch = fetchWindow(q.from, q.to, now);
-      const [clinician, { rules, timeOff }, occupied] = await Promise.all([
-        listedClinician(clinicianId),
-        repo.loadSchedule(read, clinicianId, new Date(fetch.from), new Date(fetch.to)),
-        deps.occupancy(clinicianId, new Date(fetch.from), new Date(fetch.to), now),
-      ]);
-      const zone = clinician.timeZone;
-      const { from, to } = dateRange(q.from, q.to, zone, now);
-      const w = windowOf(from, to);
-      const offsets = new ZoneOffsets(zone, w.from, w.to);
-      const slots = generateSlots({
-        zone,
-        rules: honoured(clinician, rules),
-        timeOff,
-        fromDate: from,
-        toDate: to,
-        now,
-        mode: q.mode,
-        offsets,
-      });
-      return {
-        clinicianId,
-        timeZone: zone,
-        from,
-        to,
-        slots: withStatus(slots, occupied).map((s) => view(offsets, s)),
-      };
-    },
-
-    /** Slots on one local date across clinicians matching the filter (each in their own zone). */
-    async searchSlots(q: { date: string; specialization?: string; centreId?: string; mode?: Mode }) {
-      checkDate(q.date, 'querystring.date');
-      const now = deps.clock.now();
-      const clinicians = await deps.catalog.listClinicians(q);
-      const ids = clinicians.map((c) => c.id);
-      const w = windowOf(q.date, q.date);
-      const [rules, timeOff] = await Promise.all([
-        repo.listRules(read, ids),
-        repo.listTimeOffOverlapping(read, ids, new Date(w.from), new Date(w.to)),
-      ]);
-      const results = await Promise.all(
-        clinicians.map(async (c) => {
-          const offsets = new ZoneOffsets(c.timeZone, w.from, w.to);
-          const slots = generateSlots({
-            zone: c.timeZone,
-            rules: honoured(
-              c,
-              rules.filter((r) => r.clinicianId === c.id),
-            ),
-            timeOff: timeOff.filter((t) => t.clinicianId === c.id),
-            fromDate: q.date,
-            toDate: q.date,
-            now,
-            mode: q.mode,
-            offsets,
-          }).filter((s) => !q.centreId || s.centreId === q.centreId);
-          if (slots.length === 0) return null;
-          const occupied = await deps.occupancy(c.id, new Date(w.from), new Date(w.to), now);
-          const { id, fullName, specialization, fee, timeZone } = c;
-          return {
-            clinician: { id, fullName, specialization, fee },
-            timeZone,
-            slots: withStatus(slots, occupied).map((s) => view(offsets, s)),
-          };
-        }),
-      );
-      return results.filter((r) => r !== null);
-    },
+    listSlots: listing.listSlots,
+    searchSlots: listing.searchSlots,
 
     /** The slot the rules offer at exactly `startAt` in `mode`, if it is still in the future. Ignores bookings. */
     async findSlot(q: { clinicianId: string; startAt: Date; mode: Mode }) {
       const now = deps.clock.now();
-      const clinician = await deps.catalog.getClinician(q.clinicianId);
-      if (!clinician?.modes.includes(q.mode) || Number.isNaN(q.startAt.getTime())) return null;
       const t = q.startAt.getTime();
-      const [rules, timeOff] = await Promise.all([
-        repo.listRules(read, [q.clinicianId]),
-        repo.listTimeOffOverlapping(read, [q.clinicianId], new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
+      if (Number.isNaN(t)) return null;
+      // Fresh reads, in parallel: this is on every booking's path.
+      const [clinician, { rules, timeOff }] = await Promise.all([
+        deps.catalog.getClinician(q.clinicianId),
+        repo.loadSchedule(read, q.clinicianId, new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
       ]);
+      if (!clinician?.modes.includes(q.mode)) return null;
       // The slot's local date is the day before, of or after the UTC date whatever the zone.
       const utcDate = new Date(t).toISOString().slice(0, 10);
       const slots = generateSlots({
@@ -214,6 +98,7 @@ export function createSchedulingService(deps: SchedulingDeps) {
       const errors = ruleErrors(clinician, rules);
       if (errors.length) throw Errors.validation('The availability rules are not valid.', errors);
       await deps.uow(async (tx) => {
+        tx.afterCommit(forgetSchedules);
         await repo.lockClinician(tx.db, clinicianId);
         await repo.deleteRules(tx.db, clinicianId);
         await repo.insertRules(
@@ -261,21 +146,25 @@ export function createSchedulingService(deps: SchedulingDeps) {
         throw Errors.validation('Time off must end in the future.', [
           { path: 'body.endAt', message: 'is in the past' },
         ]);
-      return deps.uow((tx) =>
-        repo.insertTimeOff(tx.db, {
+      return deps.uow((tx) => {
+        tx.afterCommit(forgetSchedules);
+        return repo.insertTimeOff(tx.db, {
           clinicianId,
           startAt: input.startAt,
           endAt: input.endAt,
           reason: input.reason ?? '',
           createdBy: actor.userId,
           createdAt: now,
-        }),
-      );
+        });
+      });
     },
 
     async removeTimeOff(actor: Actor, clinicianId: string, timeOffId: string) {
       assertCanManage(actor, clinicianId);
-      const removed = await deps.uow((tx) => repo.deleteTimeOff(tx.db, clinicianId, timeOffId));
+      const removed = await deps.uow((tx) => {
+        tx.afterCommit(forgetSchedules);
+        return repo.deleteTimeOff(tx.db, clinicianId, timeOffId);
+      });
       if (!removed) throw Errors.notFound('Time off', timeOffId);
     },
 
@@ -299,49 +188,6 @@ export function createSchedulingService(deps: SchedulingDeps) {
 }
 
 export type SchedulingService = ReturnType<typeof createSchedulingService>;
-
-function checkDate(date: string, path: string): void {
-  try {
-    parseLocalDate(date);
-  } catch {
-    throw Errors.validation(`${date} is not a calendar date (YYYY-MM-DD).`, [
-      { path, message: 'is not a date' },
-    ]);
-  }
-}
-
-const shiftDate = (date: string, days: number) =>
-  new Date(parseLocalDate(date) + days * DAY).toISOString().slice(0, 10);
-
-/** The instants any zone's [from, to] could need, before the zone is known; refuses absurd ranges early. */
-function fetchWindow(from: string | undefined, to: string | undefined, now: Date) {
-  if (from) checkDate(from, 'querystring.from');
-  if (to) checkDate(to, 'querystring.to');
-  const utcToday = now.toISOString().slice(0, 10);
-  const first = from ?? shiftDate(utcToday, -1);
-  const last = to ?? shiftDate(from ?? shiftDate(utcToday, 1), 6);
-  if ((parseLocalDate(last) - parseLocalDate(first)) / DAY > MAX_RANGE_DAYS + 2) dateRange(first, last, 'UTC', now);
-  return windowOf(first, last);
-}
-
-/** Defaults: from today in the clinician's zone, a week long. */
-function dateRange(from: string | undefined, to: string | undefined, zone: string, now: Date) {
-  if (from) checkDate(from, 'querystring.from');
-  if (to) checkDate(to, 'querystring.to');
-  const today = new ZoneOffsets(zone, now.getTime() - DAY, now.getTime() + DAY).localDate(now.getTime());
-  const f = from ?? today;
-  const t = to ?? shiftDate(f, 6);
-  const days = (parseLocalDate(t) - parseLocalDate(f)) / DAY;
-  if (days < 0)
-    throw Errors.validation('`to` is before `from`.', [
-      { path: 'querystring.to', message: 'is before from' },
-    ]);
-  if (days >= MAX_RANGE_DAYS)
-    throw Errors.validation(`At most ${MAX_RANGE_DAYS} days per request.`, [
-      { path: 'querystring.to', message: `is more than ${MAX_RANGE_DAYS} days after from` },
-    ]);
-  return { from: f, to: t };
-}
 
 function timeErrors(items: Array<{ startTime: string; endTime: string; weekday: number }>): FieldError[] {
   const errors: FieldError[] = [];

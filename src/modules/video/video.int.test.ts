@@ -77,6 +77,19 @@ describe('Jitsi (default)', () => {
     expect(await videoOf(t).findForAppointment(req.appointmentId)).toBeNull();
   });
 
+  test('a meeting cancelled before its job runs gets no link', async () => {
+    const req = meetingFor(patient, clinician, t);
+    await t.platform.uow((tx) => videoOf(t).requestMeeting(tx, req));
+    await t.platform.uow((tx) => videoOf(t).cancelMeeting(tx, req.appointmentId));
+    await t.runJobs();
+    expect(await videoOf(t).findForAppointment(req.appointmentId)).toEqual({
+      provider: 'jitsi',
+      joinUrl: null,
+      hostUrl: null,
+      status: 'CANCELLED',
+    });
+  });
+
   test('bad input is refused and writes nothing', async () => {
     const req = meetingFor(patient, clinician, t);
     await expect(
@@ -268,6 +281,32 @@ describe('Google Meet', () => {
     });
     // The access token is reused while it is valid.
     expect(google.requests.filter((r) => r.path === '/token')).toHaveLength(0);
+  });
+
+  test('a conference still pending is read again later', async () => {
+    let inserted = false;
+    reply = (req) => {
+      if (req.method === 'POST') {
+        if (inserted) return { status: 409, body: {} };
+        inserted = true;
+        const id = JSON.parse(req.body).id as string;
+        return {
+          status: 200,
+          body: { id, conferenceData: { createRequest: { status: { statusCode: 'pending' } } } },
+        };
+      }
+      return event(req.path.split('/').pop()!.split('?')[0]!);
+    };
+    const req = meetingFor(patient, clinician, t);
+    await t.platform.uow((tx) => videoOf(t).requestMeeting(tx, req));
+    await t.runJobs();
+    const calls = google.requests.filter((r) => r.path !== '/token').map((r) => r.method);
+    expect(calls).toEqual(['POST', 'POST', 'GET']);
+    expect(await videoOf(t).findForAppointment(req.appointmentId)).toMatchObject({
+      provider: 'google_meet',
+      status: 'SCHEDULED',
+      joinUrl: 'https://meet.google.com/abc-defg-hij',
+    });
   });
 
   test('a token signed with the wrong key is refused; the appointment still gets a Jitsi link', async () => {

@@ -109,8 +109,13 @@ export function createVideoService(deps: VideoDeps) {
           endsAt: claimed.scheduledEndAt,
         })
       : { kind: 'permanent', error: 'Google Meet is not configured' };
+    await settle(claimed.id, outcome, now);
+  }
+
+  /** Records the provider's answer: the links, a later retry, or Jitsi in its place. */
+  async function settle(id: string, outcome: MeetingOutcome, now: Date): Promise<void> {
     await deps.uow(async (tx) => {
-      const row = await repo.findForUpdate(tx.db, claimed.id);
+      const row = await repo.findForUpdate(tx.db, id);
       if (row?.status !== 'PENDING') return;
       if (outcome.kind === 'created') {
         await repo.update(tx.db, row.id, {

@@ -82,7 +82,8 @@ function toEvent(
     case 'order.paid':
       return payment ? { ...base, payment: paymentFact(payment, 'succeeded') } : base;
     case 'payment.failed':
-      return payment ? { ...base, payment: paymentFact(payment, 'failed') } : base;
+      // Razorpay Checkout lets the patient try again on the same order after a decline.
+      return payment ? { ...base, payment: { ...paymentFact(payment, 'failed'), retryable: true } } : base;
     case 'refund.processed':
     case 'refund.failed': {
       const r = body.payload?.refund?.entity as RzRefund | undefined;
@@ -165,6 +166,11 @@ export function createRazorpayGateway(s: RazorpaySettings): Gateway {
           .catch(rethrow)) as RzRefund);
       if (refund.status === 'failed') throw new GatewayRejected('refund failed');
       return { gatewayRefundId: refund.id, status: refund.status === 'processed' ? 'processed' : 'pending' };
+    },
+    async fetchRefund({ paymentRef, gatewayRefundId }) {
+      if (!paymentRef) return 'pending';
+      const r = (await rz.payments.fetchRefund(paymentRef, gatewayRefundId).catch(rethrow)) as RzRefund;
+      return r.status === 'processed' ? 'processed' : r.status === 'failed' ? 'failed' : 'pending';
     },
     async fetchStatus({ orderId }): Promise<GatewayStatus> {
       const list = (await rz.orders.fetchPayments(orderId).catch(rethrow)) as { items: RzPayment[] };

@@ -165,6 +165,11 @@ export function createStripeGateway(s: StripeSettings, opts: { publicUrl: string
         throw new GatewayRejected(`refund ${refund.status}`);
       return { gatewayRefundId: refund.id, status: refund.status === 'succeeded' ? 'processed' : 'pending' };
     },
+    async fetchRefund({ gatewayRefundId }) {
+      const r = await stripe.refunds.retrieve(gatewayRefundId).catch(rethrow);
+      if (r.status === 'succeeded') return 'processed';
+      return r.status === 'failed' || r.status === 'canceled' ? 'failed' : 'pending';
+    },
     async fetchStatus({ orderId }): Promise<GatewayStatus> {
       const session = await stripe.checkout.sessions.retrieve(orderId).catch(rethrow);
       const fact = sessionFact(session, 'succeeded');

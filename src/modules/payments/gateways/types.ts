@@ -14,6 +14,8 @@ export type PaymentFact = {
   paymentRef?: string;
   amountMinor?: number;
   currency?: string;
+  /** A failed attempt the patient can retry on the same order (Razorpay), not the end of the order. */
+  retryable?: boolean;
 };
 
 /** A refund the gateway reports (processed or failed), possibly one we never asked for. */
@@ -92,6 +94,11 @@ export interface Gateway {
   parseWebhook(rawBody: Buffer, headers: IncomingHttpHeaders, now: Date): GatewayEvent;
   refund(input: RefundInput): Promise<RefundResult>;
   fetchStatus(input: { orderId: string; paymentRef?: string | null }): Promise<GatewayStatus>;
+  /** Where a refund the gateway left pending stands now (for refunds whose webhook never came). */
+  fetchRefund?(input: {
+    paymentRef: string | null;
+    gatewayRefundId: string;
+  }): Promise<'processed' | 'pending' | 'failed'>;
   /** Closes the checkout so it can no longer be paid; `completed` when it already was paid. */
   expire(input: { orderId: string }): Promise<'expired' | 'completed' | 'unsupported'>;
 }

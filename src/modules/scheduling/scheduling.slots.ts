@@ -1,0 +1,215 @@
+import type { Clock } from '../../platform/clock.js';
+import type { Db } from '../../platform/db/uow.js';
+import { Errors } from '../../platform/errors.js';
+import type { CatalogService, Clinician } from '../catalog/index.js';
+import { schedulingRepository as repo } from './scheduling.repository.js';
+import {
+  generateSlotTimes,
+  type Mode,
+  type Occupied,
+  parseLocalDate,
+  type SlotStatus,
+  statusOf,
+  type WeeklyRule,
+  windowOf,
+  ZoneOffsets,
+} from './scheduling.rules.js';
+
+/** Booking's view of a clinician's held and confirmed time in a window (docs/module-contracts.md). */
+export type OccupancyPort = (clinicianId: string, from: Date, to: Date, now: Date) => Promise<Occupied[]>;
+
+export type SlotView = {
+  startAt: string;
+  endAt: string;
+  mode: Mode;
+  centreId: string | null;
+  status: SlotStatus;
+};
+/** A slot the rules offer, with its times already formatted in the clinician's zone. */
+type Offered = {
+  start: number;
+  end: number;
+  startAt: string;
+  endAt: string;
+  mode: Mode;
+  centreId: string | null;
+};
+
+const DAY = 86_400_000;
+/** Longest slot listing per request: a month and a bit. */
+export const MAX_RANGE_DAYS = 62;
+const CLINICIAN_CACHE_MS = 5_000;
+const OFFERED_CACHE_MS = 2_000;
+const OFFERED_CACHE_MAX = 500;
+
+export type SlotListingDeps = {
+  read: Db;
+  clock: Clock;
+  catalog: Pick<CatalogService, 'getClinician' | 'listClinicians'>;
+  occupancy: OccupancyPort;
+};
+
+/** Rules the clinician can still honour: a mode they offer, at a centre they are linked to. */
+export const honoured = (c: Clinician, rules: WeeklyRule[]) =>
+  rules.filter(
+    (r) => c.modes.includes(r.mode) && (r.mode === 'online' || c.centres.some((x) => x.id === r.centreId)),
+  );
+
+/**
+ * Slot listing, the hottest read. What the rules offer (generated and formatted) is cached for a
+ * moment per clinician, range and mode, in this process; `forget()` runs after every schedule
+ * write here. Past slots are cut and statuses come from booking's occupancy on every request, so
+ * a listing never shows a past slot and never hides a fresh hold. Bookings go through findSlot,
+ * which always reads fresh: a stale listing can never book what the rules refuse.
+ */
+export function createSlotListing(deps: SlotListingDeps) {
+  const offeredCache = new Map<string, { at: number; value: Promise<Offered[]> }>();
+
+  async function listedClinician(id: string): Promise<Clinician> {
+    const c = await deps.catalog.getClinician(id, { maxAgeMs: CLINICIAN_CACHE_MS });
+    if (!c) throw Errors.notFound('Clinician', id);
+    return c;
+  }
+
+  function offered(c: Clinician, from: string, to: string, mode: Mode | undefined): Promise<Offered[]> {
+    const key = `${c.id}|${from}|${to}|${mode ?? ''}|${c.modes.join()}|${c.centres.map((x) => x.id).join()}`;
+    const hit = offeredCache.get(key);
+    if (hit && performance.now() - hit.at <= OFFERED_CACHE_MS) return hit.value;
+    const value = generate(c, from, to, mode);
+    value.catch(() => offeredCache.delete(key)); // a failed read is not kept
+    if (offeredCache.size >= OFFERED_CACHE_MAX) offeredCache.clear();
+    offeredCache.set(key, { at: performance.now(), value });
+    return value;
+  }
+
+  async function generate(
+    c: Clinician,
+    from: string,
+    to: string,
+    mode: Mode | undefined,
+  ): Promise<Offered[]> {
+    const w = windowOf(from, to);
+    const { rules, timeOff } = await repo.loadSchedule(deps.read, c.id, new Date(w.from), new Date(w.to));
+    const offsets = new ZoneOffsets(c.timeZone, w.from, w.to);
+    const times = generateSlotTimes({
+      zone: c.timeZone,
+      rules: honoured(c, rules),
+      timeOff,
+      fromDate: from,
+      toDate: to,
+      now: new Date(0), // past slots are cut per request
+      mode,
+      offsets,
+    });
+    return times.map((s) => ({ ...s, startAt: offsets.format(s.start), endAt: offsets.format(s.end) }));
+  }
+
+  function withStatuses(slots: Offered[], occupied: Occupied[], now: Date): SlotView[] {
+    const future = slots.slice(firstAfter(slots, now.getTime()));
+    const statuses = statusOf(future, occupied);
+    return future.map((s, i) => ({
+      startAt: s.startAt,
+      endAt: s.endAt,
+      mode: s.mode,
+      centreId: s.centreId,
+      status: statuses[i]!,
+    }));
+  }
+
+  return {
+    forget: () => offeredCache.clear(),
+
+    /** A clinician's future slots on local dates [from, to] with their status. */
+    async listSlots(clinicianId: string, q: { from?: string; to?: string; mode?: Mode }) {
+      const now = deps.clock.now();
+      // Occupancy needs no zone: ask for a window wide enough for any zone, alongside the clinician.
+      const fetch = fetchWindow(q.from, q.to, now);
+      const [clinician, occupied] = await Promise.all([
+        listedClinician(clinicianId),
+        deps.occupancy(clinicianId, new Date(fetch.from), new Date(fetch.to), now),
+      ]);
+      const zone = clinician.timeZone;
+      const { from, to } = dateRange(q.from, q.to, zone, now);
+      const slots = withStatuses(await offered(clinician, from, to, q.mode), occupied, now);
+      return { clinicianId, timeZone: zone, from, to, slots };
+    },
+
+    /** Slots on one local date across clinicians matching the filter (each in their own zone). */
+    async searchSlots(q: { date: string; specialization?: string; centreId?: string; mode?: Mode }) {
+      checkDate(q.date, 'querystring.date');
+      const now = deps.clock.now();
+      const w = windowOf(q.date, q.date);
+      const clinicians = await deps.catalog.listClinicians(q);
+      const results = await Promise.all(
+        clinicians.map(async (c) => {
+          const offer = (await offered(c, q.date, q.date, q.mode)).filter(
+            (s) => !q.centreId || s.centreId === q.centreId,
+          );
+          if (!offer.some((s) => s.start > now.getTime())) return null;
+          const occupied = await deps.occupancy(c.id, new Date(w.from), new Date(w.to), now);
+          const { id, fullName, specialization, fee, timeZone } = c;
+          return {
+            clinician: { id, fullName, specialization, fee },
+            timeZone,
+            slots: withStatuses(offer, occupied, now),
+          };
+        }),
+      );
+      return results.filter((r) => r !== null);
+    },
+  };
+}
+
+/** Index of the first slot starting after `now` (slots sorted by start). */
+function firstAfter(slots: Array<{ start: number }>, now: number): number {
+  let lo = 0;
+  let hi = slots.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (slots[mid]!.start <= now) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function checkDate(date: string, path: string): void {
+  try {
+    parseLocalDate(date);
+  } catch {
+    throw Errors.validation(`${date} is not a calendar date (YYYY-MM-DD).`, [
+      { path, message: 'is not a date' },
+    ]);
+  }
+}
+
+export const shiftDate = (date: string, days: number) =>
+  new Date(parseLocalDate(date) + days * DAY).toISOString().slice(0, 10);
+
+/** The instants any zone's [from, to] could need, before the zone is known; refuses absurd ranges early. */
+function fetchWindow(from: string | undefined, to: string | undefined, now: Date) {
+  if (from) checkDate(from, 'querystring.from');
+  if (to) checkDate(to, 'querystring.to');
+  const utcToday = now.toISOString().slice(0, 10);
+  const first = from ?? shiftDate(utcToday, -1);
+  const last = to ?? shiftDate(from ?? shiftDate(utcToday, 1), 6);
+  if ((parseLocalDate(last) - parseLocalDate(first)) / DAY > MAX_RANGE_DAYS + 2)
+    dateRange(first, last, 'UTC', now);
+  return windowOf(first, last);
+}
+
+/** Defaults: from today in the clinician's zone, a week long. */
+function dateRange(from: string | undefined, to: string | undefined, zone: string, now: Date) {
+  const today = new ZoneOffsets(zone, now.getTime() - DAY, now.getTime() + DAY).localDate(now.getTime());
+  const f = from ?? today;
+  const t = to ?? shiftDate(f, 6);
+  const days = (parseLocalDate(t) - parseLocalDate(f)) / DAY;
+  if (days < 0)
+    throw Errors.validation('`to` is before `from`.', [
+      { path: 'querystring.to', message: 'is before from' },
+    ]);
+  if (days >= MAX_RANGE_DAYS)
+    throw Errors.validation(`At most ${MAX_RANGE_DAYS} days per request.`, [
+      { path: 'querystring.to', message: `is more than ${MAX_RANGE_DAYS} days after from` },
+    ]);
+  return { from: f, to: t };
+}
