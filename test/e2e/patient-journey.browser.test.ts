@@ -60,13 +60,18 @@ describe('patient journey in the web app', () => {
     await Promise.all([page.waitForURL(/\/sandbox\/checkout\//), firstSlot.click()]);
     await Promise.all([page.waitForURL(/\/done\?/), page.getByRole('button', { name: 'Pay' }).click()]);
 
-    // The sandbox gateway delivers its signed webhook as a job; the booking is confirmed by it.
-    await t.runJobs();
-    await page.goto(`${t.url}/appointments`);
+    // Back in the app, the signed return is verified: confirmed before any webhook job has run.
+    await page.getByRole('link', { name: 'Back to Carebook' }).click();
+    await page.getByRole('heading', { name: 'Your appointment is confirmed' }).waitFor();
+    await page.getByRole('link', { name: 'My appointments' }).last().click();
     const card = page.locator('li.appointment').first();
     await card.waitFor();
     expect(await card.getAttribute('data-status')).toBe('CONFIRMED');
     expect(await card.textContent()).toContain(clinician.fullName);
+    // The webhook, delivered afterwards, changes nothing.
+    await t.runJobs();
+    await page.reload();
+    expect(await page.locator('li.appointment').first().getAttribute('data-status')).toBe('CONFIRMED');
     await page.close();
   });
 });

@@ -7,6 +7,7 @@ import { AppointmentsPage } from './pages/AppointmentsPage';
 import { ClinicianDayPage } from './pages/ClinicianDayPage';
 import { ClinicianPage } from './pages/ClinicianPage';
 import { LoginPage } from './pages/LoginPage';
+import { PaymentReturnPage } from './pages/PaymentReturnPage';
 import { SearchPage } from './pages/SearchPage';
 import './styles.css';
 
@@ -23,6 +24,7 @@ createRoot(document.getElementById('root')!).render(
             <Route path="login" element={<LoginPage />} />
             <Route path="appointments" element={<AppointmentsPage />} />
             <Route path="clinician/day" element={<ClinicianDayPage />} />
+            <Route path="payments/return" element={<PaymentReturnPage />} />
           </Route>
         </Routes>
       </BrowserRouter>

@@ -2,6 +2,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { ApiError, api, formatMoney, formatTime, type Money, session } from '../api';
+import { PENDING_APPOINTMENT_KEY } from './PaymentReturnPage';
 
 type Slot = { startAt: string; endAt: string; mode: string; centreId: string | null; status: string };
 type Clinician = {
@@ -44,8 +45,10 @@ export function ClinicianPage() {
         ...(slot.centreId ? { centreId: slot.centreId } : {}),
       }),
     onSuccess: (res) => {
-      if (res.payment?.checkoutUrl) window.location.assign(res.payment.checkoutUrl);
-      else navigate('/appointments');
+      if (res.payment?.checkoutUrl) {
+        sessionStorage.setItem(PENDING_APPOINTMENT_KEY, res.appointment.id);
+        window.location.assign(res.payment.checkoutUrl);
+      } else navigate('/appointments');
     },
     onError: (err) => setError(err instanceof ApiError ? err.message : 'Booking failed.'),
   });

@@ -117,7 +117,7 @@ export function sandboxPageRoutes(deps: Deps, serverRef: { server?: Server }): F
         const title = co.status === 'paid' ? 'Payment complete' : `Payment ${co.status}`;
         return page(
           title,
-          `<h1 data-testid="result">${esc(title)}</h1><p class="note">You can close this window.</p>`,
+          `<h1 data-testid="result">${esc(title)}</h1><p><a href="/payments/return?${esc(new URLSearchParams(req.query as Record<string, string>).toString())}">Back to Carebook</a></p>`,
         );
       },
     );

@@ -1,2 +1,0 @@
-ALTER TABLE "appointments" DROP CONSTRAINT "appointments_hold_check";--> statement-breakpoint
-ALTER TABLE "appointments" ADD CONSTRAINT "appointments_hold_check" CHECK ("appointments"."status" <> 'PENDING_PAYMENT' or "appointments"."hold_expires_at" is not null);
