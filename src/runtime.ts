@@ -51,21 +51,24 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
   const role = opts.role ?? 'all';
   const log = opts.log ?? pino(loggerOptions(config.logLevel, !config.isProduction && process.stdout.isTTY));
   const { url, embedded } = await openDatabase(config, log);
+  // Transactions get a pool of their own: a transaction that holds row locks and then reads through
+  // a service (on `pool`) can never wait for a connection that only lock-waiting transactions hold.
   const pool = createPool(url, config.db.poolMax);
+  const txPool = createPool(url, config.db.poolMax);
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch((err) => log.error({ err }, 'error during shutdown'));
     stops.length = 0;
   };
   if (embedded) stops.push(() => embedded.stop());
-  stops.push(() => pool.end());
+  stops.push(() => pool.end(), () => txPool.end());
   try {
     if (opts.migrate ?? role !== 'worker') await runMigrations(pool);
     const jobs = JobQueue.create(url, log, { worker: role !== 'api' });
     await jobs.start();
     stops.push(() => jobs.stop());
     const metrics = createMetrics();
-    const uow = createUnitOfWork(pool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
+    const uow = createUnitOfWork(txPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
     const platform: Platform = { config, clock: opts.clock ?? systemClock, log, pool, uow, jobs, metrics };
     const modules = createModules(platform);
     for (const mod of modules) if (mod.close) stops.push(mod.close);

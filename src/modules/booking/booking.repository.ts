@@ -1,3 +1,4 @@
+import { sqlStateOf } from '../../platform/db/uow.js';
 import type { AppointmentStatus, BookingSource } from './booking.rules.js';
 
 /** Anything that runs SQL: a unit of work's `tx` or the pool (reads outside a transaction). */
@@ -289,5 +290,4 @@ export function appointmentsRepository(db: Sql) {
 export type AppointmentsRepository = ReturnType<typeof appointmentsRepository>;
 
 /** PostgreSQL's exclusion_violation: another held or confirmed appointment overlaps. */
-export const isOverlapViolation = (err: unknown) =>
-  typeof err === 'object' && err !== null && (err as { code?: string }).code === '23P01';
+export const isOverlapViolation = (err: unknown) => sqlStateOf(err) === '23P01';

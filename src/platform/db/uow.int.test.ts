@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { defineJob, registerJob } from '../jobs.js';
@@ -47,6 +48,32 @@ describe('unit of work', () => {
     // Lost updates are impossible: the counter equals the number of transactions that committed.
     expect(rows[0].n).toBe(committed);
     expect(committed).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a serialization failure raised through Drizzle (wrapped error) is retried too', async () => {
+    await t.platform.pool.query('update probe_counter set n = 0 where id = 1');
+    let attempts = 0;
+    // Both read, then both write: one of the two serializable transactions must fail with 40001.
+    const readThenWrite = (gate: Promise<void>, open: () => void) =>
+      t.platform.uow(
+        async (tx) => {
+          attempts++;
+          await tx.db.execute(sql`select n from probe_counter where id = 1`);
+          open();
+          await gate;
+          await tx.db.execute(sql`update probe_counter set n = n + 1 where id = 1`);
+        },
+        { isolation: 'serializable' },
+      );
+    let openA!: () => void;
+    let openB!: () => void;
+    const a = new Promise<void>((r) => (openA = r));
+    const b = new Promise<void>((r) => (openB = r));
+    const bothRead = Promise.all([a, b]).then(() => undefined);
+    await Promise.all([readThenWrite(bothRead, openA), readThenWrite(bothRead, openB)]);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    const { rows } = await t.platform.pool.query('select n from probe_counter where id = 1');
+    expect(rows[0].n).toBe(2);
   });
 
   test('gives up after a bounded number of attempts', async () => {

@@ -25,8 +25,17 @@ export type UnitOfWork = <T>(fn: (tx: Tx) => Promise<T>, opts?: { isolation?: Is
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
 
-export const isRetryable = (err: unknown) =>
-  typeof err === 'object' && err !== null && RETRYABLE.has((err as { code?: string }).code ?? '');
+/** The SQLSTATE of a pg error, also when Drizzle wraps it (DrizzleQueryError keeps it on `cause`). */
+export function sqlStateOf(err: unknown): string | undefined {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 3; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export const isRetryable = (err: unknown) => RETRYABLE.has(sqlStateOf(err) ?? '');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,7 +73,7 @@ export function createUnitOfWork(
         await client.query('rollback').catch(() => {});
         client.release();
         if (isRetryable(err) && attempt < MAX_ATTEMPTS) {
-          onRetry?.(attempt, (err as { code: string }).code);
+          onRetry?.(attempt, sqlStateOf(err)!);
           await sleep(Math.random() * 10 * 2 ** attempt);
           continue;
         }
