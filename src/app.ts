@@ -16,6 +16,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { Config } from './config.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
 import { instrumentHttp } from './platform/metrics.js';
@@ -23,6 +24,16 @@ import type { AppModule, Platform } from './platform/module.js';
 import { installProblemHandlers } from './platform/problem.js';
 
 export type AppDeps = Pick<Platform, 'config' | 'pool' | 'metrics'> & { log: Logger; modules: AppModule[] };
+
+/**
+ * Fastify treats a bare number as "trust nothing", so a hop count becomes a function over proxy-addr's
+ * hop index (0 is the socket peer): the peer and the next n-1 addresses are proxies, the one after is
+ * the client. A hop count is only safe when Carebook is reachable through those proxies alone.
+ */
+function trustProxyOption(trust: Config['http']['trustProxy']) {
+  if (typeof trust === 'number') return trust === 0 ? false : (_addr: string, hop: number) => hop < trust;
+  return trust === false ? false : [...trust];
+}
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -33,7 +44,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    trustProxy: config.isProduction,
+    // X-Forwarded-For is believed only from the configured proxies (none by default), so a client
+    // cannot pick the address that rate limits and the audit log key on.
+    trustProxy: trustProxyOption(config.http.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
 

@@ -41,6 +41,68 @@ describe('loadConfig', () => {
     ).toThrow(new ConfigError('Missing required setting(s) in production: JWT_SECRET, OTP_SECRET'));
   });
 
+  describe('production messaging', () => {
+    const production = (env: Record<string, string> = {}) =>
+      loadConfig({
+        NODE_ENV: 'production',
+        DATA_DIR: tmp(),
+        DATABASE_URL: 'postgres://u:p@db/x',
+        PUBLIC_URL: 'https://c.example',
+        JWT_SECRET: 'j'.repeat(32),
+        OTP_SECRET: 'o'.repeat(32),
+        ...env,
+      });
+    const twilio = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+15005550006' };
+    const gallabox = { GALLABOX_API_KEY: 'k', GALLABOX_API_SECRET: 's', GALLABOX_CHANNEL_ID: 'c' };
+
+    test('without a WhatsApp or SMS provider, start-up is refused and names the settings', () => {
+      expect(() => production({ SMTP_URL: 'smtp://mail.example' })).toThrow(ConfigError);
+      expect(() => production()).toThrow(
+        /WhatsApp or SMS provider.*GALLABOX_API_KEY, GALLABOX_API_SECRET, GALLABOX_CHANNEL_ID.*TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM/,
+      );
+    });
+
+    test('a half-configured provider is refused and the missing settings are named', () => {
+      expect(() => production({ ...twilio, GALLABOX_API_KEY: 'k' })).toThrow(
+        'WhatsApp (Gallabox) also needs GALLABOX_API_SECRET, GALLABOX_CHANNEL_ID',
+      );
+    });
+
+    test.each([
+      ['SMS', twilio],
+      ['WhatsApp', gallabox],
+    ])('either provider (%s) is enough', (_name, env) => {
+      expect(production(env).messaging.devInbox).toBe(false);
+    });
+
+    test('development still falls back to the console channel', () => {
+      expect(loadConfig({ DATA_DIR: tmp() }).messaging).toMatchObject({ devInbox: true, twilio: undefined });
+    });
+  });
+
+  describe('TRUST_PROXY', () => {
+    test.each([
+      [undefined, false],
+      ['', false],
+      ['0', false],
+      ['false', false],
+      ['1', 1],
+      ['2', 2],
+      ['10.0.0.0/8, 192.168.1.7', ['10.0.0.0/8', '192.168.1.7']],
+      ['loopback,fd00::/8', ['loopback', 'fd00::/8']],
+    ])('%j trusts %j', (value, expected) => {
+      const config = loadConfig({ DATA_DIR: tmp(), ...(value === undefined ? {} : { TRUST_PROXY: value }) });
+      expect(config.http.trustProxy).toEqual(expected);
+    });
+
+    test.each(['true', '11', 'proxy.internal', '10.0.0.0/33', '10.0.0.1, nope'])(
+      '%j is refused with the setting named',
+      (value) => {
+        expect(() => loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+      },
+    );
+  });
+
   test.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],

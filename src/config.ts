@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -15,6 +16,48 @@ const csv = z.string().transform((v) =>
     .filter(Boolean),
 );
 
+/** proxy-addr's named ranges, accepted in TRUST_PROXY next to addresses and CIDRs. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+const isAddressOrCidr = (entry: string) => {
+  if (PROXY_RANGES.has(entry) || net.isIP(entry)) return true;
+  const [addr, bits, ...rest] = entry.split('/');
+  if (rest.length || !addr || !bits || !/^\d{1,3}$/.test(bits)) return false;
+  const family = net.isIP(addr);
+  return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
+};
+
+/**
+ * Which hops may set X-Forwarded-For: nothing (default), a number of proxies in front of Carebook, or
+ * their addresses. `true` (every hop) is refused: any client could then pick the IP that rate limits key on.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): false | number | string[] => {
+    if (v === '' || v === 'false' || v === '0') return false;
+    if (/^\d+$/.test(v)) {
+      const hops = Number(v);
+      if (hops <= 10) return hops;
+    }
+    const entries = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = entries.filter((e) => !isAddressOrCidr(e));
+    if (v === 'true' || bad.length || entries.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          v === 'true'
+            ? 'trusting every hop lets any client choose its IP; give the number of proxies in front of Carebook (1-10) or their addresses/CIDRs'
+            : `expected a number of proxies (0-10) or comma-separated addresses/CIDRs, not ${bad.join(', ') || v}`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 /** Every environment variable Carebook reads. `.env.example` documents each one. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -26,6 +69,7 @@ export const envSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: csv.default([]),
+  TRUST_PROXY: trustProxy.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   SEED_DEMO_DATA: bool.optional(),
@@ -121,8 +165,37 @@ export function loadConfig(source: Record<string, string | undefined>) {
     const missing = REQUIRED_IN_PRODUCTION.filter((k) => !env[k]);
     if (missing.length)
       throw new ConfigError(`Missing required setting(s) in production: ${missing.join(', ')}`);
+    checkProductionMessaging(env);
   }
   return toConfig(env);
+}
+
+/** A provider is used only when every one of its settings is present. */
+const OTP_PROVIDERS = [
+  { label: 'WhatsApp (Gallabox)', keys: ['GALLABOX_API_KEY', 'GALLABOX_API_SECRET', 'GALLABOX_CHANNEL_ID'] },
+  { label: 'SMS (Twilio)', keys: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] },
+] as const;
+
+/**
+ * Without a WhatsApp or SMS provider, one-time codes would go to the console channel, which stores
+ * their text in the database; production refuses that, and a half-configured provider (silently unused).
+ */
+function checkProductionMessaging(env: ParsedEnv): void {
+  const partial = OTP_PROVIDERS.map((p) => ({ ...p, missing: p.keys.filter((k) => !env[k]) })).filter(
+    (p) => p.missing.length > 0 && p.missing.length < p.keys.length,
+  );
+  if (partial.length)
+    throw new ConfigError(
+      `Incomplete messaging settings in production: ${partial
+        .map((p) => `${p.label} also needs ${p.missing.join(', ')}`)
+        .join('; ')}`,
+    );
+  if (OTP_PROVIDERS.some((p) => p.keys.every((k) => env[k]))) return;
+  throw new ConfigError(
+    `Production needs a WhatsApp or SMS provider for one-time codes (otherwise they would be stored by the console channel): set ${OTP_PROVIDERS.map(
+      (p) => `${p.keys.join(', ')} for ${p.label}`,
+    ).join(', or ')}`,
+  );
 }
 
 function deepFreeze<T>(value: T): T {
@@ -145,6 +218,7 @@ function toConfig(env: ParsedEnv) {
       port: env.PORT,
       publicUrl,
       corsOrigins: env.CORS_ORIGINS,
+      trustProxy: env.TRUST_PROXY,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
     },

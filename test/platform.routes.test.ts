@@ -31,8 +31,42 @@ const probe: AppModule = {
     app.get('/api/probe/crash', async () => {
       throw new Error('secret internals at /srv/app.ts:12');
     });
+    app.get('/api/probe/ip', async (req) => ({ ip: req.ip }));
   },
 };
+
+/** Production settings every probe app shares; tests add or override some. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'http://x.test',
+  TWILIO_ACCOUNT_SID: 'AC0000',
+  TWILIO_AUTH_TOKEN: 'twilio-token',
+  TWILIO_FROM: '+15005550006',
+};
+
+/** The platform's HTTP layer with only the probe module, on its own database and a random port. */
+async function startProbe(env: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
+  const db = await createTestDatabase();
+  const config = loadConfig(testEnv({ DATABASE_URL: db.url, ...PRODUCTION, ...env }));
+  const pool: Pool = createPool(db.url, 2);
+  const app = await buildApp({
+    config,
+    pool,
+    metrics: createMetrics(),
+    log: pino({ level: 'silent' }),
+    modules: [probe],
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    async close() {
+      await app.close();
+      await pool.end();
+      await db.drop();
+    },
+  };
+}
 
 describe('HTTP platform', () => {
   let testApp: TestApp;
@@ -41,31 +75,9 @@ describe('HTTP platform', () => {
 
   beforeAll(async () => {
     testApp = await startTestApp();
-    const db = await createTestDatabase();
-    const config = loadConfig(
-      testEnv({
-        DATABASE_URL: db.url,
-        NODE_ENV: 'production',
-        PUBLIC_URL: 'http://x.test',
-        BODY_LIMIT_BYTES: '2048',
-      }),
-    );
-    const pool: Pool = createPool(db.url, 2);
-    const app = await buildApp({
-      config,
-      pool,
-      metrics: createMetrics(),
-      log: pino({ level: 'silent' }),
-      modules: [probe],
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const addr = app.server.address() as { port: number };
-    probeUrl = `http://127.0.0.1:${addr.port}`;
-    closeProbe = async () => {
-      await app.close();
-      await pool.end();
-      await db.drop();
-    };
+    const probeApp = await startProbe({ BODY_LIMIT_BYTES: '2048' });
+    probeUrl = probeApp.url;
+    closeProbe = probeApp.close;
   });
   afterAll(async () => {
     await closeProbe?.();
@@ -145,5 +157,61 @@ describe('HTTP platform', () => {
     expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
     const docsPage = await fetch(`${testApp.url}/docs`, { redirect: 'follow' });
     expect(docsPage.status).toBe(200);
+  });
+});
+
+describe('client address behind proxies', () => {
+  const ipOf = async (url: string, forwardedFor?: string) => {
+    const headers: Record<string, string> = forwardedFor ? { 'x-forwarded-for': forwardedFor } : {};
+    return ((await (await fetch(`${url}/api/probe/ip`, { headers })).json()) as { ip: string }).ip;
+  };
+  const withProbe = async (env: Record<string, string>, fn: (url: string) => Promise<void>) => {
+    const probeApp = await startProbe(env);
+    try {
+      await fn(probeApp.url);
+    } finally {
+      await probeApp.close();
+    }
+  };
+  /** Three requests, each claiming another address, against a limit of two per minute. */
+  const rotatingStatuses = async (url: string) => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= 3; i++)
+      statuses.push(
+        (await fetch(`${url}/healthz`, { headers: { 'x-forwarded-for': `192.0.2.${i}` } })).status,
+      );
+    return statuses;
+  };
+
+  test('by default X-Forwarded-For is ignored: a client can neither pick its address nor dodge the rate limit', async () => {
+    await withProbe({}, async (url) => {
+      expect(await ipOf(url, '203.0.113.9, 198.51.100.7')).toBe('127.0.0.1');
+    });
+    await withProbe({ RATE_LIMIT_PER_MINUTE: '2' }, async (url) => {
+      expect(await rotatingStatuses(url)).toEqual([200, 200, 429]);
+    });
+  });
+
+  test('a hop count trusts exactly that many proxies, never the addresses a client wrote before them', async () => {
+    await withProbe({ TRUST_PROXY: '1' }, async (url) => {
+      expect(await ipOf(url, '203.0.113.9, 198.51.100.7')).toBe('198.51.100.7');
+      expect(await ipOf(url)).toBe('127.0.0.1');
+    });
+    await withProbe({ TRUST_PROXY: '2' }, async (url) => {
+      expect(await ipOf(url, '6.6.6.6, 203.0.113.9, 10.0.0.5')).toBe('203.0.113.9');
+    });
+    // Behind a trusted proxy, clients the proxy tells apart are limited separately.
+    await withProbe({ TRUST_PROXY: '1', RATE_LIMIT_PER_MINUTE: '2' }, async (url) => {
+      expect(await rotatingStatuses(url)).toEqual([200, 200, 200]);
+    });
+  });
+
+  test('an address list trusts only peers on it', async () => {
+    await withProbe({ TRUST_PROXY: '127.0.0.1/32' }, async (url) => {
+      expect(await ipOf(url, '203.0.113.9, 198.51.100.7')).toBe('198.51.100.7');
+    });
+    await withProbe({ TRUST_PROXY: '10.0.0.0/8' }, async (url) => {
+      expect(await ipOf(url, '203.0.113.9')).toBe('127.0.0.1');
+    });
   });
 });
