@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { BookingService } from '../../src/modules/booking/index.js';
 import type { CatalogService } from '../../src/modules/catalog/index.js';
 import type { SchedulingService } from '../../src/modules/scheduling/index.js';
-import type { TestApp } from '../support/app.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 import { createUser, signIn, type TestUser } from './identity.js';
 
 const moduleService = <S>(t: TestApp, name: string): S => {
@@ -93,3 +93,25 @@ export async function bookAndPay(t: TestApp, patient: TestUser, clinicianId: str
   expect(confirmed.body.appointment.status).toBe('CONFIRMED');
   return confirmed.body.appointment as { id: string; startAt: string; paymentId: string };
 }
+
+/**
+ * One app with a paid clinician (INR 500.00, Asia/Kolkata, 30-minute slots), two patients and an
+ * admin; `slot` is local to the clinician, `moveTo` moves the test clock and re-signs everyone in.
+ */
+export async function bookingScene(env: Record<string, string> = {}) {
+  const zone = 'Asia/Kolkata';
+  const t = await startTestApp({ env });
+  const doc = await bookableClinician(t, { timeZone: zone, feeMinor: 50_000 });
+  const alice = await createUser(t, { role: 'patient' });
+  const bob = await createUser(t, { role: 'patient' });
+  const admin = await createUser(t, { role: 'admin' });
+  const slot = (days: number, hhmm: string) => localSlot(t, zone, days, hhmm);
+  const rows = async (sql: string, values: unknown[] = []): Promise<any[]> =>
+    (await t.platform.pool.query(sql, values)).rows;
+  const moveTo = async (at: number, ...others: TestUser[]) => {
+    t.clock.set(new Date(at));
+    await renewTokens(t, doc, alice, bob, admin, ...others);
+  };
+  return { t, zone, doc, alice, bob, admin, slot, rows, moveTo };
+}
+export type BookingScene = Awaited<ReturnType<typeof bookingScene>>;

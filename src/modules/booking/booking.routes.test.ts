@@ -67,6 +67,22 @@ describe('booking over HTTP', () => {
     expect(listed?.status).toBe('held');
   });
 
+  test('the same patient initiating one slot twice at once: one 201 (created), one 200 (the same hold replayed)', async () => {
+    const paula = await createUser(t, { role: 'patient' });
+    const startAt = slot(2, '16:00');
+    const results = await Promise.all([
+      initiate(t, paula, { clinicianId: doc.id, startAt }),
+      initiate(t, paula, { clinicianId: doc.id, startAt }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 201]);
+    const [a, b] = results.map((r) => r.body);
+    expect(b.appointment.id).toBe(a.appointment.id);
+    expect(b.payment.paymentId).toBe(a.payment.paymentId);
+    expect(b.payment.orderId).toBe(a.payment.orderId);
+    expect(await count('select count(*) from appointments where patient_id = $1', [paula.id])).toBe(1);
+    expect(await count('select count(*) from payments where patient_id = $1', [paula.id])).toBe(1);
+  });
+
   test('50 concurrent initiates of one slot: exactly one 201, the rest 409, losers write nothing', async () => {
     const patients = await Promise.all(Array.from({ length: 50 }, () => createUser(t, { role: 'patient' })));
     const startAt = slot(3, '10:00');
