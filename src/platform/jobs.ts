@@ -1,5 +1,6 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import { redactedError, safeErrorMessage } from './logger.js';
 
 /** A job's name and queue policy, typed by its payload. Payloads carry ids; handlers re-read and are idempotent. */
 export type JobDef<T> = {
@@ -108,7 +109,8 @@ export class JobQueue {
       await reg.handler(job.data, { id: job.id, retryCount: job.retryCount ?? 0 });
     } catch (err) {
       this.#log.warn({ err, job: reg.def.name, jobId: job.id }, 'job failed');
-      throw err;
+      // pg-boss stores the thrown error in the job row (and its dead letter): only the redacted copy.
+      throw redactedError(err);
     }
   }
 
@@ -138,7 +140,7 @@ export class JobQueue {
             await this.#run(reg, job);
             await this.#boss.complete(name, job.id);
           } catch (err) {
-            await this.#boss.fail(name, job.id, { message: String(err) });
+            await this.#boss.fail(name, job.id, { message: safeErrorMessage(err) });
           }
         }
       }

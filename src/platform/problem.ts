@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type FieldError, problemType, titleFor } from './errors.js';
+import { redactedError } from './logger.js';
 
 type Problem = {
   type: string;
@@ -55,15 +56,15 @@ function toProblem(err: FastifyError | AppError | Error, isProduction: boolean):
     const code = (fe.code && FASTIFY_CODES[fe.code]) ?? (status === 429 ? 'RATE_LIMITED' : 'BAD_REQUEST');
     return { type: problemType(code), title: titleFor(status), status, detail: fe.message, code };
   }
+  // Outside production the reply shows the error, but never a failed query's values.
+  const safe = isProduction ? undefined : redactedError(err);
   return {
     type: problemType('INTERNAL_ERROR'),
     title: titleFor(500),
     status: 500,
-    detail: isProduction
-      ? 'Something went wrong on our side. Quote the request id when reporting it.'
-      : err.message,
+    detail: safe?.message ?? 'Something went wrong on our side. Quote the request id when reporting it.',
     code: 'INTERNAL_ERROR',
-    ...(isProduction ? {} : { stack: err.stack }),
+    ...(safe ? { stack: safe.stack } : {}),
   };
 }
 
@@ -77,6 +78,7 @@ export function installProblemHandlers(
     const problem = toProblem(err, isProduction);
     problem.instance = req.url.split('?')[0];
     problem.requestId = req.id;
+    // The logger's error serializer drops query values (logger.ts), so the error is logged whole.
     if (problem.status >= 500) req.log.error({ err }, 'unhandled error');
     if (err instanceof AppError && err.extra.headers) reply.headers(err.extra.headers);
     reply.status(problem.status).type('application/problem+json').send(problem);
