@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createModules } from './modules/index.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './platform/db/embedded.js';
+import { createPgListener } from './platform/db/listener.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool } from './platform/db/pool.js';
 import { createUnitOfWork } from './platform/db/uow.js';
@@ -61,7 +62,10 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     stops.length = 0;
   };
   if (embedded) stops.push(() => embedded.stop());
-  stops.push(() => pool.end(), () => txPool.end());
+  stops.push(
+    () => pool.end(),
+    () => txPool.end(),
+  );
   try {
     if (opts.migrate ?? role !== 'worker') await runMigrations(pool);
     const jobs = JobQueue.create(url, log, { worker: role !== 'api' });
@@ -69,7 +73,18 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     stops.push(() => jobs.stop());
     const metrics = createMetrics();
     const uow = createUnitOfWork(txPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
-    const platform: Platform = { config, clock: opts.clock ?? systemClock, log, pool, uow, jobs, metrics };
+    const listener = createPgListener({ pool, log });
+    stops.push(() => listener.close());
+    const platform: Platform = {
+      config,
+      clock: opts.clock ?? systemClock,
+      log,
+      pool,
+      uow,
+      jobs,
+      metrics,
+      listener,
+    };
     const modules = createModules(platform);
     for (const mod of modules) if (mod.close) stops.push(mod.close);
     await jobs.register(modules.flatMap((m) => m.jobs ?? []));

@@ -1,5 +1,5 @@
 import type { AppModule, Platform } from '../platform/module.js';
-import { createBookingModule } from './booking/index.js';
+import { createBookingModule, createOccupancyEvents } from './booking/index.js';
 import { createCatalogModule, identityPortFrom } from './catalog/index.js';
 import { createIdentityAuth, createIdentityModule } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
@@ -37,11 +37,13 @@ export function createModules(platform: Platform): AppModule[] {
   const catalog = createCatalogModule({ ...platform, auth, identity: identityPortFrom(identity.service) });
   // Booking is built after scheduling and provides slot occupancy; until it is assigned, nothing is occupied.
   let occupancy: OccupancyPort | undefined;
+  const occupancyEvents = createOccupancyEvents(platform.listener);
   const scheduling = createSchedulingModule({
     ...platform,
     auth,
     catalog: catalog.service,
     occupancy: (...a) => (occupancy ? occupancy(...a) : Promise.resolve([])),
+    watchOccupancy: occupancyEvents.watch,
   });
   const booking = createBookingModule({
     ...platform,
@@ -52,6 +54,7 @@ export function createModules(platform: Platform): AppModule[] {
     catalog: catalog.service,
     scheduling: scheduling.service,
     video: video.service,
+    occupancy: occupancyEvents,
   });
   occupancy = booking.service.listOccupancy;
   onMeetingReady = booking.service.onMeetingReady;

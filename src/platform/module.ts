@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Clock } from './clock.js';
+import type { PgListener } from './db/listener.js';
 import type { Pool } from './db/pool.js';
 import type { UnitOfWork } from './db/uow.js';
 import type { JobQueue, JobRegistration } from './jobs.js';
@@ -12,8 +13,11 @@ export type Platform = {
   config: Config;
   clock: Clock;
   log: Logger;
+  /** Single statements and reads outside transactions. */
   pool: Pool;
   uow: UnitOfWork;
+  /** LISTEN/NOTIFY across instances. */
+  listener: PgListener;
   jobs: JobQueue;
   metrics: Metrics;
 };

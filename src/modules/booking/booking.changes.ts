@@ -15,7 +15,10 @@ import {
   transition,
 } from './booking.rules.js';
 
-type Deps = Pick<BookingDeps, 'config' | 'clock' | 'uow' | 'payments' | 'scheduling' | 'video' | 'catalog'>;
+type Deps = Pick<
+  BookingDeps,
+  'config' | 'clock' | 'uow' | 'payments' | 'scheduling' | 'video' | 'catalog' | 'occupancy'
+>;
 
 export type Refund = { refundId: string; amount: number; status: string };
 
@@ -30,7 +33,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
   const windowHours = deps.config.booking.cancellationWindowHours;
 
   async function lockVisible(tx: Tx, actor: Actor, id: string) {
-    const a = await appointmentsRepository(tx).findForUpdate(id);
+    const a = await appointmentsRepository(tx, deps.occupancy.onCommit(tx)).findForUpdate(id);
     if (!a || !canSee(actor, a)) throw Errors.notFound('Appointment', id);
     return a;
   }
@@ -46,7 +49,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         !patientMayChange({ ...a, now, windowHours })
       )
         throw windowClosed(windowHours);
-      const appointment = (await appointmentsRepository(tx).updateStatus(id, {
+      const appointment = (await appointmentsRepository(tx, deps.occupancy.onCommit(tx)).updateStatus(id, {
         status: 'CANCELLED',
         now,
         remindAt: null,
@@ -92,7 +95,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
     if (sameInstant(slot.startAt, current.startsAt)) return current;
     try {
       return await deps.uow(async (tx) => {
-        const repo = appointmentsRepository(tx);
+        const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
         const a = await lockVisible(tx, actor, id);
         check(a);
         await repo.expireLapsedOverlapping({
@@ -134,7 +137,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
           'This appointment was already marked as a no-show.',
         );
       const status = transition(a.status, event);
-      const updated = (await appointmentsRepository(tx).updateStatus(id, {
+      const updated = (await appointmentsRepository(tx, deps.occupancy.onCommit(tx)).updateStatus(id, {
         status,
         now,
         noShowReview: false,
@@ -158,7 +161,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
     /** The reminder job: sends only while CONFIRMED and still due at the time it was scheduled for. */
     async sendReminder(appointmentId: string, remindAt: string): Promise<boolean> {
       return deps.uow(async (tx) => {
-        const a = await appointmentsRepository(tx).findForUpdate(appointmentId);
+        const a = await appointmentsRepository(tx, deps.occupancy.onCommit(tx)).findForUpdate(appointmentId);
         if (a?.status !== 'CONFIRMED' || !sameInstant(a.remindAt, new Date(remindAt))) return false;
         const meeting = a.mode === 'online' && deps.video ? await deps.video.findForAppointment(a.id) : null;
         await effects.reminder(tx, a, meeting?.joinUrl ?? '');
@@ -168,13 +171,21 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
 
     async sweepLapsedHolds(): Promise<number> {
       const now = deps.clock.now();
-      return (await deps.uow((tx) => appointmentsRepository(tx).expireLapsedHolds(now, 500))).length;
+      return (
+        await deps.uow((tx) =>
+          appointmentsRepository(tx, deps.occupancy.onCommit(tx)).expireLapsedHolds(now, 500),
+        )
+      ).length;
     },
 
     async sweepNoShows(): Promise<number> {
       const now = deps.clock.now();
       const before = noShowDueBefore(now, deps.config.booking.noShowAfterMinutes);
-      return (await deps.uow((tx) => appointmentsRepository(tx).markNoShows(before, now, 500))).length;
+      return (
+        await deps.uow((tx) =>
+          appointmentsRepository(tx, deps.occupancy.onCommit(tx)).markNoShows(before, now, 500),
+        )
+      ).length;
     },
   };
 }

@@ -27,7 +27,7 @@ export const slotNotFound = () =>
 
 type Deps = Pick<
   BookingDeps,
-  'config' | 'clock' | 'uow' | 'log' | 'catalog' | 'scheduling' | 'identity' | 'payments'
+  'config' | 'clock' | 'uow' | 'log' | 'catalog' | 'scheduling' | 'identity' | 'payments' | 'occupancy'
 >;
 
 /** Checks everything that needs no lock, before the transaction: who, which slot, which policy. */
@@ -57,7 +57,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
   async function release(id: string) {
     const now = deps.clock.now();
     await deps.uow(async (tx) => {
-      const repo = appointmentsRepository(tx);
+      const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
       const a = await repo.findForUpdate(id);
       if (a?.status !== 'PENDING_PAYMENT') return;
       await repo.updateStatus(id, {
@@ -77,7 +77,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     now: Date,
     ctx: MessageContext | undefined,
   ): Promise<{ created: boolean; appointment: Appointment }> {
-    const repo = appointmentsRepository(tx);
+    const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
     // One patient's initiates run one at a time: the hold limit and "same slot again" stay exact.
     await repo.lockPatient(party.patientId);
     const existing = await repo.findLiveHold({

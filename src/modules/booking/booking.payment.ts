@@ -6,7 +6,7 @@ import type { BookingDeps, PayableHandlers, PaymentForHandler } from './booking.
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
 import { isLiveHold, remindAtFor, transition } from './booking.rules.js';
 
-type Deps = Pick<BookingDeps, 'config' | 'clock' | 'pool' | 'payments'>;
+type Deps = Pick<BookingDeps, 'config' | 'clock' | 'pool' | 'payments' | 'occupancy'>;
 
 /** Who may see an appointment at all; anyone else gets a 404, as if it did not exist. */
 export const canSee = (actor: Pick<Actor, 'userId' | 'role'>, a: Appointment) =>
@@ -22,7 +22,7 @@ export const canSee = (actor: Pick<Actor, 'userId' | 'role'>, a: Appointment) =>
  */
 export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
   async function confirm(tx: Tx, a: Appointment, event: 'pay' | 'late_pay', now: Date) {
-    const repo = appointmentsRepository(tx);
+    const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
     const remindAt = remindAtFor(a.startsAt, deps.config.booking.reminderHoursBefore, now);
     const updated = (await repo.updateStatus(a.id, { status: transition(a.status, event), now, remindAt }))!;
     await effects.confirmed(tx, updated);
@@ -31,7 +31,7 @@ export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
   /** Confirms if possible; 'refund' when the money can no longer buy this appointment. */
   async function settle(tx: Tx, payment: PaymentForHandler): Promise<'fulfilled' | 'refund'> {
     const now = deps.clock.now();
-    const repo = appointmentsRepository(tx);
+    const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
     const a = await repo.findForUpdate(payment.payableId);
     if (!a || a.paymentId !== payment.id) return 'refund';
     if (a.status === 'CONFIRMED' || a.status === 'COMPLETED' || a.status === 'NO_SHOW') return 'fulfilled';
@@ -58,7 +58,7 @@ export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
   }
 
   async function expire(tx: Tx, payment: PaymentForHandler) {
-    const repo = appointmentsRepository(tx);
+    const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
     const a = await repo.findForUpdate(payment.payableId);
     if (a?.status !== 'PENDING_PAYMENT' || a.paymentId !== payment.id) return;
     await repo.updateStatus(a.id, { status: transition(a.status, 'expire'), now: deps.clock.now() });

@@ -2,6 +2,7 @@ import type { AuthGuard } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import type { Platform } from '../../platform/module.js';
 import type { Money } from '../../platform/money.js';
+import type { OccupancyEvents } from './booking.occupancy.js';
 
 /**
  * What booking uses of other modules' services, as docs/module-contracts.md states them. The
@@ -157,4 +158,5 @@ export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | '
   payments: PaymentsPort;
   catalog: CatalogPort;
   scheduling: SchedulingPort;
+  occupancy: OccupancyEvents;
 };

@@ -73,10 +73,17 @@ export type AdminFilters = {
   offset: number;
 };
 
-/** SQL for appointments: one query per method, named for what it does. */
-export function appointmentsRepository(db: Sql) {
+/**
+ * SQL for appointments: one query per method, named for what it does. `changed` hears every write
+ * that can change what a slot listing shows (inside a transaction: `occupancy.onCommit(tx)`).
+ */
+export function appointmentsRepository(db: Sql, changed: (clinicianId: string) => void = () => {}) {
   const one = async (text: string, values: unknown[]) =>
     ((await db.query<Appointment>(text, values)).rows[0] ?? null) as Appointment | null;
+  const written = (a: Appointment | null) => {
+    if (a) changed(a.clinicianId);
+    return a;
+  };
   const many = async (text: string, values: unknown[]) => (await db.query<Appointment>(text, values)).rows;
 
   return {
@@ -85,31 +92,33 @@ export function appointmentsRepository(db: Sql) {
       await db.query(`select pg_advisory_xact_lock(hashtext('booking.patient'), hashtext($1))`, [patientId]);
     },
 
-    insert(a: NewAppointment): Promise<Appointment | null> {
-      return one(
-        `insert into appointments (patient_id, clinician_id, centre_id, mode, starts_at, ends_at, status,
+    async insert(a: NewAppointment): Promise<Appointment | null> {
+      return written(
+        await one(
+          `insert into appointments (patient_id, clinician_id, centre_id, mode, starts_at, ends_at, status,
            hold_expires_at, remind_at, price_minor, currency, plan_code, booked_by_user_id, source,
            confirmed_at, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
            case when $7 = 'CONFIRMED' then $15::timestamptz end, $15, $15)
          returning ${COLUMNS}`,
-        [
-          a.patientId,
-          a.clinicianId,
-          a.centreId,
-          a.mode,
-          a.startsAt,
-          a.endsAt,
-          a.status,
-          a.holdExpiresAt,
-          a.remindAt,
-          a.priceMinor,
-          a.currency,
-          a.planCode,
-          a.bookedByUserId,
-          a.source,
-          a.now,
-        ],
+          [
+            a.patientId,
+            a.clinicianId,
+            a.centreId,
+            a.mode,
+            a.startsAt,
+            a.endsAt,
+            a.status,
+            a.holdExpiresAt,
+            a.remindAt,
+            a.priceMinor,
+            a.currency,
+            a.planCode,
+            a.bookedByUserId,
+            a.source,
+            a.now,
+          ],
+        ),
       );
     },
 
@@ -161,7 +170,7 @@ export function appointmentsRepository(db: Sql) {
     },
 
     /** Moves one appointment to `status`, stamping the column that goes with it. */
-    updateStatus(
+    async updateStatus(
       id: string,
       s: {
         status: AppointmentStatus;
@@ -172,8 +181,9 @@ export function appointmentsRepository(db: Sql) {
         noShowReview?: boolean;
       },
     ): Promise<Appointment | null> {
-      return one(
-        `update appointments set status = $2, updated_at = $3,
+      return written(
+        await one(
+          `update appointments set status = $2, updated_at = $3,
            confirmed_at = case when $2 = 'CONFIRMED' then $3 else confirmed_at end,
            cancelled_at = case when $2 = 'CANCELLED' then $3 else cancelled_at end,
            completed_at = case when $2 = 'COMPLETED' then $3 else completed_at end,
@@ -182,27 +192,30 @@ export function appointmentsRepository(db: Sql) {
            cancelled_by_user_id = coalesce($7, cancelled_by_user_id),
            no_show_review = coalesce($8, no_show_review)
          where id = $1 returning ${COLUMNS}`,
-        [
-          id,
-          s.status,
-          s.now,
-          s.remindAt !== undefined,
-          s.remindAt ?? null,
-          s.cancelReason ?? null,
-          s.cancelledByUserId ?? null,
-          s.noShowReview ?? null,
-        ],
+          [
+            id,
+            s.status,
+            s.now,
+            s.remindAt !== undefined,
+            s.remindAt ?? null,
+            s.cancelReason ?? null,
+            s.cancelledByUserId ?? null,
+            s.noShowReview ?? null,
+          ],
+        ),
       );
     },
 
-    move(
+    async move(
       id: string,
       to: { startsAt: Date; endsAt: Date; centreId: string | null; remindAt: Date | null; now: Date },
     ): Promise<Appointment | null> {
-      return one(
-        `update appointments set starts_at = $2, ends_at = $3, centre_id = $4, remind_at = $5, updated_at = $6
-          where id = $1 returning ${COLUMNS}`,
-        [id, to.startsAt, to.endsAt, to.centreId, to.remindAt, to.now],
+      return written(
+        await one(
+          `update appointments set starts_at = $2, ends_at = $3, centre_id = $4, remind_at = $5, updated_at = $6
+            where id = $1 returning ${COLUMNS}`,
+          [id, to.startsAt, to.endsAt, to.centreId, to.remindAt, to.now],
+        ),
       );
     },
 
@@ -233,9 +246,15 @@ export function appointmentsRepository(db: Sql) {
     },
 
     async listOccupancy(clinicianId: string, from: Date, to: Date, now: Date) {
-      const { rows } = await db.query<{ startAt: Date; endAt: Date; status: 'held' | 'booked' }>(
+      const { rows } = await db.query<{
+        startAt: Date;
+        endAt: Date;
+        status: 'held' | 'booked';
+        until: Date | null;
+      }>(
         `select starts_at as "startAt", ends_at as "endAt",
-                case when status = 'PENDING_PAYMENT' then 'held' else 'booked' end as status
+                case when status = 'PENDING_PAYMENT' then 'held' else 'booked' end as status,
+                case when status = 'PENDING_PAYMENT' then hold_expires_at end as until
            from appointments
           where clinician_id = $1 and starts_at < $3 and ends_at > $2
             and (status in ('CONFIRMED', 'COMPLETED') or (status = 'PENDING_PAYMENT' and hold_expires_at > $4))

@@ -14,7 +14,10 @@ export type { MessagingService, NotifyRequest, UserLookup } from './messaging.se
 export type { Channel, TemplateId, TemplateVars } from './messaging.templates.js';
 export { TEMPLATE_IDS, TEMPLATE_VARS } from './messaging.templates.js';
 
-export type MessagingModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow' | 'metrics'> & {
+export type MessagingModuleDeps = Pick<
+  Platform,
+  'config' | 'clock' | 'log' | 'pool' | 'uow' | 'metrics' | 'listener'
+> & {
   auth: AuthGuard;
   /** identity.service.getUser: fills a recipient's phone and email when only `userId` is given. */
   lookupUser?: UserLookup;
@@ -52,7 +55,6 @@ export function createMessagingModule(deps: MessagingModuleDeps): MessagingModul
       ),
     ],
     close: async () => {
-      await hub.close();
       senders.smtp?.close();
     },
   };

@@ -19,9 +19,11 @@ import type { SchedulingService } from './scheduling.service.js';
 
 /**
  * Slot replies are built field by field by the service (SlotView), so the hottest read skips the
- * zod re-parse of hundreds of slots; the declared schemas still document the route.
+ * zod re-parse of hundreds of slots; the declared schemas still document the route. A listing
+ * arrives already serialized (from the listing cache) and is sent as it is.
  */
-const plainJson = () => (data: unknown) => JSON.stringify(data);
+const plainJson = () => (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data));
+const serialized = (json: string) => json as unknown as z.infer<typeof slotsReply>;
 
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 const tags = ['scheduling'];
@@ -61,7 +63,10 @@ export function schedulingRoutes(deps: {
           response: { 200: slotsReply, 400: problemSchema, 404: problemSchema },
         },
       },
-      async (req) => service.listSlots(req.params.id, req.query),
+      async (req, reply) => {
+        reply.type('application/json; charset=utf-8');
+        return serialized(await service.listSlotsJson(req.params.id, req.query));
+      },
     );
 
     app.get(

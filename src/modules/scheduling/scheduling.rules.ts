@@ -22,7 +22,8 @@ export type WeeklyRule = {
 export type Range = { startAt: Date; endAt: Date };
 export type Slot = { startAt: Date; endAt: Date; mode: Mode; centreId: string | null };
 export type SlotStatus = 'available' | 'held' | 'booked';
-export type Occupied = Range & { status: 'held' | 'booked' };
+/** Held or booked time; a hold shows until it lapses (`until`). */
+export type Occupied = Range & { status: 'held' | 'booked'; until?: Date | null };
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

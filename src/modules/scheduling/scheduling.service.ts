@@ -4,6 +4,7 @@ import type { Db } from '../../platform/db/uow.js';
 import { Errors, type FieldError } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import type { CatalogService, Clinician } from '../catalog/index.js';
+import type { OccupancyWatch } from './scheduling.cache.js';
 import { schedulingRepository as repo } from './scheduling.repository.js';
 import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule } from './scheduling.rules.js';
 import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
@@ -11,9 +12,11 @@ import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './sc
 export type { OccupancyPort, SlotView } from './scheduling.slots.js';
 export const nothingOccupied: OccupancyPort = async () => [];
 
-export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow'> & {
+export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> & {
   catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
   occupancy: OccupancyPort;
+  /** Booking's change feed; without it slot listings are not cached. */
+  watchOccupancy?: OccupancyWatch;
 };
 
 export type RuleInput = WeeklyRule;
@@ -60,6 +63,7 @@ export function createSchedulingService(deps: SchedulingDeps) {
 
   return {
     listSlots: listing.listSlots,
+    listSlotsJson: listing.listSlotsJson,
     searchSlots: listing.searchSlots,
 
     /** The slot the rules offer at exactly `startAt` in `mode`, if it is still in the future. Ignores bookings. */

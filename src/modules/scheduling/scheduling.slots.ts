@@ -1,7 +1,9 @@
+import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { CatalogService, Clinician } from '../catalog/index.js';
+import { createListingCache, type OccupancyWatch } from './scheduling.cache.js';
 import { schedulingRepository as repo } from './scheduling.repository.js';
 import {
   generateSlotTimes,
@@ -35,6 +37,8 @@ type Offered = {
   centreId: string | null;
 };
 
+type SlotQuery = { from?: string; to?: string; mode?: Mode };
+
 const DAY = 86_400_000;
 /** Longest slot listing per request: a month and a bit. */
 export const MAX_RANGE_DAYS = 62;
@@ -45,8 +49,10 @@ const OFFERED_CACHE_MAX = 500;
 export type SlotListingDeps = {
   read: Db;
   clock: Clock;
+  log: Logger;
   catalog: Pick<CatalogService, 'getClinician' | 'listClinicians'>;
   occupancy: OccupancyPort;
+  watchOccupancy?: OccupancyWatch;
 };
 
 /** Rules the clinician can still honour: a mode they offer, at a centre they are linked to. */
@@ -64,6 +70,7 @@ export const honoured = (c: Clinician, rules: WeeklyRule[]) =>
  */
 export function createSlotListing(deps: SlotListingDeps) {
   const offeredCache = new Map<string, { at: number; value: Promise<Offered[]> }>();
+  const replies = createListingCache({ watch: deps.watchOccupancy, log: deps.log });
 
   async function listedClinician(id: string): Promise<Clinician> {
     const c = await deps.catalog.getClinician(id, { maxAgeMs: CLINICIAN_CACHE_MS });
@@ -71,8 +78,11 @@ export function createSlotListing(deps: SlotListingDeps) {
     return c;
   }
 
+  const listingKey = (c: Clinician, from: string, to: string, mode: Mode | undefined) =>
+    `${c.id}|${from}|${to}|${mode ?? ''}|${c.modes.join()}|${c.centres.map((x) => x.id).join()}`;
+
   function offered(c: Clinician, from: string, to: string, mode: Mode | undefined): Promise<Offered[]> {
-    const key = `${c.id}|${from}|${to}|${mode ?? ''}|${c.modes.join()}|${c.centres.map((x) => x.id).join()}`;
+    const key = listingKey(c, from, to, mode);
     const hit = offeredCache.get(key);
     if (hit && performance.now() - hit.at <= OFFERED_CACHE_MS) return hit.value;
     const value = generate(c, from, to, mode);
@@ -116,22 +126,50 @@ export function createSlotListing(deps: SlotListingDeps) {
     }));
   }
 
+  /** The listing, and the first instant it can change by time alone (a slot starts, a hold lapses). */
+  async function buildListing(clinicianId: string, q: SlotQuery, now: Date) {
+    // Occupancy needs no zone: ask for a window wide enough for any zone, alongside the clinician.
+    const fetch = fetchWindow(q.from, q.to, now);
+    const [clinician, occupied] = await Promise.all([
+      listedClinician(clinicianId),
+      deps.occupancy(clinicianId, new Date(fetch.from), new Date(fetch.to), now),
+    ]);
+    const zone = clinician.timeZone;
+    const { from, to } = dateRange(q.from, q.to, zone, now);
+    const all = await offered(clinician, from, to, q.mode);
+    const slots = withStatuses(all, occupied, now);
+    const next = all[firstAfter(all, now.getTime())]?.start ?? Number.POSITIVE_INFINITY;
+    const lapses = occupied.map((o) => o.until?.getTime() ?? Number.POSITIVE_INFINITY);
+    return {
+      reply: { clinicianId, timeZone: zone, from, to, slots },
+      validUntil: Math.min(next, ...lapses.filter((t) => t > now.getTime())),
+    };
+  }
+
   return {
-    forget: () => offeredCache.clear(),
+    forget: () => {
+      offeredCache.clear();
+      replies.clear();
+    },
 
     /** A clinician's future slots on local dates [from, to] with their status. */
-    async listSlots(clinicianId: string, q: { from?: string; to?: string; mode?: Mode }) {
+    listSlots: async (clinicianId: string, q: SlotQuery) =>
+      (await buildListing(clinicianId, q, deps.clock.now())).reply,
+
+    /** `listSlots` as the JSON the route sends, served from the listing cache when it is fresh. */
+    async listSlotsJson(clinicianId: string, q: SlotQuery): Promise<string> {
       const now = deps.clock.now();
-      // Occupancy needs no zone: ask for a window wide enough for any zone, alongside the clinician.
-      const fetch = fetchWindow(q.from, q.to, now);
-      const [clinician, occupied] = await Promise.all([
-        listedClinician(clinicianId),
-        deps.occupancy(clinicianId, new Date(fetch.from), new Date(fetch.to), now),
-      ]);
-      const zone = clinician.timeZone;
-      const { from, to } = dateRange(q.from, q.to, zone, now);
-      const slots = withStatuses(await offered(clinician, from, to, q.mode), occupied, now);
-      return { clinicianId, timeZone: zone, from, to, slots };
+      fetchWindow(q.from, q.to, now); // refuses bad dates before any lookup
+      const clinician = await listedClinician(clinicianId);
+      const { from, to } = dateRange(q.from, q.to, clinician.timeZone, now);
+      const key = listingKey(clinician, from, to, q.mode);
+      const hit = replies.get(key, now);
+      if (hit) return hit;
+      const ticket = replies.ticket(clinicianId);
+      const { reply, validUntil } = await buildListing(clinicianId, q, now);
+      const body = JSON.stringify(reply);
+      replies.set(key, ticket, body, validUntil);
+      return body;
     },
 
     /** Slots on one local date across clinicians matching the filter (each in their own zone). */
