@@ -8,6 +8,7 @@ import {
   createUserFromCli,
   parseCreateUserArgs,
 } from './modules/identity/identity.cli.js';
+import { EmbeddedPostgresError } from './platform/db/embedded.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool } from './platform/db/pool.js';
 import { loggerOptions } from './platform/logger.js';
@@ -125,6 +126,8 @@ function onShutdownSignal(log: pino.Logger, stop: () => Promise<void>): void {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  console.error(err instanceof ConfigError || err instanceof CliUsageError ? err.message : err);
+  const explained =
+    err instanceof ConfigError || err instanceof CliUsageError || err instanceof EmbeddedPostgresError;
+  console.error(explained ? err.message : err);
   process.exit(1);
 });
