@@ -33,7 +33,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
   const windowHours = deps.config.booking.cancellationWindowHours;
 
   async function lockVisible(tx: Tx, actor: Actor, id: string) {
-    const a = await appointmentsRepository(tx, deps.occupancy.onCommit(tx)).findForUpdate(id);
+    const a = await appointmentsRepository(tx).findForUpdate(id);
     if (!a || !canSee(actor, a)) throw Errors.notFound('Appointment', id);
     return a;
   }
@@ -161,8 +161,10 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
     /** The reminder job: sends only while CONFIRMED and still due at the time it was scheduled for. */
     async sendReminder(appointmentId: string, remindAt: string): Promise<boolean> {
       return deps.uow(async (tx) => {
-        const a = await appointmentsRepository(tx, deps.occupancy.onCommit(tx)).findForUpdate(appointmentId);
+        const a = await appointmentsRepository(tx).findForUpdate(appointmentId);
         if (a?.status !== 'CONFIRMED' || !sameInstant(a.remindAt, new Date(remindAt))) return false;
+        // A job run so late that the appointment has begun would only confuse the patient.
+        if (a.startsAt.getTime() <= deps.clock.now().getTime()) return false;
         const meeting = a.mode === 'online' && deps.video ? await deps.video.findForAppointment(a.id) : null;
         await effects.reminder(tx, a, meeting?.joinUrl ?? '');
         return true;
@@ -171,21 +173,13 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
 
     async sweepLapsedHolds(): Promise<number> {
       const now = deps.clock.now();
-      return (
-        await deps.uow((tx) =>
-          appointmentsRepository(tx, deps.occupancy.onCommit(tx)).expireLapsedHolds(now, 500),
-        )
-      ).length;
+      return (await deps.uow((tx) => appointmentsRepository(tx).expireLapsedHolds(now, 500))).length;
     },
 
     async sweepNoShows(): Promise<number> {
       const now = deps.clock.now();
       const before = noShowDueBefore(now, deps.config.booking.noShowAfterMinutes);
-      return (
-        await deps.uow((tx) =>
-          appointmentsRepository(tx, deps.occupancy.onCommit(tx)).markNoShows(before, now, 500),
-        )
-      ).length;
+      return (await deps.uow((tx) => appointmentsRepository(tx).markNoShows(before, now, 500))).length;
     },
   };
 }

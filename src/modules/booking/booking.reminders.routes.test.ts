@@ -89,6 +89,19 @@ describe('appointment reminders', () => {
     expect(feed.body.items.filter((n: any) => n.template === 'appointment_reminder')).toHaveLength(1);
   });
 
+  test('a reminder job that runs only after the appointment began sends nothing', async () => {
+    const { t, doc, slot, rows, moveTo } = s;
+    const pat = await createUser(t, { role: 'patient' });
+    const a = await bookAndPay(t, pat, doc.id, slot(5, '09:00'));
+    await moveTo(new Date(a.startAt).getTime() + 60_000, pat);
+    await t.runJobs({ names: [remindJob.name] });
+    const sent = await rows(
+      `select id from notifications where template_id = 'appointment_reminder' and idempotency_key like $1`,
+      [`appointment:${a.id}:%`],
+    );
+    expect(sent).toEqual([]);
+  });
+
   test('a booking made less than 24 h ahead gets no reminder', async () => {
     const { t, doc, slot, rows } = s;
     const pat = await createUser(t, { role: 'patient' });
