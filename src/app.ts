@@ -17,6 +17,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { relaxCspForPages, strictDirectives } from './platform/csp.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
 import { instrumentHttp } from './platform/metrics.js';
@@ -59,10 +60,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
   });
 
-  await app.register(helmet, {
-    // /docs and the sandbox checkout page use inline scripts and styles.
-    contentSecurityPolicy: false,
-  });
+  const csp = strictDirectives(config.http.publicUrl);
+  await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: csp } });
+  relaxCspForPages(app, csp);
   await app.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false });
   await app.register(rateLimit, {
     max: config.http.rateLimitPerMinute,
