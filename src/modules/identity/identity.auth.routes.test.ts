@@ -190,7 +190,10 @@ describe('OTP limits', () => {
       r.status === 'fulfilled' && r.value.status === 429 ? [r.value] : [],
     );
     expect(refused).toHaveLength(6);
-    for (const r of refused) expect(r.body.code).toBe('RATE_LIMITED');
+    for (const r of refused) {
+      expect(r.body.code).toBe('RATE_LIMITED');
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
     expect(await count('select count(*)::int as n from otp_requests where phone = any($1)', [phones])).toBe(
       30,
     );
@@ -392,8 +395,13 @@ describe('authorization', () => {
     expect(noSpec.status).toBe(400);
     const login = await loginWithOtp(t, phone, { staff: true });
     expect(login.user).toMatchObject({ id: created.body.id, role: 'clinician' });
-    const clinician = await t.modules.find((m) => m.name === 'identity');
-    expect(clinician).toBeTruthy();
+    // The clinician has a profile with what the admin gave; the refused requests created no one.
+    const { rows } = await t.platform.pool.query(
+      'select specialization, time_zone from clinician_profiles where user_id = $1',
+      [created.body.id],
+    );
+    expect(rows).toEqual([{ specialization: 'ENT', time_zone: 'Europe/London' }]);
+    expect(await count("select count(*)::int as n from users where full_name = 'X'")).toBe(0);
   });
 });
 
