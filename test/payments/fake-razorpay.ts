@@ -10,6 +10,7 @@ type RzPayment = {
   amount: number;
   currency: string;
   status: string;
+  captured: boolean;
 };
 type RzRefund = {
   id: string;
@@ -20,12 +21,24 @@ type RzRefund = {
   notes: Record<string, string>;
 };
 
-/** A stand-in for api.razorpay.com: orders, payments, refunds; it checks Basic auth on every call. */
+const badRequest = (description: string) => ({
+  status: 400,
+  body: { error: { code: 'BAD_REQUEST_ERROR', description } },
+});
+
+/**
+ * A stand-in for api.razorpay.com: orders, payments (with capture), refunds; it checks Basic auth
+ * on every call and answers capture the way Razorpay does (same amount only, once).
+ */
 export function fakeRazorpay() {
   const orders = new Map<string, { id: string; amount: number; currency: string; receipt: string }>();
   const payments = new Map<string, RzPayment>();
   const refunds: RzRefund[] = [];
+  /** Every capture request, including refused ones: what our code asked for. */
+  const captures: Array<{ paymentId: string; amount: unknown; currency: unknown; outcome: string }> = [];
   let seq = 0;
+  type CaptureFault = 'lose-answer' | 'unavailable' | 'captured-meanwhile';
+  let nextCaptureFault: CaptureFault | null = null;
   let failNextRefundAfterRecording = false;
   let refundStatus = 'processed';
   const auth = `Basic ${Buffer.from(`${KEY_ID}:${KEY_SECRET}`).toString('base64')}`;
@@ -50,6 +63,34 @@ export function fakeRazorpay() {
     if (m) {
       const items = [...payments.values()].filter((p) => p.order_id === m![1]);
       return { status: 200, body: { entity: 'collection', count: items.length, items } };
+    }
+    m = path.match(/^\/v1\/payments\/([^/]+)\/capture$/);
+    if (m && req.method === 'POST') {
+      const p = payments.get(m[1]!);
+      const record = (outcome: string) =>
+        captures.push({ paymentId: m![1]!, amount: body.amount, currency: body.currency, outcome });
+      const refuse = (description: string) => {
+        record(description);
+        return badRequest(description);
+      };
+      const fault = nextCaptureFault;
+      nextCaptureFault = null;
+      if (fault === 'unavailable') {
+        record('unavailable');
+        return { status: 503, body: { error: { code: 'SERVER_ERROR', description: 'unavailable' } } };
+      }
+      if (!p) return refuse('The id provided does not exist');
+      if (fault === 'captured-meanwhile') Object.assign(p, { status: 'captured', captured: true });
+      if (p.status === 'captured') return refuse('This payment has already been captured');
+      if (p.status !== 'authorized')
+        return refuse('Only payments which have been authorized and not yet captured can be captured');
+      if (body.amount !== p.amount || (body.currency !== undefined && body.currency !== p.currency))
+        return refuse('Capture amount must be equal to the amount authorized');
+      Object.assign(p, { status: 'captured', captured: true });
+      record('captured');
+      return fault === 'lose-answer'
+        ? { status: 504, body: { error: { code: 'GATEWAY_ERROR', description: 'timeout' } } }
+        : { status: 200, body: p };
     }
     m = path.match(/^\/v1\/payments\/([^/]+)\/refunds\/([^/]+)$/);
     if (m) {
@@ -94,6 +135,7 @@ export function fakeRazorpay() {
     orders,
     payments,
     refunds,
+    captures,
     handler,
     pay(orderId: string, status = 'captured', id = `pay_${++seq}`) {
       const o = orders.get(orderId)!;
@@ -104,9 +146,18 @@ export function fakeRazorpay() {
         amount: o.amount,
         currency: o.currency,
         status,
+        captured: status === 'captured' || status === 'refunded',
       };
       payments.set(id, p);
       return p;
+    },
+    /**
+     * The next capture request: `lose-answer` captures but answers 504 (a timeout after the fact);
+     * `unavailable` answers 503 and captures nothing; `captured-meanwhile` is Razorpay's auto-capture
+     * winning the race, answered "already captured".
+     */
+    faultNextCapture(fault: CaptureFault) {
+      nextCaptureFault = fault;
     },
     failNextRefund() {
       failNextRefundAfterRecording = true;

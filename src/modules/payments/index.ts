@@ -4,7 +4,14 @@ import { registerJob } from '../../platform/jobs.js';
 import type { AppModule, Platform } from '../../platform/module.js';
 import { createGateways } from './gateways/index.js';
 import { makeSandboxDelivery, sandboxPageRoutes } from './gateways/sandbox.page.js';
-import { expireJob, RECONCILE_CRON, reconcileJob, refundJob, sandboxDeliverJob } from './payments.jobs.js';
+import {
+  captureJob,
+  expireJob,
+  RECONCILE_CRON,
+  reconcileJob,
+  refundJob,
+  sandboxDeliverJob,
+} from './payments.jobs.js';
 import type { NotifyPort, UserLookup } from './payments.ports.js';
 import { paymentsRoutes } from './payments.routes.js';
 import { createPaymentsService, type PaymentsService } from './payments.service.js';
@@ -36,6 +43,7 @@ export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
     },
     jobs: [
       registerJob(refundJob, ({ refundId }) => service.processRefund(refundId)),
+      registerJob(captureJob, async (job) => void (await service.capturePayment(job))),
       registerJob(expireJob, async ({ paymentId }) => void (await service.settleOverdue(paymentId))),
       registerJob(reconcileJob, async () => void (await service.reconcileDue()), RECONCILE_CRON),
       registerJob(sandboxDeliverJob, makeSandboxDelivery(deps, serverRef)),

@@ -1,11 +1,11 @@
 import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { PaymentFact } from './gateways/types.js';
-import { refundJob } from './payments.jobs.js';
+import { captureJob, refundJob } from './payments.jobs.js';
 import type { PayableHandlers, PayableKind, PaymentsDeps } from './payments.ports.js';
 import { toHandlerView } from './payments.ports.js';
 import { type PaymentRow, paymentsRepository } from './payments.repository.js';
-import { checkRefund, decide, formatMoney } from './payments.rules.js';
+import { checkRefund, decide, decideAuthorization, formatMoney, sameMoney } from './payments.rules.js';
 
 export type PayableRegistry = Map<PayableKind, PayableHandlers>;
 
@@ -67,9 +67,42 @@ export async function reserveRefund(
   return { ok: true as const, refund, payment: updated };
 }
 
-const matches = (p: PaymentRow, f: PaymentFact) =>
-  (f.amountMinor === undefined || f.amountMinor === p.amountMinor) &&
-  (f.currency === undefined || f.currency.toUpperCase() === p.currency);
+/**
+ * An authorisation is not money yet: queue its capture (a job, never a network call in this
+ * transaction). The capture job comes back through `applyPaymentFact` with `succeeded`.
+ */
+async function noteAuthorization(deps: Deps, tx: Tx, p: PaymentRow, fact: PaymentFact, now: Date) {
+  if (!fact.paymentRef) return 'ignored';
+  const d = decideAuthorization(p, fact);
+  if (d.action === 'none' && d.reason !== 'amount_mismatch') {
+    if (d.reason === 'second_authorization')
+      deps.log.warn(
+        { paymentId: p.id },
+        'a second authorisation on a paid order is left for the gateway to release',
+      );
+    return d.reason;
+  }
+  // Recorded on an unpaid payment only, so reconciliation lists an authorisation for another amount.
+  await paymentsRepository(tx.db).update(p.id, {
+    gatewayStatus: 'authorized',
+    gatewayAmountMinor: fact.amountMinor ?? p.gatewayAmountMinor,
+    gatewayCheckedAt: now,
+    updatedAt: now,
+  });
+  if (d.action === 'none') {
+    deps.log.warn(
+      { paymentId: p.id },
+      'authorised amount or currency differs from the payment; not captured',
+    );
+    return d.reason;
+  }
+  await tx.enqueue(
+    captureJob,
+    { paymentId: p.id, paymentRef: fact.paymentRef },
+    { singletonKey: `${p.id}:${fact.paymentRef}` },
+  );
+  return 'capture_queued';
+}
 
 /**
  * Applies one gateway fact to a payment the caller has locked (`select ... for update`), in the
@@ -84,6 +117,7 @@ export async function applyPaymentFact(
   fact: PaymentFact,
   now: Date,
 ): Promise<string> {
+  if (fact.outcome === 'authorized') return noteAuthorization(deps, tx, locked, fact, now);
   const repo = paymentsRepository(tx.db);
   let p = await repo.update(locked.id, {
     gatewayStatus: fact.outcome === 'succeeded' ? 'paid' : fact.outcome,
@@ -91,7 +125,7 @@ export async function applyPaymentFact(
     gatewayCheckedAt: now,
     updatedAt: now,
   });
-  if (fact.outcome === 'succeeded' && !matches(p, fact)) {
+  if (fact.outcome === 'succeeded' && !sameMoney(p, fact)) {
     // Never credit a different amount; reconciliation lists it for a person to resolve.
     deps.log.warn({ paymentId: p.id }, 'gateway amount or currency differs from the payment');
     return 'amount_mismatch';

@@ -3,6 +3,19 @@ import { defineJob } from '../../platform/jobs.js';
 /** Calls the gateway for one refund row; idempotent by the refund's idempotency key. */
 export const refundJob = defineJob<{ refundId: string }>('payments.refund', { retryLimit: 10 });
 
+/**
+ * Captures one gateway authorisation, then credits it like any success. `stately` with the
+ * singleton key `{paymentId}:{paymentRef}` keeps the webhook, its redeliveries and every
+ * reconciler run from piling up copies; each copy is harmless anyway (the gateway answers
+ * "already captured" and the credit is applied once under the payment's lock).
+ */
+export const captureJob = defineJob<{ paymentId: string; paymentRef: string }>('payments.capture', {
+  policy: 'stately',
+  retryLimit: 10,
+  retryDelay: 5,
+  retryBackoff: true,
+});
+
 /** At the hold's expiry: close the checkout at the gateway and settle what it says. */
 export const expireJob = defineJob<{ paymentId: string }>('payments.expire');
 

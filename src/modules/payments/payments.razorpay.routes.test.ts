@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import Razorpay from 'razorpay';
 import { validatePaymentVerification } from 'razorpay/dist/utils/razorpay-utils.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, signIn, type TestUser } from '../../../test/factories/identity.js';
 import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
+import { hmacHex, RAZORPAY_WEBHOOK_SECRET, razorpayEvent } from '../../../test/payments/events.js';
 import { fakeRazorpay, KEY_ID, KEY_SECRET } from '../../../test/payments/fake-razorpay.js';
 import {
   createPayable,
@@ -18,16 +18,11 @@ import {
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { reconcileJob } from './payments.jobs.js';
 
-const WEBHOOK_SECRET = 'rzp_webhook_secret_abcdef';
-
-const hmac = (secret: string, text: string) => createHmac('sha256', secret).update(text).digest('hex');
-
 describe('payments with Razorpay', () => {
   let t: TestApp;
   let api: FakeServer;
   let fake: ReturnType<typeof fakeRazorpay>;
   let patient: TestUser;
-  let eventSeq = 0;
 
   beforeAll(async () => {
     fake = fakeRazorpay();
@@ -36,7 +31,7 @@ describe('payments with Razorpay', () => {
       env: {
         RAZORPAY_KEY_ID: KEY_ID,
         RAZORPAY_KEY_SECRET: KEY_SECRET,
-        RAZORPAY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        RAZORPAY_WEBHOOK_SECRET,
         RAZORPAY_API_URL: api.url,
       },
     });
@@ -48,24 +43,6 @@ describe('payments with Razorpay', () => {
     await api?.close();
   });
 
-  function webhook(event: string, payload: object, opts: { eventId?: string; secret?: string } = {}) {
-    const body = JSON.stringify({
-      entity: 'event',
-      account_id: 'acc_1',
-      event,
-      contains: Object.keys(payload),
-      payload,
-      created_at: 1,
-    });
-    return {
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'x-razorpay-signature': hmac(opts.secret ?? WEBHOOK_SECRET, body),
-        'x-razorpay-event-id': opts.eventId ?? `evt_rzp_${++eventSeq}`,
-      },
-    };
-  }
   const verify = async (payableId: string, orderId: string, paymentId: string, signature: string) =>
     t.http.post(
       '/api/payment/verify',
@@ -87,7 +64,7 @@ describe('payments with Razorpay', () => {
     const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
     const cheap = await createPayable(t, patient.id, { provider: 'razorpay', amount: 100 });
     const cheapPay = fake.pay(cheap.checkout!.orderId);
-    const cheapSig = hmac(KEY_SECRET, `${cheap.checkout!.orderId}|${cheapPay.id}`);
+    const cheapSig = hmacHex(KEY_SECRET, `${cheap.checkout!.orderId}|${cheapPay.id}`);
     // The SDK's own verifier agrees with the signature the checkout would give.
     expect(
       validatePaymentVerification(
@@ -104,7 +81,7 @@ describe('payments with Razorpay', () => {
     );
     const mine = fake.pay(checkout!.orderId);
     // Signed with the webhook secret instead of the API secret.
-    const swapped = hmac(WEBHOOK_SECRET, `${checkout!.orderId}|${mine.id}`);
+    const swapped = hmacHex(RAZORPAY_WEBHOOK_SECRET, `${checkout!.orderId}|${mine.id}`);
     expect((await verify(payableId, checkout!.orderId, mine.id, swapped)).status).toBe(400);
     expect(await moneySnapshot(t)).toEqual(before);
 
@@ -112,7 +89,7 @@ describe('payments with Razorpay', () => {
       payableId,
       checkout!.orderId,
       mine.id,
-      hmac(KEY_SECRET, `${checkout!.orderId}|${mine.id}`),
+      hmacHex(KEY_SECRET, `${checkout!.orderId}|${mine.id}`),
     );
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ status: 'SUCCEEDED', paymentId: mine.id });
@@ -121,7 +98,7 @@ describe('payments with Razorpay', () => {
     const hook = await postWebhook(
       t,
       '/api/payment/webhook',
-      webhook('payment.captured', { payment: { entity: mine } }),
+      razorpayEvent('payment.captured', { payment: { entity: mine } }),
     );
     expect(hook.body.outcome).toBe('already_paid');
     expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
@@ -131,15 +108,15 @@ describe('payments with Razorpay', () => {
   test('webhooks: signed with the webhook secret over the raw body, deduplicated by x-razorpay-event-id', async () => {
     const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
     const p = fake.pay(checkout!.orderId);
-    const ev = webhook('payment.captured', { payment: { entity: p } }, { eventId: 'evt_rzp_fixed' });
+    const ev = razorpayEvent('payment.captured', { payment: { entity: p } }, { eventId: 'evt_rzp_fixed' });
     // The SDK's verifier accepts exactly what our fake gateway signs.
     expect(
-      Razorpay.validateWebhookSignature(ev.body, ev.headers['x-razorpay-signature'], WEBHOOK_SECRET),
+      Razorpay.validateWebhookSignature(ev.body, ev.headers['x-razorpay-signature'], RAZORPAY_WEBHOOK_SECRET),
     ).toBe(true);
     const before = await moneySnapshot(t);
     const bad = [
       { body: ev.body.replace('29900', '29800'), headers: ev.headers },
-      webhook('payment.captured', { payment: { entity: p } }, { secret: KEY_SECRET }),
+      razorpayEvent('payment.captured', { payment: { entity: p } }, { secret: KEY_SECRET }),
       { body: ev.body, headers: { ...ev.headers, 'x-razorpay-signature': '' } },
       {
         body: ev.body,
@@ -163,7 +140,7 @@ describe('payments with Razorpay', () => {
       'succeeded',
     ]);
     // order.paid for the same money under another event id: no second credit.
-    const orderPaid = webhook('order.paid', {
+    const orderPaid = razorpayEvent('order.paid', {
       payment: { entity: p },
       order: { entity: { id: checkout!.orderId } },
     });
@@ -177,7 +154,7 @@ describe('payments with Razorpay', () => {
     const dup = await postWebhook(
       t,
       '/api/payment/webhook',
-      webhook('payment.captured', { payment: { entity: second } }),
+      razorpayEvent('payment.captured', { payment: { entity: second } }),
     );
     expect(dup.body.outcome).toBe('second_capture');
     expect(await paymentRow(t, paymentId)).toMatchObject({ payment_id: p.id, captured_minor: 29900 });
@@ -190,7 +167,7 @@ describe('payments with Razorpay', () => {
     const declined = await postWebhook(
       t,
       '/api/payment/webhook',
-      webhook('payment.failed', { payment: { entity: p } }),
+      razorpayEvent('payment.failed', { payment: { entity: p } }),
     );
     expect(declined.body.outcome).toBe('attempt_failed');
     expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'CREATED' });
@@ -203,7 +180,7 @@ describe('payments with Razorpay', () => {
     const late = await postWebhook(
       t,
       '/api/payment/webhook',
-      webhook('payment.captured', { payment: { entity: p } }),
+      razorpayEvent('payment.captured', { payment: { entity: p } }),
     );
     expect(late.body.outcome).toBe('late_refund');
     // The gateway makes the refund but the answer is lost; the retry finds it instead of refunding twice.
@@ -229,7 +206,11 @@ describe('payments with Razorpay', () => {
   test('a refund pending at Razorpay is confirmed by refund.processed, once', async () => {
     const { paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
     const p = fake.pay(checkout!.orderId);
-    await postWebhook(t, '/api/payment/webhook', webhook('payment.captured', { payment: { entity: p } }));
+    await postWebhook(
+      t,
+      '/api/payment/webhook',
+      razorpayEvent('payment.captured', { payment: { entity: p } }),
+    );
     fake.setRefundStatus('pending');
     const res = await t.http.post(
       `/api/admin/payments/${paymentId}/refunds`,
@@ -241,12 +222,12 @@ describe('payments with Razorpay', () => {
     fake.setRefundStatus('processed');
     expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'SUCCEEDED', refund_pending_minor: 9900 });
     const r = fake.refunds.find((x) => x.payment_id === p.id)!;
-    const ev = webhook('refund.processed', {
+    const ev = razorpayEvent('refund.processed', {
       refund: { entity: { ...r, status: 'processed' } },
       payment: { entity: p },
     });
     expect((await postWebhook(t, '/api/payment/webhook', ev)).body.outcome).toBe('refund_processed');
-    const again = webhook('refund.processed', {
+    const again = razorpayEvent('refund.processed', {
       refund: { entity: { ...r, status: 'processed' } },
       payment: { entity: p },
     });
@@ -261,7 +242,11 @@ describe('payments with Razorpay', () => {
   test('a refund left pending at Razorpay without a webhook is settled by the reconciler', async () => {
     const { paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
     const p = fake.pay(checkout!.orderId);
-    await postWebhook(t, '/api/payment/webhook', webhook('payment.captured', { payment: { entity: p } }));
+    await postWebhook(
+      t,
+      '/api/payment/webhook',
+      razorpayEvent('payment.captured', { payment: { entity: p } }),
+    );
     fake.setRefundStatus('pending');
     await t.platform.uow((tx) =>
       paymentsOf(t).service.requestRefund(tx, {
@@ -310,8 +295,13 @@ describe('payments with Razorpay', () => {
     // The webhook arriving after the repair changes nothing.
     const p = fake.payments.get('pay_missed_1')!;
     expect(
-      (await postWebhook(t, '/api/payment/webhook', webhook('payment.captured', { payment: { entity: p } })))
-        .body.outcome,
+      (
+        await postWebhook(
+          t,
+          '/api/payment/webhook',
+          razorpayEvent('payment.captured', { payment: { entity: p } }),
+        )
+      ).body.outcome,
     ).toBe('already_paid');
   });
 });

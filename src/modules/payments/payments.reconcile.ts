@@ -21,6 +21,8 @@ function factFrom(p: PaymentRow, status: GatewayStatus, closed: boolean, now: Da
     currency: status.currency,
   };
   if (status.state === 'paid') return { outcome: 'succeeded', ...ids };
+  // Held but not captured (Razorpay, also days after `failed`): the capture job makes it money.
+  if (status.state === 'authorized') return { outcome: 'authorized', ...ids };
   if (p.status !== 'CREATED') return null;
   if (status.state === 'failed') return { outcome: 'failed', ...ids };
   if (status.state === 'expired') return { outcome: 'expired', ...ids };

@@ -269,6 +269,43 @@ describe('refunds, late payments and reconciliation (sandbox gateway)', () => {
     ).toBe(403);
   });
 
+  test('a success for a different amount is never credited and is listed as AMOUNT_MISMATCH', async () => {
+    const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { amount: 29900 });
+    const notifications = (await notificationsFor(t, patient.id)).length;
+    const res = await postWebhook(
+      t,
+      HOOK,
+      sandboxEvent(t, checkout!.orderId, 'payment.succeeded', { amountMinor: 100 }),
+    );
+    expect(res).toMatchObject({ status: 200, body: { outcome: 'amount_mismatch' } });
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'CREATED',
+      captured_minor: 0,
+      paid_at: null,
+      gateway_amount_minor: 100,
+    });
+    expect(await payableState(t, payableId)).toEqual({ status: 'pending', calls: [] });
+    expect((await notificationsFor(t, patient.id)).length).toBe(notifications);
+
+    const report = await t.http.get('/api/admin/reconciliation', { token: await adminToken() });
+    expect(report.status).toBe(200);
+    const row = report.body.mismatches.find((m: { paymentId: string }) => m.paymentId === paymentId);
+    expect(row).toEqual({
+      paymentId,
+      payableKind: 'subscription',
+      payableId,
+      provider: 'sandbox',
+      orderId: checkout!.orderId,
+      status: 'CREATED',
+      gatewayStatus: 'paid',
+      payableState: 'pending',
+      amount: { amount: 29900, currency: 'INR' },
+      gatewayAmount: { amount: 100, currency: 'INR' },
+      refunded: { amount: 0, currency: 'INR' },
+      mismatches: ['GATEWAY_PAID_NOT_RECORDED', 'AMOUNT_MISMATCH'],
+    });
+  });
+
   test('the database refuses a backwards state change even if code tried one', async () => {
     const { paymentId } = await paidPayment(1000);
     await expect(

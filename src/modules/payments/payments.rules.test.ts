@@ -3,6 +3,7 @@ import {
   canTransition,
   checkRefund,
   decide,
+  decideAuthorization,
   findMismatches,
   formatMoney,
   type PaymentStatus,
@@ -43,6 +44,29 @@ describe('decide: the payment state machine', () => {
     ['SUCCEEDED', 5, 'none'],
   ])('a retryable decline on %s at minute %i -> %s', (status, minute, action) => {
     expect(decide({ status, expiresAt }, 'failed', at(minute), { retryable: true }).action).toBe(action);
+  });
+});
+
+describe('decideAuthorization: capture an authorisation only when it can become this payment', () => {
+  const payment = { paymentId: null, amountMinor: 29900, currency: 'INR' };
+  test.each<[string, PaymentStatus, string | null, object, string]>([
+    ['on time', 'CREATED', null, { paymentRef: 'pay_1', amountMinor: 29900, currency: 'INR' }, 'capture'],
+    ['late, after failed', 'FAILED', 'pay_0', { paymentRef: 'pay_1', amountMinor: 29900 }, 'capture'],
+    ['late, after expiry', 'EXPIRED', null, { paymentRef: 'pay_1', currency: 'inr' }, 'capture'],
+    ['already captured', 'SUCCEEDED', 'pay_1', { paymentRef: 'pay_1' }, 'already_paid'],
+    ['refunded since', 'REFUNDED', 'pay_1', { paymentRef: 'pay_1' }, 'already_paid'],
+    [
+      'another payment on a paid order',
+      'SUCCEEDED',
+      'pay_1',
+      { paymentRef: 'pay_2' },
+      'second_authorization',
+    ],
+    ['another amount', 'CREATED', null, { paymentRef: 'pay_1', amountMinor: 100 }, 'amount_mismatch'],
+    ['another currency', 'FAILED', null, { paymentRef: 'pay_1', currency: 'USD' }, 'amount_mismatch'],
+  ])('%s', (_name, status, paymentId, fact, expected) => {
+    const d = decideAuthorization({ ...payment, status, paymentId }, fact);
+    expect(d.action === 'capture' ? 'capture' : d.reason).toBe(expected);
   });
 });
 

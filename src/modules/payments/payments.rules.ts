@@ -50,6 +50,43 @@ export function decide(
   }
 }
 
+/** The gateway amount and currency, when it says them, equal what we asked for. */
+export const sameMoney = (
+  p: { amountMinor: number; currency: string },
+  f: { amountMinor?: number; currency?: string },
+) =>
+  (f.amountMinor === undefined || f.amountMinor === p.amountMinor) &&
+  (f.currency === undefined || f.currency.toUpperCase() === p.currency);
+
+export type AuthorizationDecision =
+  | { action: 'capture' }
+  /** Never captured: Razorpay releases an uncaptured authorisation by itself (about 3 days). */
+  | { action: 'none'; reason: 'already_paid' | 'second_authorization' | 'amount_mismatch' };
+
+/**
+ * A Razorpay authorisation (on time, or late after `failed`) is money only once we capture it.
+ * Capture it unless the payment is already paid (by this gateway payment or another one on the
+ * same order) or the authorised amount differs from ours: capturing either would be money we
+ * never credit.
+ */
+export function decideAuthorization(
+  p: {
+    status: PaymentStatus;
+    paymentId: string | null;
+    amountMinor: number;
+    currency: string;
+  },
+  fact: { paymentRef?: string; amountMinor?: number; currency?: string },
+): AuthorizationDecision {
+  if (PAID_STATUSES.includes(p.status))
+    return {
+      action: 'none',
+      reason: fact.paymentRef && fact.paymentRef === p.paymentId ? 'already_paid' : 'second_authorization',
+    };
+  if (!sameMoney(p, fact)) return { action: 'none', reason: 'amount_mismatch' };
+  return { action: 'capture' };
+}
+
 const ALLOWED: Record<PaymentStatus, readonly PaymentStatus[]> = {
   CREATED: ['SUCCEEDED', 'FAILED', 'EXPIRED'],
   FAILED: ['SUCCEEDED'],

@@ -4,6 +4,7 @@ import { AppError, Errors } from '../../platform/errors.js';
 import type { Money } from '../../platform/money.js';
 import { GatewayRejected, type Provider, verificationFailed } from './gateways/types.js';
 import { applyPaymentFact, type PayableRegistry } from './payments.apply.js';
+import { makeCapture } from './payments.capture.js';
 import { expireJob } from './payments.jobs.js';
 import { type PayableHandlers, type PayableKind, type PaymentsDeps, toSummary } from './payments.ports.js';
 import { makeReconciler } from './payments.reconcile.js';
@@ -45,6 +46,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
   const applyDeps = { ...deps, payables };
   const inbox = makeWebhookInbox(deps, applyDeps, refunds);
   const reconciler = makeReconciler(deps, applyDeps, payables, refunds);
+  const capturePayment = makeCapture(deps, applyDeps);
 
   function registerPayable(kind: PayableKind, handlers: PayableHandlers): void {
     if (!PAYABLE_KINDS.includes(kind)) throw new Error(`unknown payable kind ${kind}`);
@@ -228,6 +230,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
     listRefunds: (paymentId: string) => read().listRefunds(paymentId),
     ingestWebhook: inbox.ingest,
     processRefund: refunds.processRefund,
+    capturePayment,
     settleOverdue: reconciler.settle,
     reconcileDue: reconciler.reconcileDue,
     reconciliationReport: reconciler.report,

@@ -1,7 +1,7 @@
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, signIn, type TestUser } from '../../../test/factories/identity.js';
 import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
+import { STRIPE_WEBHOOK_SECRET, stripeEvent } from '../../../test/payments/events.js';
 import { fakeStripe } from '../../../test/payments/fake-stripe.js';
 import {
   createPayable,
@@ -15,9 +15,7 @@ import {
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { expireJob } from './payments.jobs.js';
 
-const WEBHOOK_SECRET = 'whsec_test_carebook_0123456789';
 const HOOK = '/api/payment/webhook/stripe';
-const stripe = new Stripe('sk_test_helper');
 
 describe('payments with Stripe Checkout', () => {
   let t: TestApp;
@@ -31,7 +29,7 @@ describe('payments with Stripe Checkout', () => {
     t = await startTestApp({
       env: {
         STRIPE_SECRET_KEY: 'sk_test_carebook',
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        STRIPE_WEBHOOK_SECRET,
         STRIPE_API_URL: api.url,
       },
     });
@@ -44,26 +42,8 @@ describe('payments with Stripe Checkout', () => {
   });
 
   const now = () => Math.floor(t.clock.now().getTime() / 1000);
-  function signed(
-    type: string,
-    object: object,
-    opts: { id?: string; timestamp?: number; secret?: string } = {},
-  ) {
-    const payload = JSON.stringify({
-      id: opts.id ?? `evt_${Math.random().toString(36).slice(2)}`,
-      object: 'event',
-      api_version: '2026-10-28.endive',
-      created: now(),
-      type,
-      data: { object },
-    });
-    const header = stripe.webhooks.generateTestHeaderString({
-      payload,
-      secret: opts.secret ?? WEBHOOK_SECRET,
-      timestamp: opts.timestamp ?? now(),
-    });
-    return { body: payload, headers: { 'content-type': 'application/json', 'stripe-signature': header } };
-  }
+  const signed = (type: string, object: object, opts?: Parameters<typeof stripeEvent>[3]) =>
+    stripeEvent(t.clock, type, object, opts);
   const pay = (sessionId: string, pi = `pi_${sessionId}`) => {
     const s = fake.sessions.get(sessionId)!;
     Object.assign(s, { status: 'complete', payment_status: 'paid', payment_intent: pi });

@@ -21,6 +21,7 @@ type RzPayment = {
   amount: number;
   currency: string;
   status: 'created' | 'authorized' | 'captured' | 'refunded' | 'failed';
+  captured?: boolean;
   notes?: Record<string, string> | unknown[];
 };
 type RzRefund = {
@@ -66,6 +67,14 @@ const rethrow = (err: unknown): never => {
 const noteOf = (notes: RzPayment['notes'], key: string): string | undefined =>
   notes && !Array.isArray(notes) ? notes[key] : undefined;
 
+/**
+ * Money is ours once captured. `refunded` without `captured` is an authorisation Razorpay released
+ * by itself (never captured), which is no money at all.
+ */
+const isCaptured = (p: RzPayment) =>
+  p.status === 'captured' || (p.status === 'refunded' && p.captured !== false);
+const isDead = (p: RzPayment) => p.status === 'failed' || (p.status === 'refunded' && p.captured === false);
+
 function paymentFact(p: RzPayment, outcome: PaymentFact['outcome']): PaymentFact {
   return { outcome, orderId: p.order_id, paymentRef: p.id, amountMinor: p.amount, currency: p.currency };
 }
@@ -81,6 +90,9 @@ function toEvent(
     case 'payment.captured':
     case 'order.paid':
       return payment ? { ...base, payment: paymentFact(payment, 'succeeded') } : base;
+    case 'payment.authorized':
+      // Manual capture, or a late authorisation after `failed`: held, not yet ours; a job captures it.
+      return payment ? { ...base, payment: paymentFact(payment, 'authorized') } : base;
     case 'payment.failed':
       // Razorpay Checkout lets the patient try again on the same order after a decline.
       return payment ? { ...base, payment: { ...paymentFact(payment, 'failed'), retryable: true } } : base;
@@ -124,8 +136,7 @@ export function createRazorpayGateway(s: RazorpaySettings): Gateway {
       if (!safeEqual(signature, hmacHex(s.keySecret, `${orderId}|${paymentRef}`))) throw verificationFailed();
       const p = (await rz.payments.fetch(paymentRef).catch(rethrow)) as RzPayment;
       if (p.order_id !== orderId) throw verificationFailed();
-      if (p.status !== 'captured' && p.status !== 'refunded')
-        throw verificationFailed('The payment is not captured yet.');
+      if (!isCaptured(p)) throw verificationFailed('The payment is not captured yet.');
       return paymentFact(p, 'succeeded');
     },
     parseWebhook(raw: Buffer, headers: IncomingHttpHeaders) {
@@ -174,11 +185,34 @@ export function createRazorpayGateway(s: RazorpaySettings): Gateway {
     },
     async fetchStatus({ orderId }): Promise<GatewayStatus> {
       const list = (await rz.orders.fetchPayments(orderId).catch(rethrow)) as { items: RzPayment[] };
-      const captured = list.items.find((p) => p.status === 'captured' || p.status === 'refunded');
+      const captured = list.items.find(isCaptured);
       if (captured) return { state: 'paid', ...pick(captured) };
-      if (list.items.length && list.items.every((p) => p.status === 'failed'))
-        return { state: 'failed', ...pick(list.items[0]!) };
+      const authorized = list.items.find((p) => p.status === 'authorized');
+      if (authorized) return { state: 'authorized', ...pick(authorized) };
+      if (list.items.length && list.items.every(isDead)) return { state: 'failed', ...pick(list.items[0]!) };
       return { state: 'open' };
+    },
+    async capture({ orderId, paymentRef, amountMinor, currency }) {
+      const fetchPayment = async () => (await rz.payments.fetch(paymentRef).catch(rethrow)) as RzPayment;
+      const current = await fetchPayment();
+      // Only a payment of the order we stored, for exactly our amount, is ever captured.
+      if (current.order_id !== orderId) throw new GatewayRejected('the payment belongs to another order');
+      if (current.amount !== amountMinor || current.currency.toUpperCase() !== currency.toUpperCase())
+        throw new GatewayRejected('the authorised amount differs from the payment');
+      if (isCaptured(current)) return paymentFact(current, 'succeeded');
+      if (current.status !== 'authorized') throw new GatewayRejected(`the payment is ${current.status}`);
+      try {
+        return paymentFact(
+          (await rz.payments.capture(paymentRef, amountMinor, currency)) as RzPayment,
+          'succeeded',
+        );
+      } catch (err) {
+        // Captured meanwhile (auto-capture, or our earlier attempt whose answer was lost): ask again
+        // instead of trusting the error text, so a retry never captures twice nor gives up on money.
+        const again = await fetchPayment();
+        if (isCaptured(again)) return paymentFact(again, 'succeeded');
+        return rethrow(err);
+      }
     },
     async expire() {
       // Orders have no expiry at Razorpay: the hold simply lapses and later money is late.

@@ -7,7 +7,8 @@ export type Provider = (typeof PROVIDERS)[number];
 
 /** What one gateway fact says about a payment, in the gateway's own ids. */
 export type PaymentFact = {
-  outcome: GatewayOutcome;
+  /** `authorized`: money held at the gateway, ours only once captured (Razorpay manual or late capture). */
+  outcome: GatewayOutcome | 'authorized';
   /** The gateway order we stored (Stripe session id, Razorpay order id, sandbox checkout id). */
   orderId?: string;
   /** The gateway payment (PaymentIntent, Razorpay payment, sandbox payment). */
@@ -41,7 +42,7 @@ export type GatewayEvent = {
 
 /** The gateway's current view of an order, for reconciliation and expiry. */
 export type GatewayStatus = {
-  state: 'open' | 'paid' | 'failed' | 'expired';
+  state: 'open' | 'authorized' | 'paid' | 'failed' | 'expired';
   paymentRef?: string;
   amountMinor?: number;
   currency?: string;
@@ -99,6 +100,17 @@ export interface Gateway {
     paymentRef: string | null;
     gatewayRefundId: string;
   }): Promise<'processed' | 'pending' | 'failed'>;
+  /**
+   * Captures an authorised payment of the order we stored, for exactly our amount; a payment the
+   * gateway already captured is answered as captured, so a retry never captures twice. Throws
+   * GatewayRejected when it cannot be captured for good. Only gateways with separate capture.
+   */
+  capture?(input: {
+    orderId: string;
+    paymentRef: string;
+    amountMinor: number;
+    currency: string;
+  }): Promise<PaymentFact>;
   /** Closes the checkout so it can no longer be paid; `completed` when it already was paid. */
   expire(input: { orderId: string }): Promise<'expired' | 'completed' | 'unsupported'>;
 }
