@@ -52,10 +52,10 @@ describe('carebook serve as a process', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  /** Starts `node --import tsx src/main.ts serve` with only the environment it needs. */
-  async function startCli(): Promise<Cli> {
+  /** Starts `node --import tsx src/main.ts serve` (or another command) with only the environment it needs. */
+  async function startCli(command = ['serve']): Promise<Cli> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...command], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -142,6 +142,14 @@ describe('carebook serve as a process', () => {
     expect(postmastersFor(pgDir)).not.toContain(orphan);
     expect(postmastersFor(pgDir)).toHaveLength(1);
     expect(await demoCounts(third.url)).toEqual(DEMO);
+
+    // A second command on the same DATA_DIR while this one runs must not take its database away.
+    const [running] = postmastersFor(pgDir);
+    const migrate = await startCli(['migrate']);
+    expect(await migrate.exited).toBe(1);
+    expect(migrate.output()).toContain('is in use by another running Carebook');
+    expect(postmastersFor(pgDir)).toEqual([running]);
+    expect((await fetch(`${third.url}/readyz`)).status).toBe(200);
     await interrupt(third);
   }, 150_000);
 });

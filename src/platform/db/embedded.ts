@@ -51,24 +51,46 @@ function readCommandLine(pid: number): string[] | undefined {
   }
 }
 
+/** The parent PID of a process (0 when it cannot be read). */
+function parentPid(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || 0;
+  } catch {
+    if (existsSync('/proc/self')) return 0;
+  }
+  try {
+    return Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8' }).trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 export type StaleLockAction =
   /** The PID is gone or belongs to something else: the lock is stale, delete it. */
   | 'remove-lock'
   /** A postmaster for this very data directory outlived its app (kill -9): stop it, then delete the lock. */
   | 'stop-postgres'
   /** Alive, but what it is cannot be told: leave both alone and refuse to start. */
-  | 'refuse';
+  | 'refuse'
+  /** Our postmaster, and the Node process that started it still runs: another Carebook uses this DATA_DIR. */
+  | 'in-use';
 
 /**
  * What to do with a postmaster.pid found at start. Only a process that is PostgreSQL and was started
  * on this data directory is ever signalled: after a reboot or a long pause the PID may belong to
- * anything, including another cluster's postmaster.
+ * anything, including another cluster's postmaster. And only when it is orphaned: while the Node
+ * process that started it lives (a `serve` still running when `migrate` or `admin` starts), stopping
+ * it would pull the database from under that app.
  */
 export function staleLockAction(input: {
   dataDir: string;
   lockPid: number;
   alive: boolean;
   commandLine: string[] | undefined;
+  /** The command line of the postmaster's parent, when that is not init or a subreaper we cannot tell apart. */
+  parentCommandLine?: string[];
 }): StaleLockAction {
   const { lockPid, alive, commandLine } = input;
   if (!Number.isInteger(lockPid) || lockPid <= 0 || !alive) return 'remove-lock';
@@ -77,7 +99,9 @@ export function staleLockAction(input: {
   if (program !== 'postgres' && program !== 'postmaster') return 'remove-lock';
   const d = commandLine.indexOf('-D');
   const dir = d >= 0 ? commandLine[d + 1] : commandLine.find((a) => a.startsWith('-D'))?.slice(2);
-  return dir && path.resolve(dir) === path.resolve(input.dataDir) ? 'stop-postgres' : 'remove-lock';
+  if (!dir || path.resolve(dir) !== path.resolve(input.dataDir)) return 'remove-lock';
+  const parent = input.parentCommandLine?.[0];
+  return parent && /^node(js)?$/.test(path.basename(parent)) ? 'in-use' : 'stop-postgres';
 }
 
 /**
@@ -89,15 +113,21 @@ async function clearStaleLock(dataDir: string): Promise<void> {
   if (!existsSync(lock)) return;
   const lockPid = Number(readFileSync(lock, 'utf8').split('\n')[0]);
   const alive = lockPid > 0 && isAlive(lockPid);
+  const ppid = alive ? parentPid(lockPid) : 0;
   const action = staleLockAction({
     dataDir,
     lockPid,
     alive,
     commandLine: alive ? readCommandLine(lockPid) : undefined,
+    parentCommandLine: ppid > 1 ? readCommandLine(ppid) : undefined,
   });
   if (action === 'refuse')
     throw new EmbeddedPostgresError(
       `${lock} names PID ${lockPid}, which is running, but its command line cannot be read to tell whether it is this database's PostgreSQL. Stop it, or delete the file if it is something else.`,
+    );
+  if (action === 'in-use')
+    throw new EmbeddedPostgresError(
+      `The embedded database in ${dataDir} is in use by another running Carebook (process ${ppid}). Stop that one first (Ctrl-C), or point DATA_DIR elsewhere.`,
     );
   if (action === 'stop-postgres') {
     process.kill(lockPid, 'SIGINT');
