@@ -137,7 +137,16 @@ describe('dev inbox', () => {
 describe('dev inbox in production', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { NODE_ENV: 'production', PUBLIC_URL: 'http://carebook.test' } });
+    t = await startTestApp({
+      env: {
+        NODE_ENV: 'production',
+        PUBLIC_URL: 'http://carebook.test',
+        // Production refuses to start without a real channel for one-time codes.
+        TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+        TWILIO_AUTH_TOKEN: 'test-token',
+        TWILIO_FROM: '+15005550006',
+      },
+    });
   });
   afterAll(async () => {
     await t?.close();
