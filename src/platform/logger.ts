@@ -79,7 +79,9 @@ export function serializeError(err: unknown, depth = 0): unknown {
     if (key === 'where' && typeof value === 'string') {
       // With log_parameter_max_length_on_error set, the context lists "portal parameter $1 = '...'".
       out.where = value.replace(/parameter \$\d+ = '(?:[^']|'')*'/g, 'parameter [redacted]');
-    } else out[key] = isErrorLike(value) ? serializeError(value, depth + 1) : value;
+    } else if (isErrorLike(value)) out[key] = serializeError(value, depth + 1);
+    // Objects hanging off errors (a pg client, a socket) are state, not diagnosis: primitives only.
+    else if (value === null || typeof value !== 'object') out[key] = value;
   }
   if (Array.isArray(err.errors) && depth < MAX_CAUSE_DEPTH)
     out.errors = err.errors.map((e) => serializeError(e, depth + 1));
