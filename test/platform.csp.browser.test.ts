@@ -1,8 +1,9 @@
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser } from './factories/identity.js';
 import { createPayable, installTestPayable } from './payments/support.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { launchChromium } from './support/browser.js';
 
 /**
  * The Content-Security-Policy as a browser enforces it: strict everywhere, relaxed only where a page
@@ -15,17 +16,7 @@ describe('content security policy in a real browser', () => {
   beforeAll(async () => {
     t = await startTestApp();
     await installTestPayable(t);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,10 +1,11 @@
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
 import { createBookableClinician } from '../factories/catalog.js';
 import { createUser, nextPhone } from '../factories/identity.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { launchChromium } from '../support/browser.js';
 
 /**
  * The whole patient journey in a real browser against the real app: sign in with a one-time code
@@ -19,17 +20,7 @@ describe('patient journey in the web app', () => {
     await build({ root: 'web', mode: 'production', logLevel: 'warn' });
     // The browser computes dates from its own clock, so the server's clock starts at the real now.
     t = await startTestApp({ clock: new ManualClock(new Date()) });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

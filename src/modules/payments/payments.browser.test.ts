@@ -1,4 +1,4 @@
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser } from '../../../test/factories/identity.js';
 import {
@@ -8,6 +8,7 @@ import {
   paymentRow,
 } from '../../../test/payments/support.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { launchChromium } from '../../../test/support/browser.js';
 
 describe('sandbox checkout in a real browser', () => {
   let t: TestApp;
@@ -16,17 +17,7 @@ describe('sandbox checkout in a real browser', () => {
   beforeAll(async () => {
     t = await startTestApp();
     await installTestPayable(t);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
