@@ -17,6 +17,25 @@ type Initiated = { appointment: { id: string; status: string }; payment: null | 
 
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 
+/** Slots grouped by their day in the clinician's zone, in order. */
+function byDay(slots: Slot[], timeZone: string): Array<{ day: string; slots: Slot[] }> {
+  const label = new Intl.DateTimeFormat(undefined, {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    timeZone,
+  });
+  const days = new Map<string, Slot[]>();
+  for (const s of slots) {
+    const day = label.format(new Date(s.startAt));
+    days.set(day, [...(days.get(day) ?? []), s]);
+  }
+  return [...days].map(([day, list]) => ({ day, slots: list }));
+}
+
+const clockTime = (iso: string, timeZone: string) =>
+  new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso));
+
 export function ClinicianPage() {
   const { id } = useParams();
   const navigate = useNavigate();
@@ -79,20 +98,32 @@ export function ClinicianPage() {
           {error}
         </p>
       )}
-      <div className="slots">
-        {slots.data?.slots.length === 0 && <p className="muted">No free slots in the next 7 days.</p>}
-        {slots.data?.slots.map((s) => (
-          <button
-            type="button"
-            key={s.startAt + s.mode}
-            className={`slot ${s.status}`}
-            disabled={s.status !== 'available' || book.isPending}
-            onClick={() => choose(s)}
-          >
-            {formatTime(s.startAt, slots.data?.timeZone)}
-          </button>
+      {slots.data && slots.data.slots.length === 0 && (
+        <p className="muted">No free slots in the next 7 days.</p>
+      )}
+      {slots.data && slots.data.slots.length > 0 && (
+        <p className="muted">Times are in the clinician's time zone ({slots.data.timeZone}).</p>
+      )}
+      {slots.data &&
+        byDay(slots.data.slots, slots.data.timeZone).map(({ day, slots: list }) => (
+          <div key={day} className="day">
+            <h2>{day}</h2>
+            <div className="slots">
+              {list.map((s) => (
+                <button
+                  type="button"
+                  key={s.startAt + s.mode}
+                  className={`slot ${s.status}`}
+                  title={`${formatTime(s.startAt, slots.data.timeZone)} (${s.status})`}
+                  disabled={s.status !== 'available' || book.isPending}
+                  onClick={() => choose(s)}
+                >
+                  {clockTime(s.startAt, slots.data.timeZone)}
+                </button>
+              ))}
+            </div>
+          </div>
         ))}
-      </div>
     </section>
   );
 }
