@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, signIn, type TestUser } from '../../../test/factories/identity.js';
 import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
-import { RAZORPAY_WEBHOOK_SECRET, razorpayEvent } from '../../../test/payments/events.js';
+import { hmacHex, RAZORPAY_WEBHOOK_SECRET, razorpayEvent } from '../../../test/payments/events.js';
 import { fakeRazorpay, KEY_ID, KEY_SECRET } from '../../../test/payments/fake-razorpay.js';
 import {
   createPayable,
@@ -96,6 +96,107 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
     await runCaptures();
     expect(captureCalls(p.id)).toHaveLength(1);
     expect((await payableState(t, payableId)).calls).toEqual(['succeeded']);
+  });
+
+  test('a valid callback for an authorised, not yet captured payment: 202 pending, captured once by the job, then paid', async () => {
+    const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const p = fake.pay(checkout!.orderId, 'authorized');
+    const proof = {
+      payableKind: 'subscription',
+      payableId,
+      provider: 'razorpay',
+      orderId: checkout!.orderId,
+      paymentId: p.id,
+      signature: hmacHex(KEY_SECRET, `${checkout!.orderId}|${p.id}`),
+    };
+    const verify = async () =>
+      t.http.post('/api/payment/verify', proof, { token: await signIn(t, patient.id, 'patient') });
+
+    const first = await verify();
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({
+      id: paymentId,
+      status: 'CREATED',
+      awaiting: 'capture',
+      amount: { amount: 29900, currency: 'INR' },
+      paidAt: null,
+    });
+    // The patient's page retrying, and Razorpay's payment.authorized: still one capture job.
+    expect((await verify()).status).toBe(202);
+    expect((await postWebhook(t, HOOK, authorized(p))).body.outcome).toBe('capture_queued');
+    expect(await captureJobs(paymentId)).toHaveLength(1);
+    // Nothing captured from the request, nothing credited yet.
+    expect(captureCalls(p.id)).toHaveLength(0);
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'CREATED',
+      captured_minor: 0,
+      gateway_status: 'authorized',
+    });
+    expect((await payableState(t, payableId)).calls).toEqual([]);
+
+    await runCaptures();
+    expect(captureCalls(p.id)).toHaveLength(1);
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'SUCCEEDED',
+      captured_minor: 29900,
+      payment_id: p.id,
+    });
+    expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
+
+    // Afterwards: the callback again is an ordinary 200, Razorpay's payment.captured changes nothing.
+    const after = await verify();
+    expect(after.status).toBe(200);
+    expect(after.body).toMatchObject({ id: paymentId, status: 'SUCCEEDED', paymentId: p.id });
+    expect(after.body).not.toHaveProperty('awaiting');
+    const captured = razorpayEvent('payment.captured', { payment: { entity: fake.payments.get(p.id) } });
+    expect((await postWebhook(t, HOOK, captured)).body.outcome).toBe('already_paid');
+    await runCaptures();
+    expect(captureCalls(p.id)).toHaveLength(1);
+    expect((await payableState(t, payableId)).calls).toEqual(['succeeded']);
+  });
+
+  test('the same pending callback through the service without allowPending (booking confirm): 409 PAYMENT_CAPTURE_PENDING, capture still queued; a failed payment stays a 400', async () => {
+    const service = paymentsOf(t).service;
+    const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const p = fake.pay(checkout!.orderId, 'authorized');
+    const proof = (ref: string) => ({
+      payableKind: 'subscription',
+      payableId,
+      provider: 'razorpay',
+      orderId: checkout!.orderId,
+      paymentId: ref,
+      signature: hmacHex(KEY_SECRET, `${checkout!.orderId}|${ref}`),
+    });
+    await expect(service.verifyClientCallback(proof(p.id))).rejects.toMatchObject({
+      status: 409,
+      code: 'PAYMENT_CAPTURE_PENDING',
+    });
+    expect(await captureJobs(paymentId)).toHaveLength(1);
+    await runCaptures();
+    expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'SUCCEEDED', payment_id: p.id });
+    expect(await service.verifyClientCallback(proof(p.id))).toMatchObject({
+      status: 'SUCCEEDED',
+      awaiting: null,
+    });
+
+    // A declined payment with a valid signature is not money on its way.
+    const other = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const declined = fake.pay(other.checkout!.orderId, 'failed');
+    const res = await t.http.post(
+      '/api/payment/verify',
+      {
+        payableKind: 'subscription',
+        payableId: other.payableId,
+        provider: 'razorpay',
+        orderId: other.checkout!.orderId,
+        paymentId: declined.id,
+        signature: hmacHex(KEY_SECRET, `${other.checkout!.orderId}|${declined.id}`),
+      },
+      { token: await signIn(t, patient.id, 'patient') },
+    );
+    expect(res).toMatchObject({ status: 400, body: { code: 'PAYMENT_VERIFICATION_FAILED' } });
+    expect(await captureJobs(other.paymentId)).toEqual([]);
+    expect(await paymentRow(t, other.paymentId)).toMatchObject({ status: 'CREATED', gateway_status: null });
   });
 
   test('20 concurrent deliveries of one payment.authorized: one capture job, one capture, one credit', async () => {

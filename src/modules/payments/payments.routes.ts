@@ -13,6 +13,7 @@ import {
   refundReply,
   refundSchema,
   verifyBody,
+  verifyPendingReply,
   webhookReply,
 } from './payments.schemas.js';
 import type { PaymentsService } from './payments.service.js';
@@ -105,17 +106,24 @@ export function paymentsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
           tags: ['payments'],
           summary: "Verify the checkout's success callback (seed 004)",
           description:
-            'Razorpay: HMAC-SHA256 of `order_id|payment_id` with the key secret, checked against the order id stored for this payable. 400 PAYMENT_VERIFICATION_FAILED when it does not hold.',
+            'Razorpay: HMAC-SHA256 of `order_id|payment_id` with the key secret, checked against the order id stored for this payable. 400 PAYMENT_VERIFICATION_FAILED when it does not hold. 200: the payment as it now stands. 202: the callback is valid but the gateway has only authorised the money (not captured yet); we capture it in a job and the payment moves to SUCCEEDED by itself (poll `GET /api/payment/:id`), with `awaiting: "capture"`.',
           security: [{ bearer: [] }],
           body: verifyBody,
-          response: { 200: paymentSummarySchema, ...problems, 502: problemSchema },
+          response: {
+            200: paymentSummarySchema,
+            202: verifyPendingReply,
+            ...problems,
+            502: problemSchema,
+          },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const actor = actorOf(req);
         const p = await service.getForPayable(req.body.payableKind, req.body.payableId);
         assertCanSee(actor, p, 'Payable', req.body.payableId);
-        return jsonDates(await service.verifyClientCallback(req.body));
+        const res = await service.verifyClientCallback(req.body, { allowPending: true });
+        if (res.awaiting) reply.status(202);
+        return jsonDates(res);
       },
     );
 

@@ -57,6 +57,15 @@ export const paymentSummarySchema = z.object({
   createdAt: isoDate,
 });
 
+/** 202 from /api/payment/verify: authorised at the gateway, captured by a job, then SUCCEEDED. */
+export const verifyPendingReply = paymentSummarySchema
+  .extend({
+    awaiting: z
+      .literal('capture')
+      .describe('The gateway holds the money; our capture job completes the payment shortly.'),
+  })
+  .describe('A valid callback for money not captured yet: the payment is still unpaid');
+
 export const refundSchema = z.object({
   id: z.uuid(),
   paymentId: z.uuid(),

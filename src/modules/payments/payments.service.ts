@@ -2,11 +2,17 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
 import type { Money } from '../../platform/money.js';
-import { GatewayRejected, type Provider, verificationFailed } from './gateways/types.js';
+import { GatewayRejected, type PaymentFact, type Provider, verificationFailed } from './gateways/types.js';
 import { applyPaymentFact, type PayableRegistry } from './payments.apply.js';
 import { makeCapture } from './payments.capture.js';
 import { expireJob } from './payments.jobs.js';
-import { type PayableHandlers, type PayableKind, type PaymentsDeps, toSummary } from './payments.ports.js';
+import {
+  type PayableHandlers,
+  type PayableKind,
+  type PaymentSummary,
+  type PaymentsDeps,
+  toSummary,
+} from './payments.ports.js';
 import { makeReconciler } from './payments.reconcile.js';
 import { makeRefunds } from './payments.refunds.js';
 import { type PaymentRow, paymentsRepository } from './payments.repository.js';
@@ -166,19 +172,28 @@ export function createPaymentsService(deps: PaymentsDeps) {
   /**
    * The checkout's success callback. The order id checked is the one WE stored for this payable;
    * the client's must equal it. Applies the verified fact through the webhook's code path.
+   *
+   * A valid callback for a payment the gateway has authorised but not captured yet (Razorpay) is
+   * not bad input: the capture is queued in the same transaction (one job per authorisation, shared
+   * with the webhook and the reconciler) and the payment is returned still unpaid with
+   * `awaiting: 'capture'`. A caller that cannot show that state (`allowPending` unset) gets
+   * 409 PAYMENT_CAPTURE_PENDING instead; the capture still completes on its own.
    */
-  async function verifyClientCallback(input: {
-    provider: string;
-    orderId: string;
-    paymentId: string;
-    signature: string;
-    payableKind: string;
-    payableId: string;
-  }) {
+  async function verifyClientCallback(
+    input: {
+      provider: string;
+      orderId: string;
+      paymentId: string;
+      signature: string;
+      payableKind: string;
+      payableId: string;
+    },
+    opts: { allowPending?: boolean } = {},
+  ): Promise<PaymentSummary & { awaiting: 'capture' | null }> {
     const p = await read().latestForPayable(input.payableKind as PayableKind, input.payableId);
     if (!p?.orderId || p.provider !== input.provider || p.orderId !== input.orderId)
       throw verificationFailed();
-    let fact: Awaited<ReturnType<ReturnType<PaymentsDeps['gateways']['get']>['verifyClientCallback']>>;
+    let fact: PaymentFact;
     try {
       fact = await deps.gateways.get(p.provider).verifyClientCallback({
         orderId: p.orderId,
@@ -193,12 +208,18 @@ export function createPaymentsService(deps: PaymentsDeps) {
     if (fact.amountMinor !== p.amountMinor || (fact.currency && fact.currency.toUpperCase() !== p.currency))
       throw verificationFailed('The paid amount does not match this payment.');
     const now = deps.clock.now();
-    const updated = await deps.uow(async (tx) => {
+    const { outcome, updated } = await deps.uow(async (tx) => {
       const locked = (await paymentsRepository(tx.db).findForUpdate(p.id))!;
-      await applyPaymentFact(applyDeps, tx, locked, fact, now);
-      return (await paymentsRepository(tx.db).findById(p.id))!;
+      const outcome = await applyPaymentFact(applyDeps, tx, locked, fact, now);
+      return { outcome, updated: (await paymentsRepository(tx.db).findById(p.id))! };
     });
-    return toSummary(updated);
+    const awaiting = outcome === 'capture_queued' ? ('capture' as const) : null;
+    if (awaiting && !opts.allowPending)
+      throw Errors.conflict(
+        'PAYMENT_CAPTURE_PENDING',
+        'The payment is authorised and being captured; it completes by itself shortly.',
+      );
+    return { ...toSummary(updated), awaiting };
   }
 
   async function getForPayable(kind: string, id: string) {

@@ -136,8 +136,11 @@ export function createRazorpayGateway(s: RazorpaySettings): Gateway {
       if (!safeEqual(signature, hmacHex(s.keySecret, `${orderId}|${paymentRef}`))) throw verificationFailed();
       const p = (await rz.payments.fetch(paymentRef).catch(rethrow)) as RzPayment;
       if (p.order_id !== orderId) throw verificationFailed();
-      if (!isCaptured(p)) throw verificationFailed('The payment is not captured yet.');
-      return paymentFact(p, 'succeeded');
+      if (isCaptured(p)) return paymentFact(p, 'succeeded');
+      // Authorised but not captured yet (manual capture, or Razorpay's auto-capture still to come):
+      // a valid callback for money on its way, not bad input. Our capture job makes it money.
+      if (p.status === 'authorized') return paymentFact(p, 'authorized');
+      throw verificationFailed('The payment did not go through.');
     },
     parseWebhook(raw: Buffer, headers: IncomingHttpHeaders) {
       const signature = headerValue(headers, 'x-razorpay-signature');

@@ -84,7 +84,8 @@ export interface Gateway {
   createCheckout(input: CheckoutInput): Promise<CheckoutResult>;
   /**
    * Checks a client callback against the order WE stored; returns the verified payment fact
-   * (after cross-checking amount and currency with the gateway when it can).
+   * (after cross-checking amount and currency with the gateway when it can): `succeeded` when the
+   * money is captured, `authorized` when it is held and still to be captured (Razorpay).
    */
   verifyClientCallback(input: {
     orderId: string;
