@@ -65,16 +65,18 @@ export function AppointmentsPage() {
                 {formatMoney(a.payment)} · {a.payment.status.toLowerCase()}
               </p>
             )}
-            {a.meetLink && (
-              <a href={a.meetLink} target="_blank" rel="noreferrer">
-                Join video call
-              </a>
-            )}
-            {a.status === 'CONFIRMED' && (
-              <button type="button" className="secondary" onClick={() => cancel.mutate(a.id)}>
-                Cancel
-              </button>
-            )}
+            <div className="actions">
+              {a.meetLink && (
+                <a href={a.meetLink} target="_blank" rel="noreferrer">
+                  Join video call
+                </a>
+              )}
+              {a.status === 'CONFIRMED' && (
+                <button type="button" className="secondary" onClick={() => cancel.mutate(a.id)}>
+                  Cancel
+                </button>
+              )}
+            </div>
           </li>
         ))}
       </ul>
