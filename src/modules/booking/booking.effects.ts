@@ -105,6 +105,12 @@ export function bookingEffects(deps: EffectDeps) {
         recipient: { userId: a.patientId },
         idempotencyKey: `appointment:${a.id}:rescheduled:${a.startsAt.toISOString()}`,
       });
+      if (a.mode === 'online' && deps.video)
+        await deps.video.rescheduleMeeting(tx, {
+          appointmentId: a.id,
+          startsAt: a.startsAt,
+          endsAt: a.endsAt,
+        });
       await scheduleReminder(tx, a);
     },
 

@@ -44,6 +44,7 @@ export type VideoPort = {
     },
   ): Promise<void>;
   findForAppointment(appointmentId: string): Promise<{ joinUrl: string | null; status: string } | null>;
+  rescheduleMeeting(tx: Tx, req: { appointmentId: string; startsAt: Date; endsAt: Date }): Promise<void>;
   cancelMeeting(tx: Tx, appointmentId: string): Promise<void>;
 };
 

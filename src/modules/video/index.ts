@@ -1,9 +1,10 @@
 import { registerJob } from '../../platform/jobs.js';
 import type { AppModule, Platform } from '../../platform/module.js';
 import { createGoogleMeetClient } from './video.google.js';
-import { createMeetingJob } from './video.jobs.js';
+import { createMeetingJob, syncCalendarEventJob } from './video.jobs.js';
 import { createVideoService, type MeetingReadyHandler, type VideoService } from './video.service.js';
 
+export type { RescheduleMeeting } from './video.changes.js';
 export type {
   MeetingInfo,
   MeetingReadyHandler,
@@ -17,7 +18,10 @@ export type VideoModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'uow' 
   onReady?: MeetingReadyHandler;
 };
 export type VideoModule = AppModule & {
-  service: Pick<VideoService, 'requestMeeting' | 'findForAppointment' | 'cancelMeeting'>;
+  service: Pick<
+    VideoService,
+    'requestMeeting' | 'findForAppointment' | 'rescheduleMeeting' | 'cancelMeeting'
+  >;
 };
 
 /** Meeting links for online appointments: Jitsi by default, Google Meet when configured. */
@@ -32,8 +36,12 @@ export function createVideoModule(deps: VideoModuleDeps): VideoModule {
     service: {
       requestMeeting: service.requestMeeting,
       findForAppointment: service.findForAppointment,
+      rescheduleMeeting: service.rescheduleMeeting,
       cancelMeeting: service.cancelMeeting,
     },
-    jobs: [registerJob(createMeetingJob, service.createMeeting)],
+    jobs: [
+      registerJob(createMeetingJob, service.createMeeting),
+      registerJob(syncCalendarEventJob, service.syncCalendarEvent),
+    ],
   };
 }

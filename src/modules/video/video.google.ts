@@ -9,6 +9,11 @@ export type MeetingOutcome =
   | { kind: 'created'; meetingId: string; joinUrl: string }
   | { kind: 'permanent'; error: string }
   | { kind: 'retryable'; error: string };
+/** The answer to a change of an existing event (move or delete). */
+export type EventChangeOutcome =
+  | { kind: 'done' }
+  | { kind: 'permanent'; error: string }
+  | { kind: 'retryable'; error: string };
 
 const SCOPE = 'https://www.googleapis.com/auth/calendar.events';
 const TIMEOUT_MS = 10_000;
@@ -114,7 +119,53 @@ export function createGoogleMeetClient(cfg: GoogleConfig, clock: Clock) {
     }
   }
 
-  return { createMeeting };
+  /** Runs one event change; any thrown failure (token, network, key) becomes an outcome. */
+  async function change(
+    op: string,
+    eventId: string,
+    init: { method: 'PATCH' | 'DELETE'; body?: string },
+    gone: 'done' | 'permanent',
+  ): Promise<EventChangeOutcome> {
+    try {
+      const token = await accessToken();
+      const res = await http(`${eventsUrl()}/${encodeURIComponent(eventId)}`, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+        },
+      });
+      // 404/410: the event no longer exists (deleted by us earlier, or by hand in the calendar).
+      if (res.status === 404 || res.status === 410)
+        return gone === 'done' ? { kind: 'done' } : { kind: 'permanent', error: `${op}: HTTP ${res.status}` };
+      const verdict = classifyHttpStatus(res.status);
+      return verdict === 'ok' ? { kind: 'done' } : { kind: verdict, error: `${op}: HTTP ${res.status}` };
+    } catch (err) {
+      if (err instanceof ProviderError) return { kind: err.kind, error: err.message };
+      return { kind: 'permanent', error: `google client: ${(err as Error).name}` };
+    }
+  }
+
+  /** events.patch with the new start and end only: the conference and its Meet link stay. */
+  const moveEvent = (req: { eventId: string; startsAt: Date; endsAt: Date }) =>
+    change(
+      'events.patch',
+      req.eventId,
+      {
+        method: 'PATCH',
+        body: JSON.stringify({
+          start: { dateTime: req.startsAt.toISOString(), timeZone: 'UTC' },
+          end: { dateTime: req.endsAt.toISOString(), timeZone: 'UTC' },
+        }),
+      },
+      'permanent',
+    );
+
+  /** events.delete; an event already gone counts as deleted. */
+  const deleteEvent = (req: { eventId: string }) =>
+    change('events.delete', req.eventId, { method: 'DELETE' }, 'done');
+
+  return { createMeeting, moveEvent, deleteEvent };
 }
 
 export type GoogleMeetClient = ReturnType<typeof createGoogleMeetClient>;

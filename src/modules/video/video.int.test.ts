@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
+import { exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
-import { type FakeHandler, type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
+import {
+  type FakeGoogleCalendar,
+  MEET_LINK,
+  startFakeGoogleCalendar,
+} from '../../../test/fakes/google-calendar.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { createVideoModule, type MeetingInfo, type VideoModule } from './index.js';
-
-const SERVICE_ACCOUNT = 'carebook@carebook-test.iam.gserviceaccount.com';
-const SUBJECT = 'clinic@carebook.test';
 
 const videoOf = (t: TestApp) => (t.modules.find((m) => m.name === 'video') as VideoModule).service;
 const sessionRow = async (t: TestApp, appointmentId: string) =>
@@ -131,55 +132,14 @@ describe('Jitsi (default)', () => {
 });
 
 describe('Google Meet', () => {
-  let google: FakeServer;
-  let reply: FakeHandler;
+  let google: FakeGoogleCalendar;
   let t: TestApp;
-  let publicKey: Awaited<ReturnType<typeof generateKeyPair>>['publicKey'];
   let patient: TestUser;
   let clinician: TestUser;
-  const verified: Array<Record<string, unknown>> = [];
-
-  const env = (privateKeyPem: string) => ({
-    VIDEO_PROVIDER: 'google_meet',
-    GOOGLE_SERVICE_ACCOUNT_EMAIL: SERVICE_ACCOUNT,
-    GOOGLE_PRIVATE_KEY: privateKeyPem.replace(/\n/g, '\\n'),
-    GOOGLE_IMPERSONATE_SUBJECT: SUBJECT,
-    GOOGLE_CALENDAR_ID: 'clinic@carebook.test',
-    GOOGLE_CALENDAR_API_URL: `${google.url}/calendar/v3`,
-    GOOGLE_TOKEN_URL: `${google.url}/token`,
-    JITSI_BASE_URL: 'https://meet.example.test',
-  });
-
-  /** Google's token endpoint: accepts only an assertion signed by the service account's key. */
-  async function tokenEndpoint(body: string) {
-    const form = new URLSearchParams(body);
-    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
-      return { status: 400, body: { error: 'unsupported_grant_type' } };
-    try {
-      const { payload, protectedHeader } = await jwtVerify(form.get('assertion') ?? '', publicKey, {
-        algorithms: ['RS256'],
-        issuer: SERVICE_ACCOUNT,
-        audience: `${google.url}/token`,
-        subject: SUBJECT,
-        currentDate: t.clock.now(),
-      });
-      verified.push({ ...payload, alg: protectedHeader.alg });
-      return {
-        status: 200,
-        body: { access_token: 'ya29.fake-token', expires_in: 3599, token_type: 'Bearer' },
-      };
-    } catch {
-      return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } };
-    }
-  }
 
   beforeAll(async () => {
-    google = await startFakeServer(async (req, i) =>
-      req.path === '/token' ? tokenEndpoint(req.body) : reply(req, i),
-    );
-    const keys = await generateKeyPair('RS256', { extractable: true });
-    publicKey = keys.publicKey;
-    t = await startTestApp({ env: env(await exportPKCS8(keys.privateKey)) });
+    google = await startFakeGoogleCalendar({ now: () => t.clock.now() });
+    t = await startTestApp({ env: { ...google.env(), JITSI_BASE_URL: 'https://meet.example.test' } });
     patient = await createUser(t);
     clinician = await createUser(t, { role: 'clinician' });
   });
@@ -187,29 +147,9 @@ describe('Google Meet', () => {
     await t?.close();
     await google?.close();
   });
-  beforeEach(() => {
-    google.requests.length = 0;
-    verified.length = 0;
-  });
-
-  const event = (id: string) => ({
-    status: 200,
-    body: {
-      id,
-      status: 'confirmed',
-      hangoutLink: 'https://meet.google.com/abc-defg-hij',
-      conferenceData: {
-        createRequest: { status: { statusCode: 'success' } },
-        entryPoints: [{ entryPointType: 'video', uri: 'https://meet.google.com/abc-defg-hij' }],
-      },
-    },
-  });
+  beforeEach(() => google.reset());
 
   test('the Calendar API gets events.insert with conference data and a signed service-account token; the Meet link is stored', async () => {
-    reply = (req) => {
-      const b = JSON.parse(req.body);
-      return event(b.id);
-    };
     const req = meetingFor(patient, clinician, t);
     await t.platform.uow((tx) => videoOf(t).requestMeeting(tx, req));
     await t.runJobs();
@@ -217,8 +157,8 @@ describe('Google Meet', () => {
     const [token, insert] = google.requests;
     expect(token!.method).toBe('POST');
     expect(token!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(verified).toHaveLength(1);
-    expect(verified[0]).toMatchObject({
+    expect(google.verified).toHaveLength(1);
+    expect(google.verified[0]).toMatchObject({
       alg: 'RS256',
       scope: 'https://www.googleapis.com/auth/calendar.events',
     });
@@ -241,71 +181,58 @@ describe('Google Meet', () => {
     expect(row).toMatchObject({
       provider: 'GOOGLE_MEET',
       status: 'SCHEDULED',
-      join_url: 'https://meet.google.com/abc-defg-hij',
+      join_url: MEET_LINK,
       meeting_id: body.id,
     });
     expect(await videoOf(t).findForAppointment(req.appointmentId)).toEqual({
       provider: 'google_meet',
-      joinUrl: 'https://meet.google.com/abc-defg-hij',
-      hostUrl: 'https://meet.google.com/abc-defg-hij',
+      joinUrl: MEET_LINK,
+      hostUrl: MEET_LINK,
       status: 'SCHEDULED',
     });
   });
 
   test('an insert whose reply was lost is read back on retry, not created twice', async () => {
-    const created = new Set<string>();
-    reply = (req) => {
-      if (req.method === 'POST') {
-        const id = JSON.parse(req.body).id as string;
-        if (created.has(id))
-          return {
-            status: 409,
-            body: { error: { code: 409, message: 'The requested identifier already exists.' } },
-          };
-        created.add(id);
-        return { status: 503, body: {} };
-      }
-      return event(req.path.split('/').pop()!.split('?')[0]!);
-    };
+    let lost = false;
+    google.script((req, next) => {
+      const reply = next();
+      if (req.method !== 'POST' || lost) return reply;
+      lost = true;
+      return { status: 503, body: {} };
+    });
     const req = meetingFor(patient, clinician, t);
     await t.platform.uow((tx) => videoOf(t).requestMeeting(tx, req));
     await t.runJobs();
-    const calls = google.requests.filter((r) => r.path !== '/token').map((r) => r.method);
+    const calls = google.calendarRequests().map((r) => r.method);
     expect(calls).toEqual(['POST', 'POST', 'GET']);
-    expect(created.size).toBe(1);
     const row = await sessionRow(t, req.appointmentId);
-    expect(row).toMatchObject({
-      status: 'SCHEDULED',
-      join_url: 'https://meet.google.com/abc-defg-hij',
-      attempts: 2,
-    });
+    expect(google.events.has(row.meeting_id)).toBe(true);
+    expect(row).toMatchObject({ status: 'SCHEDULED', join_url: MEET_LINK, attempts: 2 });
     // The access token is reused while it is valid.
     expect(google.requests.filter((r) => r.path === '/token')).toHaveLength(0);
   });
 
   test('a conference still pending is read again later', async () => {
-    let inserted = false;
-    reply = (req) => {
-      if (req.method === 'POST') {
-        if (inserted) return { status: 409, body: {} };
-        inserted = true;
-        const id = JSON.parse(req.body).id as string;
-        return {
-          status: 200,
-          body: { id, conferenceData: { createRequest: { status: { statusCode: 'pending' } } } },
-        };
-      }
-      return event(req.path.split('/').pop()!.split('?')[0]!);
-    };
+    let pending = false;
+    google.script((req, next) => {
+      const reply = next();
+      if (req.method !== 'POST' || pending) return reply;
+      pending = true;
+      const { id } = reply.body as { id: string };
+      return {
+        status: 200,
+        body: { id, conferenceData: { createRequest: { status: { statusCode: 'pending' } } } },
+      };
+    });
     const req = meetingFor(patient, clinician, t);
     await t.platform.uow((tx) => videoOf(t).requestMeeting(tx, req));
     await t.runJobs();
-    const calls = google.requests.filter((r) => r.path !== '/token').map((r) => r.method);
+    const calls = google.calendarRequests().map((r) => r.method);
     expect(calls).toEqual(['POST', 'POST', 'GET']);
     expect(await videoOf(t).findForAppointment(req.appointmentId)).toMatchObject({
       provider: 'google_meet',
       status: 'SCHEDULED',
-      joinUrl: 'https://meet.google.com/abc-defg-hij',
+      joinUrl: MEET_LINK,
     });
   });
 
@@ -313,13 +240,16 @@ describe('Google Meet', () => {
     const other = await generateKeyPair('RS256', { extractable: true });
     const wrong = await startTestApp({
       databaseUrl: t.platform.config.db.url,
-      env: env(await exportPKCS8(other.privateKey)),
+      env: {
+        ...google.env(await exportPKCS8(other.privateKey)),
+        JITSI_BASE_URL: 'https://meet.example.test',
+      },
     });
     try {
       const req = meetingFor(patient, clinician, wrong);
       await wrong.platform.uow((tx) => videoOf(wrong).requestMeeting(tx, req));
       await wrong.runJobs();
-      expect(verified).toHaveLength(0);
+      expect(google.verified).toHaveLength(0);
       expect(google.requests.map((r) => r.path)).toEqual(['/token']);
       const row = await sessionRow(wrong, req.appointmentId);
       expect(row.provider).toBe('JITSI');

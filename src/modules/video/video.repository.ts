@@ -19,6 +19,18 @@ export async function findByAppointment(db: Db, appointmentId: string): Promise<
   return rows[0] ?? null;
 }
 
+export async function findByAppointmentForUpdate(
+  db: Db,
+  appointmentId: string,
+): Promise<VideoSessionRow | null> {
+  const rows = await db
+    .select()
+    .from(videoSessions)
+    .where(eq(videoSessions.appointmentId, appointmentId))
+    .for('update');
+  return rows[0] ?? null;
+}
+
 export async function findForUpdate(db: Db, id: string): Promise<VideoSessionRow | null> {
   const rows = await db.select().from(videoSessions).where(eq(videoSessions.id, id)).for('update');
   return rows[0] ?? null;

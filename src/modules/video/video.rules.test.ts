@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import {
   backoffMs,
+  calendarChangeFor,
   classifyHttpStatus,
   googleEventId,
   jitsiRoomName,
@@ -69,5 +70,16 @@ describe('video rules', () => {
     [20, 1_800_000],
   ])('backoff after attempt %i is %i ms', (attempt, ms) => {
     expect(backoffMs(attempt)).toBe(ms);
+  });
+
+  test.each([
+    ['GOOGLE_MEET', 'SCHEDULED', 'move'],
+    ['GOOGLE_MEET', 'CANCELLED', 'delete'],
+    ['GOOGLE_MEET', 'PENDING', 'wait'],
+    ['JITSI', 'SCHEDULED', 'none'],
+    ['JITSI', 'CANCELLED', 'none'],
+    ['JITSI', 'PENDING', 'none'],
+  ] as const)('a %s session %s needs %s of its calendar event', (provider, status, change) => {
+    expect(calendarChangeFor({ provider, status })).toBe(change);
   });
 });

@@ -1,6 +1,9 @@
 /** Pure rules of the video module. */
 
 export const MAX_ATTEMPTS = 5;
+
+export const isUuid = (s: string) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 const BASE_DELAY_MS = 30_000;
 const MAX_DELAY_MS = 30 * 60_000;
 
@@ -43,4 +46,18 @@ export function meetLinkOf(event: GoogleEvent): string | null {
   const video = event.conferenceData?.entryPoints?.find((e) => e.entryPointType === 'video')?.uri;
   const link = event.hangoutLink ?? video ?? null;
   return link && /^https:\/\//.test(link) ? link : null;
+}
+
+/**
+ * What the Google event of a session needs so that it follows the row: moved to the row's times
+ * (SCHEDULED), deleted (CANCELLED), nothing yet (PENDING: the create job uses the row's times and
+ * asks again once the event exists), or nothing at all (Jitsi rooms are timeless).
+ */
+export function calendarChangeFor(row: {
+  provider: 'JITSI' | 'GOOGLE_MEET';
+  status: 'PENDING' | 'SCHEDULED' | 'CANCELLED';
+}): 'move' | 'delete' | 'wait' | 'none' {
+  if (row.provider !== 'GOOGLE_MEET') return 'none';
+  if (row.status === 'CANCELLED') return 'delete';
+  return row.status === 'SCHEDULED' ? 'move' : 'wait';
 }

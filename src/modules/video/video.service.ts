@@ -3,10 +3,11 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
+import { meetingChanges } from './video.changes.js';
 import type { GoogleMeetClient, MeetingOutcome } from './video.google.js';
-import { createMeetingJob } from './video.jobs.js';
+import { createMeetingJob, syncCalendarEventJob } from './video.jobs.js';
 import * as repo from './video.repository.js';
-import { backoffMs, jitsiRoomName, jitsiUrl, MAX_ATTEMPTS } from './video.rules.js';
+import { backoffMs, isUuid, jitsiRoomName, jitsiUrl, MAX_ATTEMPTS } from './video.rules.js';
 import type { VideoSessionRow } from './video.table.js';
 
 export type VideoProvider = 'jitsi' | 'google_meet';
@@ -39,16 +40,16 @@ export type RequestMeeting = {
 
 const toProvider = (p: VideoSessionRow['provider']): VideoProvider =>
   p === 'GOOGLE_MEET' ? 'google_meet' : 'jitsi';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createVideoService(deps: VideoDeps) {
   const useGoogle = deps.config.video.provider === 'google_meet' && Boolean(deps.google);
   const db = drizzle(deps.pool);
+  const changes = meetingChanges(deps);
 
   /** Records the meeting to create, in the caller's transaction; idempotent per appointment. */
   async function requestMeeting(tx: Tx, req: RequestMeeting): Promise<void> {
     const now = deps.clock.now();
-    if (!UUID.test(req.appointmentId)) throw Errors.validation('appointmentId must be a uuid.');
+    if (!isUuid(req.appointmentId)) throw Errors.validation('appointmentId must be a uuid.');
     if (!(req.endsAt.getTime() > req.startsAt.getTime()))
       throw Errors.validation('A meeting must end after it starts.');
     const title = req.title.trim().slice(0, 200) || 'Carebook consultation';
@@ -68,7 +69,7 @@ export function createVideoService(deps: VideoDeps) {
   }
 
   async function findForAppointment(appointmentId: string) {
-    if (!UUID.test(appointmentId)) return null;
+    if (!isUuid(appointmentId)) return null;
     const row = await repo.findByAppointment(db, appointmentId);
     if (!row) return null;
     return {
@@ -77,13 +78,6 @@ export function createVideoService(deps: VideoDeps) {
       hostUrl: row.hostUrl,
       status: row.status,
     };
-  }
-
-  /** Marks an appointment's meeting cancelled (its links stop being shown); a later request stays a no-op. */
-  async function cancelMeeting(tx: Tx, appointmentId: string): Promise<void> {
-    const row = await repo.findByAppointment(tx.db, appointmentId);
-    if (!row || row.status === 'CANCELLED') return;
-    await repo.update(tx.db, row.id, { status: 'CANCELLED', updatedAt: deps.clock.now() });
   }
 
   /** The `video.create_meeting` job: re-reads the row, creates the meeting once, and tells booking. */
@@ -116,7 +110,11 @@ export function createVideoService(deps: VideoDeps) {
   async function settle(id: string, outcome: MeetingOutcome, now: Date): Promise<void> {
     await deps.uow(async (tx) => {
       const row = await repo.findForUpdate(tx.db, id);
-      if (row?.status !== 'PENDING') return;
+      if (!row) return;
+      // Cancelled while this call was in flight: an event it may have created must be deleted too.
+      if (row.status === 'CANCELLED' && row.provider === 'GOOGLE_MEET' && outcome.kind !== 'permanent')
+        await changes.markCalendarBehind(tx, row, now, {}, true);
+      if (row.status !== 'PENDING') return;
       if (outcome.kind === 'created') {
         await repo.update(tx.db, row.id, {
           meetingId: outcome.meetingId,
@@ -126,6 +124,9 @@ export function createVideoService(deps: VideoDeps) {
           error: null,
           updatedAt: now,
         });
+        // Rescheduled after an attempt reached Google: the event may carry older times.
+        if (row.calendarSync === 'PENDING')
+          await tx.enqueue(syncCalendarEventJob, { videoSessionId: row.id, revision: row.calendarRevision });
         await ready(tx, row, outcome.joinUrl, outcome.joinUrl, 'google_meet');
       } else if (outcome.kind === 'retryable' && row.attempts < MAX_ATTEMPTS) {
         await repo.update(tx.db, row.id, { error: outcome.error, updatedAt: now });
@@ -152,6 +153,8 @@ export function createVideoService(deps: VideoDeps) {
       hostUrl: url,
       status: 'SCHEDULED',
       error: row.error,
+      // A Jitsi room has no calendar event to follow.
+      ...(row.calendarSync === 'PENDING' ? { calendarSync: null } : {}),
       updatedAt: now,
     });
     await ready(tx, row, url, url, 'jitsi');
@@ -176,7 +179,14 @@ export function createVideoService(deps: VideoDeps) {
     });
   }
 
-  return { requestMeeting, findForAppointment, cancelMeeting, createMeeting };
+  return {
+    requestMeeting,
+    findForAppointment,
+    rescheduleMeeting: changes.rescheduleMeeting,
+    cancelMeeting: changes.cancelMeeting,
+    createMeeting,
+    syncCalendarEvent: changes.syncCalendarEvent,
+  };
 }
 
 export type VideoService = ReturnType<typeof createVideoService>;
