@@ -107,6 +107,13 @@ export function fakeRazorpay() {
       };
     m = path.match(/^\/v1\/payments\/([^/]+)\/refund$/);
     if (m && req.method === 'POST') {
+      // Razorpay's ceiling: never more back than the payment's amount, across all its refunds.
+      const paid = payments.get(m[1]!);
+      const refunded = refunds
+        .filter((r) => r.payment_id === m![1] && r.status !== 'failed')
+        .reduce((sum, r) => sum + r.amount, 0);
+      if (paid && refunded + body.amount > paid.amount)
+        return badRequest('The refund amount provided is greater than amount captured');
       const r: RzRefund = {
         id: `rfnd_${++seq}`,
         entity: 'refund',

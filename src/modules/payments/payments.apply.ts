@@ -5,7 +5,15 @@ import { captureJob, refundJob } from './payments.jobs.js';
 import type { PayableHandlers, PayableKind, PaymentsDeps } from './payments.ports.js';
 import { toHandlerView } from './payments.ports.js';
 import { type PaymentRow, paymentsRepository } from './payments.repository.js';
-import { checkRefund, decide, decideAuthorization, formatMoney, sameMoney } from './payments.rules.js';
+import {
+  checkRefund,
+  decide,
+  decideAuthorization,
+  formatMoney,
+  isSecondCapture,
+  sameMoney,
+  secondCaptureKey,
+} from './payments.rules.js';
 
 export type PayableRegistry = Map<PayableKind, PayableHandlers>;
 
@@ -27,7 +35,8 @@ export async function tellPatient(
     vars: {
       patientName: user?.fullName ?? 'there',
       amount: formatMoney(amountMinor, p.currency),
-      reference: p.orderId ?? p.id,
+      // A second capture's record has no order: the gateway payment id is what the patient knows.
+      reference: p.orderId ?? p.paymentId ?? p.id,
     },
     recipient: { userId: p.patientId, ...(user?.phone ? { phone: user.phone } : {}) },
     idempotencyKey,
@@ -41,7 +50,12 @@ export async function tellPatient(
 export async function reserveRefund(
   tx: Tx,
   p: PaymentRow,
-  req: { amount?: number; reason: string; idempotencyKey: string; source: 'admin' | 'payable' | 'late' },
+  req: {
+    amount?: number;
+    reason: string;
+    idempotencyKey: string;
+    source: 'admin' | 'payable' | 'late' | 'duplicate';
+  },
   now: Date,
 ) {
   const repo = paymentsRepository(tx.db);
@@ -118,6 +132,7 @@ export async function applyPaymentFact(
   now: Date,
 ): Promise<string> {
   if (fact.outcome === 'authorized') return noteAuthorization(deps, tx, locked, fact, now);
+  if (isSecondCapture(locked, fact)) return refundSecondCapture(deps, tx, locked, fact, now);
   const repo = paymentsRepository(tx.db);
   let p = await repo.update(locked.id, {
     gatewayStatus: fact.outcome === 'succeeded' ? 'paid' : fact.outcome,
@@ -129,17 +144,6 @@ export async function applyPaymentFact(
     // Never credit a different amount; reconciliation lists it for a person to resolve.
     deps.log.warn({ paymentId: p.id }, 'gateway amount or currency differs from the payment');
     return 'amount_mismatch';
-  }
-  if (
-    fact.outcome === 'succeeded' &&
-    p.capturedMinor > 0 &&
-    fact.paymentRef &&
-    p.paymentId &&
-    fact.paymentRef !== p.paymentId
-  ) {
-    // A second capture on one order (possible with Razorpay): never a second credit; a person refunds it.
-    deps.log.error({ paymentId: p.id }, 'a second gateway payment was captured for one order');
-    return 'second_capture';
   }
   const handlers = deps.payables.get(p.payableKind);
   if (!handlers) throw new Error(`no payable handlers registered for kind ${p.payableKind}`);
@@ -175,6 +179,55 @@ export async function applyPaymentFact(
       return settleLate(tx, p, handlers, now);
     }
   }
+}
+
+/**
+ * Money captured twice for one order has one outcome: the extra gateway payment is recorded as its
+ * own paid payment row (same payable, no order: the order stays the first payment's) and refunded in
+ * full at once, with a key per gateway payment, so a redelivery, the other event for it or the
+ * second tab's callback records and refunds nothing more. The payable is never called.
+ */
+async function refundSecondCapture(deps: Deps, tx: Tx, p: PaymentRow, fact: PaymentFact, now: Date) {
+  const paymentRef = fact.paymentRef!;
+  const key = secondCaptureKey(p.provider, paymentRef);
+  const amountMinor = fact.amountMinor ?? p.amountMinor;
+  const extra = await paymentsRepository(tx.db).insertPayment({
+    patientId: p.patientId,
+    payableKind: p.payableKind,
+    payableId: p.payableId,
+    provider: p.provider,
+    paymentId: paymentRef,
+    amountMinor,
+    currency: (fact.currency ?? p.currency).toUpperCase(),
+    status: 'SUCCEEDED',
+    description: `Second payment captured on order ${p.orderId ?? p.id}`.slice(0, 200),
+    idempotencyKey: key,
+    expiresAt: p.expiresAt,
+    paidAt: now,
+    capturedMinor: amountMinor,
+    gatewayStatus: 'paid',
+    gatewayAmountMinor: amountMinor,
+    gatewayCheckedAt: now,
+    createdAt: now,
+    updatedAt: now,
+  });
+  if (!extra) return 'second_capture_known';
+  deps.log.warn(
+    { paymentId: p.id, secondCaptureId: extra.id },
+    'a second gateway payment was captured for one order; refunding it in full',
+  );
+  const res = await reserveRefund(
+    tx,
+    extra,
+    {
+      reason: 'A second payment was captured for an order that was already paid.',
+      idempotencyKey: `${key}:refund`,
+      source: 'duplicate',
+    },
+    now,
+  );
+  if (!res.ok) throw new Error(`second capture refund refused: ${res.code}`);
+  return 'second_capture';
 }
 
 /** Late money has exactly one outcome (money.md 10): fulfilled, or refunded in full with its key. */

@@ -335,6 +335,140 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
       expect(await payableState(t, x.payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
   });
 
+  test('two captures on one order (two tabs): one credit, the second refunded in full automatically, listed until refunded', async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    const report = async () =>
+      (
+        await t.http.get('/api/admin/reconciliation', { token: await signIn(t, admin.id, 'admin') })
+      ).body.mismatches.filter((m: { payableId: string }) => m.payableId === payableId);
+    const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
+    const first = fake.pay(checkout!.orderId, 'captured');
+    const second = fake.pay(checkout!.orderId, 'captured');
+    const captured = (p: object) => razorpayEvent('payment.captured', { payment: { entity: p } });
+    expect((await postWebhook(t, HOOK, captured(first))).body.outcome).toBe('succeeded');
+
+    // The second payment reported at once by payment.captured, order.paid and the second tab's callback.
+    const secondCaptured = captured(second);
+    const [hook, redelivery, orderPaid, callback] = await Promise.all([
+      postWebhook(t, HOOK, secondCaptured),
+      postWebhook(t, HOOK, secondCaptured),
+      postWebhook(
+        t,
+        HOOK,
+        razorpayEvent('order.paid', {
+          payment: { entity: second },
+          order: { entity: { id: checkout!.orderId } },
+        }),
+      ),
+      t.http.post(
+        '/api/payment/verify',
+        {
+          payableKind: 'subscription',
+          payableId,
+          provider: 'razorpay',
+          orderId: checkout!.orderId,
+          paymentId: second.id,
+          signature: hmacHex(KEY_SECRET, `${checkout!.orderId}|${second.id}`),
+        },
+        { token: await signIn(t, patient.id, 'patient') },
+      ),
+    ]);
+    expect(callback.status).toBe(200);
+    expect(callback.body).toMatchObject({ id: paymentId, status: 'SUCCEEDED', paymentId: first.id });
+    expect([hook, redelivery, orderPaid].map((r) => r.status)).toEqual([200, 200, 200]);
+    const outcomes = [hook, redelivery, orderPaid].map((r) => r.body.outcome);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(1);
+    // One of the four recorded it (the callback has no outcome to show); the others found it known.
+    expect(outcomes.filter((o) => o === 'second_capture').length).toBeLessThanOrEqual(1);
+    for (const o of outcomes.filter((x) => x !== 'duplicate'))
+      expect(['second_capture', 'second_capture_known']).toContain(o);
+
+    // One credit: the payable was told once, the order's payment is the first one, untouched.
+    expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'SUCCEEDED',
+      payment_id: first.id,
+      captured_minor: 29900,
+      refunded_minor: 0,
+      refund_pending_minor: 0,
+    });
+    expect((await paymentsOf(t).service.getForPayable('subscription', payableId))?.id).toBe(paymentId);
+    // The extra money: its own paid record, its full refund reserved under one key.
+    const { rows: extras } = await t.platform.pool.query('select * from payments where payment_id = $1', [
+      second.id,
+    ]);
+    expect(extras).toHaveLength(1);
+    const extra = extras[0]!;
+    expect(extra).toMatchObject({
+      payable_id: payableId,
+      order_id: null,
+      status: 'SUCCEEDED',
+      captured_minor: 29900,
+      refund_pending_minor: 29900,
+      refunded_minor: 0,
+    });
+    const { rows: refunds } = await t.platform.pool.query(
+      'select * from refunds where payment_id = any($1) order by created_at',
+      [[paymentId, extra.id]],
+    );
+    expect(refunds).toEqual([
+      expect.objectContaining({
+        payment_id: extra.id,
+        amount_minor: 29900,
+        status: 'PENDING',
+        source: 'duplicate',
+        idempotency_key: `second-capture:razorpay:${second.id}:refund`,
+      }),
+    ]);
+    expect(await report()).toEqual([
+      expect.objectContaining({
+        paymentId: extra.id,
+        status: 'SUCCEEDED',
+        amount: { amount: 29900, currency: 'INR' },
+        refunded: { amount: 0, currency: 'INR' },
+        mismatches: ['SECOND_CAPTURE_NOT_REFUNDED'],
+      }),
+    ]);
+
+    // The refund job, run twice: one refund at Razorpay, of the second payment, in full.
+    await t.runJobs({ names: ['payments.refund'] });
+    await paymentsOf(t).service.processRefund(refunds[0]!.id);
+    expect(fake.refunds.filter((r) => r.payment_id === second.id)).toEqual([
+      expect.objectContaining({ amount: 29900, notes: { refundId: refunds[0]!.id } }),
+    ]);
+    expect(fake.refunds.filter((r) => r.payment_id === first.id)).toEqual([]);
+    expect(await paymentRow(t, extra.id)).toMatchObject({
+      status: 'REFUNDED',
+      refunded_minor: 29900,
+      refund_pending_minor: 0,
+    });
+    expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'SUCCEEDED', refunded_minor: 0 });
+    const told = (await notificationsFor(t, patient.id)).filter(
+      (n) => n.idempotency_key === `refund:${refunds[0]!.id}:processed`,
+    );
+    // One message per channel (the key is unique per channel), all of them the refund receipt.
+    expect(told.length).toBeGreaterThan(0);
+    expect(told.map((n) => n.template_id)).toEqual(told.map(() => 'refund_processed'));
+    expect(await report()).toEqual([]);
+
+    // Later news about the second payment changes nothing; its record has nothing left to refund.
+    expect((await postWebhook(t, HOOK, captured(second))).body.outcome).toBe('second_capture_known');
+    const refundDone = razorpayEvent('refund.processed', {
+      refund: { entity: fake.refunds.find((r) => r.payment_id === second.id) },
+      payment: { entity: second },
+    });
+    expect((await postWebhook(t, HOOK, refundDone)).body.outcome).toBe('no_change');
+    const again = await t.http.post(
+      `/api/admin/payments/${extra.id}/refunds`,
+      { reason: 'Again', idempotencyKey: 'second-capture-again-1' },
+      { token: await signIn(t, admin.id, 'admin') },
+    );
+    expect(again).toMatchObject({ status: 409, body: { code: 'PAYMENT_NOT_REFUNDABLE' } });
+    await t.runJobs({ names: ['payments.refund'] });
+    expect(fake.refunds.filter((r) => r.payment_id === second.id)).toHaveLength(1);
+    expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
+  });
+
   test('never captured: an authorisation for another amount (listed by reconciliation), a second one on a paid order', async () => {
     const admin = await createUser(t, { role: 'admin' });
     const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });

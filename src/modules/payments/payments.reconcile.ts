@@ -4,7 +4,7 @@ import { applyPaymentFact, type PayableRegistry } from './payments.apply.js';
 import type { PaymentsDeps } from './payments.ports.js';
 import type { makeRefunds } from './payments.refunds.js';
 import { type PaymentRow, paymentsRepository } from './payments.repository.js';
-import { findMismatches } from './payments.rules.js';
+import { findMismatches, isSecondCaptureRecord } from './payments.rules.js';
 
 type ApplyDeps = PaymentsDeps & { payables: PayableRegistry };
 
@@ -138,7 +138,7 @@ export function makeReconciler(
     for (const p of rows) {
       const describe = payables.get(p.payableKind)?.describe;
       const payable = describe ? await describe(p.payableId).catch(() => null) : undefined;
-      const mismatches = findMismatches(p, payable, now);
+      const mismatches = findMismatches({ ...p, secondCapture: isSecondCaptureRecord(p) }, payable, now);
       if (mismatches.length === 0) continue;
       out.push({
         paymentId: p.id,

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, notLike, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
 import type { Provider } from './gateways/types.js';
+import { SECOND_CAPTURE_KEY_PATTERN } from './payments.rules.js';
 import { paymentCustomers, payments, refunds, webhookEvents } from './payments.table.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
@@ -42,12 +43,19 @@ export function paymentsRepository(db: Db) {
           .for('update')
       )[0];
     },
+    /** The payable's own payment: a second capture's record (refunded, never credited) is not it. */
     async latestForPayable(kind: PaymentRow['payableKind'], payableId: string) {
       return (
         await db
           .select()
           .from(payments)
-          .where(and(eq(payments.payableKind, kind), eq(payments.payableId, payableId)))
+          .where(
+            and(
+              eq(payments.payableKind, kind),
+              eq(payments.payableId, payableId),
+              notLike(payments.idempotencyKey, SECOND_CAPTURE_KEY_PATTERN),
+            ),
+          )
           .orderBy(desc(payments.createdAt), desc(payments.id))
           .limit(1)
       )[0];

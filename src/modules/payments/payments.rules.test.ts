@@ -6,9 +6,12 @@ import {
   decideAuthorization,
   findMismatches,
   formatMoney,
+  isSecondCapture,
+  isSecondCaptureRecord,
   type PaymentStatus,
   type ReconcileView,
   STRIPE_MIN_SESSION_SECONDS,
+  secondCaptureKey,
   statusAfterRefunds,
   stripeSessionExpiry,
 } from './payments.rules.js';
@@ -163,6 +166,45 @@ describe('formatMoney and the Stripe session expiry', () => {
   });
 });
 
+describe('second captures', () => {
+  test.each<[string, PaymentStatus, string | null, { outcome: string; paymentRef?: string }, boolean]>([
+    [
+      'another payment captured on a paid order',
+      'SUCCEEDED',
+      'pay_1',
+      { outcome: 'succeeded', paymentRef: 'pay_2' },
+      true,
+    ],
+    ['also after refunds', 'REFUNDED', 'pay_1', { outcome: 'succeeded', paymentRef: 'pay_2' }, true],
+    ['the same payment again', 'SUCCEEDED', 'pay_1', { outcome: 'succeeded', paymentRef: 'pay_1' }, false],
+    ['no payment ref in the fact', 'SUCCEEDED', 'pay_1', { outcome: 'succeeded' }, false],
+    [
+      'the first capture of an unpaid order',
+      'CREATED',
+      null,
+      { outcome: 'succeeded', paymentRef: 'pay_2' },
+      false,
+    ],
+    [
+      'late money on a failed payment',
+      'FAILED',
+      'pay_1',
+      { outcome: 'succeeded', paymentRef: 'pay_2' },
+      false,
+    ],
+    ['a failure of another payment', 'SUCCEEDED', 'pay_1', { outcome: 'failed', paymentRef: 'pay_2' }, false],
+  ])('%s', (_name, status, paymentId, fact, expected) => {
+    expect(isSecondCapture({ status, paymentId }, fact)).toBe(expected);
+  });
+
+  test('the record of a second capture is named by its key, one per gateway payment', () => {
+    const key = secondCaptureKey('razorpay', 'pay_2');
+    expect(key).toBe('second-capture:razorpay:pay_2');
+    expect(isSecondCaptureRecord({ idempotencyKey: key })).toBe(true);
+    expect(isSecondCaptureRecord({ idempotencyKey: 'test-sub:123' })).toBe(false);
+  });
+});
+
 describe('findMismatches', () => {
   const base: ReconcileView = {
     status: 'SUCCEEDED',
@@ -218,6 +260,30 @@ describe('findMismatches', () => {
       ['REFUND_STUCK'],
     ],
     ['late refund missing', { lateOutcome: 'refund' }, undefined, ['LATE_REFUND_MISSING']],
+    [
+      'second capture, refund not asked yet',
+      { secondCapture: true },
+      { state: 'cancelled', paid: false },
+      ['SECOND_CAPTURE_NOT_REFUNDED'],
+    ],
+    [
+      'second capture, refund pending',
+      { secondCapture: true, refundPendingMinor: 29900 },
+      { state: 'active', paid: true },
+      ['SECOND_CAPTURE_NOT_REFUNDED'],
+    ],
+    [
+      'second capture, refund stuck for a day',
+      { secondCapture: true, refundPendingMinor: 29900, updatedAt: at(-24 * 60) },
+      undefined,
+      ['SECOND_CAPTURE_NOT_REFUNDED', 'REFUND_STUCK'],
+    ],
+    [
+      'second capture refunded: cleared',
+      { secondCapture: true, status: 'REFUNDED', refundedMinor: 29900 },
+      { state: 'active', paid: true },
+      [],
+    ],
   ])('%s', (_name, patch, payable, expected) => {
     expect(findMismatches({ ...base, ...patch }, payable, now)).toEqual(expected);
   });

@@ -87,6 +87,31 @@ export function decideAuthorization(
   return { action: 'capture' };
 }
 
+/**
+ * A success for another gateway payment on an order one of ours already paid (Razorpay: the patient
+ * paid twice, in two tabs, or two authorisations were captured at once). Never a second credit.
+ */
+export const isSecondCapture = (
+  p: { status: PaymentStatus; paymentId: string | null },
+  fact: { outcome: string; paymentRef?: string },
+) =>
+  fact.outcome === 'succeeded' &&
+  PAID_STATUSES.includes(p.status) &&
+  !!fact.paymentRef &&
+  !!p.paymentId &&
+  fact.paymentRef !== p.paymentId;
+
+/**
+ * The extra money of a second capture is recorded as its own payment row (so its refund has its own
+ * gateway payment and its own ceiling), named by this business key: one row per gateway payment.
+ */
+const SECOND_CAPTURE_PREFIX = 'second-capture:';
+export const secondCaptureKey = (provider: string, paymentRef: string) =>
+  `${SECOND_CAPTURE_PREFIX}${provider}:${paymentRef}`;
+export const isSecondCaptureRecord = (p: { idempotencyKey: string }) =>
+  p.idempotencyKey.startsWith(SECOND_CAPTURE_PREFIX);
+export const SECOND_CAPTURE_KEY_PATTERN = `${SECOND_CAPTURE_PREFIX}%`;
+
 const ALLOWED: Record<PaymentStatus, readonly PaymentStatus[]> = {
   CREATED: ['SUCCEEDED', 'FAILED', 'EXPIRED'],
   FAILED: ['SUCCEEDED'],
@@ -156,7 +181,8 @@ export type MismatchCode =
   | 'PAYABLE_NOT_FULFILLED'
   | 'PAYABLE_PAID_WITHOUT_PAYMENT'
   | 'REFUND_STUCK'
-  | 'LATE_REFUND_MISSING';
+  | 'LATE_REFUND_MISSING'
+  | 'SECOND_CAPTURE_NOT_REFUNDED';
 
 export type ReconcileView = {
   status: PaymentStatus;
@@ -169,6 +195,8 @@ export type ReconcileView = {
   lateOutcome: 'fulfilled' | 'refund' | null;
   gatewayStatus: string | null;
   gatewayAmountMinor: number | null;
+  /** The record of a second capture on an order (see `isSecondCaptureRecord`), owed back in full. */
+  secondCapture?: boolean;
 };
 
 const OVERDUE_MS = 15 * 60_000;
@@ -181,6 +209,13 @@ export function findMismatches(
   now: Date,
 ): MismatchCode[] {
   const out: MismatchCode[] = [];
+  const stuck = p.refundPendingMinor > 0 && now.getTime() - p.updatedAt.getTime() > REFUND_STUCK_MS;
+  if (p.secondCapture) {
+    // Money captured twice for one order is listed until its automatic refund is processed.
+    if (p.refundedMinor < p.capturedMinor) out.push('SECOND_CAPTURE_NOT_REFUNDED');
+    if (stuck) out.push('REFUND_STUCK');
+    return out;
+  }
   const paid = PAID_STATUSES.includes(p.status);
   if (p.gatewayStatus === 'paid' && !paid) out.push('GATEWAY_PAID_NOT_RECORDED');
   if (paid && p.gatewayStatus && p.gatewayStatus !== 'paid') out.push('RECORDED_PAID_GATEWAY_NOT');
@@ -191,8 +226,7 @@ export function findMismatches(
     paid && p.lateOutcome !== 'refund' && p.refundedMinor + p.refundPendingMinor < p.capturedMinor;
   if (payable && keepsMoney && !payable.paid) out.push('PAYABLE_NOT_FULFILLED');
   if (payable?.paid && !paid) out.push('PAYABLE_PAID_WITHOUT_PAYMENT');
-  if (p.refundPendingMinor > 0 && now.getTime() - p.updatedAt.getTime() > REFUND_STUCK_MS)
-    out.push('REFUND_STUCK');
+  if (stuck) out.push('REFUND_STUCK');
   if (p.lateOutcome === 'refund' && p.refundedMinor + p.refundPendingMinor < p.capturedMinor)
     out.push('LATE_REFUND_MISSING');
   return out;

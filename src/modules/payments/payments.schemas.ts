@@ -72,7 +72,7 @@ export const refundSchema = z.object({
   amountMinor: z.number().int(),
   currency: z.string(),
   status: z.enum(['PENDING', 'PROCESSED', 'FAILED']),
-  source: z.enum(['admin', 'payable', 'late', 'gateway']),
+  source: z.enum(['admin', 'payable', 'late', 'gateway', 'duplicate']),
   reason: z.string(),
   gatewayRefundId: z.string().nullable(),
   createdAt: isoDate,

@@ -104,8 +104,11 @@ export const refunds = pgTable(
     amountMinor: integer().notNull(),
     currency: text().notNull(),
     status: text({ enum: REFUND_STATUSES }).notNull().default('PENDING'),
-    /** Why: admin, payable (e.g. cancellation), late payment, or seen first at the gateway. */
-    source: text({ enum: ['admin', 'payable', 'late', 'gateway'] }).notNull(),
+    /**
+     * Why: admin, payable (e.g. cancellation), late payment, seen first at the gateway, or a
+     * duplicate (a second capture on one order).
+     */
+    source: text({ enum: ['admin', 'payable', 'late', 'gateway', 'duplicate'] }).notNull(),
     reason: text().notNull(),
     idempotencyKey: text().notNull(),
     gatewayRefundId: text(),
