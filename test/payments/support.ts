@@ -2,7 +2,85 @@ import { randomUUID } from 'node:crypto';
 import { signSandboxPayload } from '../../src/modules/payments/gateways/sandbox.js';
 import type { PayableHandlers, PaymentForHandler, PaymentsModule } from '../../src/modules/payments/index.js';
 import type { Tx } from '../../src/platform/db/uow.js';
-import { TEST_SECRETS, type TestApp } from '../support/app.js';
+import { createUser, type TestUser } from '../factories/identity.js';
+import { type FakeServer, startFakeServer } from '../fakes/http-server.js';
+import { startTestApp, TEST_SECRETS, type TestApp } from '../support/app.js';
+import { RAZORPAY_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET } from './events.js';
+import { fakeRazorpay, KEY_ID, KEY_SECRET } from './fake-razorpay.js';
+import { fakeStripe } from './fake-stripe.js';
+
+type GatewayChoice = { stripe?: true; razorpay?: true };
+/** A fake gateway's state (`fake`) and the local HTTP server the SDK is pointed at (`api`). */
+type FakeGateway<F> = { fake: F; api: FakeServer };
+export type PaymentsApp<G extends GatewayChoice = GatewayChoice> = {
+  t: TestApp;
+  /** A patient with a live session, created after the test payable is installed. */
+  patient: TestUser;
+  /** Stops the app (dropping its database), then the fake gateway servers. */
+  close(): Promise<void>;
+} & (G['stripe'] extends true ? { stripe: FakeGateway<ReturnType<typeof fakeStripe>> } : unknown) &
+  (G['razorpay'] extends true ? { razorpay: FakeGateway<ReturnType<typeof fakeRazorpay>> } : unknown);
+
+/** Each fake gateway, and the app settings that point the real SDK (test keys and secrets) at it. */
+const FAKE_GATEWAYS = {
+  stripe: {
+    make: fakeStripe,
+    env: (url: string) => ({
+      STRIPE_SECRET_KEY: 'sk_test_carebook',
+      STRIPE_WEBHOOK_SECRET,
+      STRIPE_API_URL: url,
+    }),
+  },
+  razorpay: {
+    make: fakeRazorpay,
+    env: (url: string) => ({
+      RAZORPAY_KEY_ID: KEY_ID,
+      RAZORPAY_KEY_SECRET: KEY_SECRET,
+      RAZORPAY_WEBHOOK_SECRET,
+      RAZORPAY_API_URL: url,
+    }),
+  },
+};
+
+/**
+ * The payments tests' app: a fake Stripe and/or Razorpay REST server when asked for, the app on its
+ * own database with the SDKs pointed at them, the test payable kind and one patient. The sandbox
+ * gateway is always there.
+ */
+export async function startPaymentsApp<G extends GatewayChoice = Record<never, never>>(
+  opts: G & { patient?: { fullName?: string } } = {} as G,
+): Promise<PaymentsApp<G>> {
+  const gateways: Record<string, FakeGateway<unknown>> = {};
+  const closeServers = async () => {
+    for (const { api } of Object.values(gateways)) await api.close();
+  };
+  try {
+    const env: Record<string, string> = {};
+    for (const name of ['stripe', 'razorpay'] as const) {
+      if (!opts[name]) continue;
+      const fake = FAKE_GATEWAYS[name].make();
+      const api = await startFakeServer(fake.handler);
+      gateways[name] = { fake, api };
+      Object.assign(env, FAKE_GATEWAYS[name].env(api.url));
+    }
+    const t = await startTestApp(Object.keys(env).length ? { env } : {});
+    try {
+      await installTestPayable(t);
+      const patient = await createUser(t, { role: 'patient', ...opts.patient });
+      const close = async () => {
+        await t.close();
+        await closeServers();
+      };
+      return { t, patient, close, ...gateways } as PaymentsApp<G>;
+    } catch (err) {
+      await t.close();
+      throw err;
+    }
+  } catch (err) {
+    await closeServers();
+    throw err;
+  }
+}
 
 /**
  * A tiny payable kind for payments tests, registered through the real `registerPayable`: a

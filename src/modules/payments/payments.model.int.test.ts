@@ -1,14 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createUser } from '../../../test/factories/identity.js';
 import {
   createPayable,
-  installTestPayable,
   paymentsOf,
   postWebhook,
   sandboxEvent,
+  startPaymentsApp,
 } from '../../../test/payments/support.js';
-import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import type { TestApp } from '../../../test/support/app.js';
 import { canTransition, decide, type GatewayOutcome, type PaymentStatus } from './payments.rules.js';
 
 /**
@@ -70,13 +69,16 @@ type ModelPayment = {
 describe('payments model-based fault injection', () => {
   let t: TestApp;
   let patientId: string;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    await installTestPayable(t);
-    patientId = (await createUser(t, { role: 'patient' })).id;
+    ({
+      t,
+      close,
+      patient: { id: patientId },
+    } = await startPaymentsApp());
   });
-  afterAll(() => t?.close());
+  afterAll(() => close?.());
 
   async function checkInvariants(model: ModelPayment[], previous: Map<string, PaymentStatus>) {
     const ids = model.map((m) => m.id);

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, signIn, type TestUser } from '../../../test/factories/identity.js';
-import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
-import { hmacHex, RAZORPAY_WEBHOOK_SECRET, razorpayEvent } from '../../../test/payments/events.js';
-import { fakeRazorpay, KEY_ID, KEY_SECRET } from '../../../test/payments/fake-razorpay.js';
+import type { FakeServer } from '../../../test/fakes/http-server.js';
+import { hmacHex, razorpayEvent } from '../../../test/payments/events.js';
+import { type fakeRazorpay, KEY_SECRET } from '../../../test/payments/fake-razorpay.js';
 import {
   createPayable,
-  installTestPayable,
   notificationsFor,
   payableState,
   paymentRow,
   paymentsOf,
   postWebhook,
+  startPaymentsApp,
 } from '../../../test/payments/support.js';
-import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import type { TestApp } from '../../../test/support/app.js';
 import { captureJob, reconcileJob } from './payments.jobs.js';
 
 const HOOK = '/api/payment/webhook';
@@ -22,25 +22,17 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
   let api: FakeServer;
   let fake: ReturnType<typeof fakeRazorpay>;
   let patient: TestUser;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = fakeRazorpay();
-    api = await startFakeServer(fake.handler);
-    t = await startTestApp({
-      env: {
-        RAZORPAY_KEY_ID: KEY_ID,
-        RAZORPAY_KEY_SECRET: KEY_SECRET,
-        RAZORPAY_WEBHOOK_SECRET,
-        RAZORPAY_API_URL: api.url,
-      },
-    });
-    await installTestPayable(t);
-    patient = await createUser(t, { role: 'patient' });
+    ({
+      t,
+      patient,
+      close,
+      razorpay: { fake, api },
+    } = await startPaymentsApp({ razorpay: true }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await api?.close();
-  });
+  afterAll(() => close?.());
 
   const runCaptures = () => t.runJobs({ names: [captureJob.name] });
   const captureCalls = (paymentRef: string) =>
@@ -51,6 +43,26 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
     razorpayEvent('payment.authorized', {
       payment: { entity: { ...p, status: 'authorized', captured: false } },
     });
+  /** The checkout's success callback for one payment, signed as Razorpay Checkout signs it. */
+  const callback = (payableId: string, orderId: string, paymentRef: string) => ({
+    payableKind: 'subscription',
+    payableId,
+    provider: 'razorpay',
+    orderId,
+    paymentId: paymentRef,
+    signature: hmacHex(KEY_SECRET, `${orderId}|${paymentRef}`),
+  });
+  const verify = async (body: object) =>
+    t.http.post('/api/payment/verify', body, { token: await signIn(t, patient.id, 'patient') });
+  /** Authorised at Razorpay is not ours yet: not paid, nothing captured, the payable not called. */
+  async function expectHeldNotCredited(paymentId: string, payableId: string) {
+    expect(await paymentRow(t, paymentId)).toMatchObject({
+      status: 'CREATED',
+      captured_minor: 0,
+      gateway_status: 'authorized',
+    });
+    expect((await payableState(t, payableId)).calls).toEqual([]);
+  }
   async function captureJobs(paymentId: string) {
     const { rows } = await t.platform.pool.query<{ state: string; retry_count: number }>(
       `select state, retry_count from pgboss.job where name = $1 and data->>'paymentId' = $2 order by created_on`,
@@ -66,12 +78,7 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
     expect(res).toMatchObject({ status: 200, body: { outcome: 'capture_queued' } });
     // Held is not ours: nothing credited, and no network call was made from the webhook's transaction.
     expect(captureCalls(p.id)).toHaveLength(0);
-    expect(await paymentRow(t, paymentId)).toMatchObject({
-      status: 'CREATED',
-      captured_minor: 0,
-      gateway_status: 'authorized',
-    });
-    expect((await payableState(t, payableId)).calls).toEqual([]);
+    await expectHeldNotCredited(paymentId, payableId);
 
     await runCaptures();
     const calls = captureCalls(p.id);
@@ -101,18 +108,9 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
   test('a valid callback for an authorised, not yet captured payment: 202 pending, captured once by the job, then paid', async () => {
     const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
     const p = fake.pay(checkout!.orderId, 'authorized');
-    const proof = {
-      payableKind: 'subscription',
-      payableId,
-      provider: 'razorpay',
-      orderId: checkout!.orderId,
-      paymentId: p.id,
-      signature: hmacHex(KEY_SECRET, `${checkout!.orderId}|${p.id}`),
-    };
-    const verify = async () =>
-      t.http.post('/api/payment/verify', proof, { token: await signIn(t, patient.id, 'patient') });
+    const proof = callback(payableId, checkout!.orderId, p.id);
 
-    const first = await verify();
+    const first = await verify(proof);
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({
       id: paymentId,
@@ -122,17 +120,12 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
       paidAt: null,
     });
     // The patient's page retrying, and Razorpay's payment.authorized: still one capture job.
-    expect((await verify()).status).toBe(202);
+    expect((await verify(proof)).status).toBe(202);
     expect((await postWebhook(t, HOOK, authorized(p))).body.outcome).toBe('capture_queued');
     expect(await captureJobs(paymentId)).toHaveLength(1);
     // Nothing captured from the request, nothing credited yet.
     expect(captureCalls(p.id)).toHaveLength(0);
-    expect(await paymentRow(t, paymentId)).toMatchObject({
-      status: 'CREATED',
-      captured_minor: 0,
-      gateway_status: 'authorized',
-    });
-    expect((await payableState(t, payableId)).calls).toEqual([]);
+    await expectHeldNotCredited(paymentId, payableId);
 
     await runCaptures();
     expect(captureCalls(p.id)).toHaveLength(1);
@@ -144,7 +137,7 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
     expect(await payableState(t, payableId)).toEqual({ status: 'active', calls: ['succeeded'] });
 
     // Afterwards: the callback again is an ordinary 200, Razorpay's payment.captured changes nothing.
-    const after = await verify();
+    const after = await verify(proof);
     expect(after.status).toBe(200);
     expect(after.body).toMatchObject({ id: paymentId, status: 'SUCCEEDED', paymentId: p.id });
     expect(after.body).not.toHaveProperty('awaiting');
@@ -159,22 +152,15 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
     const service = paymentsOf(t).service;
     const { payableId, paymentId, checkout } = await createPayable(t, patient.id, { provider: 'razorpay' });
     const p = fake.pay(checkout!.orderId, 'authorized');
-    const proof = (ref: string) => ({
-      payableKind: 'subscription',
-      payableId,
-      provider: 'razorpay',
-      orderId: checkout!.orderId,
-      paymentId: ref,
-      signature: hmacHex(KEY_SECRET, `${checkout!.orderId}|${ref}`),
-    });
-    await expect(service.verifyClientCallback(proof(p.id))).rejects.toMatchObject({
+    const proof = callback(payableId, checkout!.orderId, p.id);
+    await expect(service.verifyClientCallback(proof)).rejects.toMatchObject({
       status: 409,
       code: 'PAYMENT_CAPTURE_PENDING',
     });
     expect(await captureJobs(paymentId)).toHaveLength(1);
     await runCaptures();
     expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'SUCCEEDED', payment_id: p.id });
-    expect(await service.verifyClientCallback(proof(p.id))).toMatchObject({
+    expect(await service.verifyClientCallback(proof)).toMatchObject({
       status: 'SUCCEEDED',
       awaiting: null,
     });
@@ -182,18 +168,7 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
     // A declined payment with a valid signature is not money on its way.
     const other = await createPayable(t, patient.id, { provider: 'razorpay' });
     const declined = fake.pay(other.checkout!.orderId, 'failed');
-    const res = await t.http.post(
-      '/api/payment/verify',
-      {
-        payableKind: 'subscription',
-        payableId: other.payableId,
-        provider: 'razorpay',
-        orderId: other.checkout!.orderId,
-        paymentId: declined.id,
-        signature: hmacHex(KEY_SECRET, `${other.checkout!.orderId}|${declined.id}`),
-      },
-      { token: await signIn(t, patient.id, 'patient') },
-    );
+    const res = await verify(callback(other.payableId, other.checkout!.orderId, declined.id));
     expect(res).toMatchObject({ status: 400, body: { code: 'PAYMENT_VERIFICATION_FAILED' } });
     expect(await captureJobs(other.paymentId)).toEqual([]);
     expect(await paymentRow(t, other.paymentId)).toMatchObject({ status: 'CREATED', gateway_status: null });
@@ -349,7 +324,7 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
 
     // The second payment reported at once by payment.captured, order.paid and the second tab's callback.
     const secondCaptured = captured(second);
-    const [hook, redelivery, orderPaid, callback] = await Promise.all([
+    const [hook, redelivery, orderPaid, secondTab] = await Promise.all([
       postWebhook(t, HOOK, secondCaptured),
       postWebhook(t, HOOK, secondCaptured),
       postWebhook(
@@ -360,21 +335,10 @@ describe('Razorpay authorisations: captured through the SDK, then credited once'
           order: { entity: { id: checkout!.orderId } },
         }),
       ),
-      t.http.post(
-        '/api/payment/verify',
-        {
-          payableKind: 'subscription',
-          payableId,
-          provider: 'razorpay',
-          orderId: checkout!.orderId,
-          paymentId: second.id,
-          signature: hmacHex(KEY_SECRET, `${checkout!.orderId}|${second.id}`),
-        },
-        { token: await signIn(t, patient.id, 'patient') },
-      ),
+      verify(callback(payableId, checkout!.orderId, second.id)),
     ]);
-    expect(callback.status).toBe(200);
-    expect(callback.body).toMatchObject({ id: paymentId, status: 'SUCCEEDED', paymentId: first.id });
+    expect(secondTab.status).toBe(200);
+    expect(secondTab.body).toMatchObject({ id: paymentId, status: 'SUCCEEDED', paymentId: first.id });
     expect([hook, redelivery, orderPaid].map((r) => r.status)).toEqual([200, 200, 200]);
     const outcomes = [hook, redelivery, orderPaid].map((r) => r.body.outcome);
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(1);

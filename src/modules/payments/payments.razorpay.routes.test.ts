@@ -2,20 +2,20 @@ import Razorpay from 'razorpay';
 import { validatePaymentVerification } from 'razorpay/dist/utils/razorpay-utils.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, signIn, type TestUser } from '../../../test/factories/identity.js';
-import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
+import type { FakeServer } from '../../../test/fakes/http-server.js';
 import { hmacHex, RAZORPAY_WEBHOOK_SECRET, razorpayEvent } from '../../../test/payments/events.js';
-import { fakeRazorpay, KEY_ID, KEY_SECRET } from '../../../test/payments/fake-razorpay.js';
+import { type fakeRazorpay, KEY_ID, KEY_SECRET } from '../../../test/payments/fake-razorpay.js';
 import {
   createPayable,
-  installTestPayable,
   moneySnapshot,
   notificationsFor,
   payableState,
   paymentRow,
   paymentsOf,
   postWebhook,
+  startPaymentsApp,
 } from '../../../test/payments/support.js';
-import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import type { TestApp } from '../../../test/support/app.js';
 import { reconcileJob } from './payments.jobs.js';
 
 describe('payments with Razorpay', () => {
@@ -23,25 +23,17 @@ describe('payments with Razorpay', () => {
   let api: FakeServer;
   let fake: ReturnType<typeof fakeRazorpay>;
   let patient: TestUser;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = fakeRazorpay();
-    api = await startFakeServer(fake.handler);
-    t = await startTestApp({
-      env: {
-        RAZORPAY_KEY_ID: KEY_ID,
-        RAZORPAY_KEY_SECRET: KEY_SECRET,
-        RAZORPAY_WEBHOOK_SECRET,
-        RAZORPAY_API_URL: api.url,
-      },
-    });
-    await installTestPayable(t);
-    patient = await createUser(t, { role: 'patient' });
+    ({
+      t,
+      patient,
+      close,
+      razorpay: { fake, api },
+    } = await startPaymentsApp({ razorpay: true }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await api?.close();
-  });
+  afterAll(() => close?.());
 
   const verify = async (payableId: string, orderId: string, paymentId: string, signature: string) =>
     t.http.post(

@@ -1,12 +1,7 @@
 import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createUser, type TestUser } from '../../../test/factories/identity.js';
-import {
-  createPayable,
-  installTestPayable,
-  payableState,
-  paymentRow,
-} from '../../../test/payments/support.js';
+import type { TestUser } from '../../../test/factories/identity.js';
+import { createPayable, payableState, paymentRow, startPaymentsApp } from '../../../test/payments/support.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { freePort } from '../../platform/db/embedded.js';
 import { sandboxDeliverJob } from './payments.jobs.js';
@@ -41,13 +36,12 @@ async function startForwarder(port: number, target: string) {
 describe('the sandbox gateway retries a webhook our endpoint did not take', () => {
   let t: TestApp;
   let patient: TestUser;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    await installTestPayable(t);
-    patient = await createUser(t, { role: 'patient' });
+    ({ t, patient, close } = await startPaymentsApp());
   });
-  afterAll(() => t?.close());
+  afterAll(() => close?.());
 
   const payOnHostedPage = async (checkoutUrl: string) => {
     const res = await fetch(`${t.url}${new URL(checkoutUrl).pathname}/pay`, {

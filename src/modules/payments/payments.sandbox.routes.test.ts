@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
 import {
   createPayable,
-  installTestPayable,
   moneySnapshot,
   notificationsFor,
   payableState,
@@ -10,8 +9,9 @@ import {
   paymentsOf,
   postWebhook,
   sandboxEvent,
+  startPaymentsApp,
 } from '../../../test/payments/support.js';
-import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import type { TestApp } from '../../../test/support/app.js';
 
 const HOOK = '/api/payment/webhook/sandbox';
 
@@ -19,14 +19,13 @@ describe('payments with the sandbox gateway', () => {
   let t: TestApp;
   let patient: TestUser;
   let other: TestUser;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    t = await startTestApp();
-    await installTestPayable(t);
-    patient = await createUser(t, { role: 'patient' });
+    ({ t, patient, close } = await startPaymentsApp());
     other = await createUser(t, { role: 'patient' });
   });
-  afterAll(() => t?.close());
+  afterAll(() => close?.());
 
   test('paid path: the hosted page pays, the signed webhook arrives over HTTP, the payable is told once', async () => {
     const { payableId, paymentId, checkout } = await createPayable(t, patient.id);

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createUser, signIn, type TestUser } from '../../../test/factories/identity.js';
-import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
-import { STRIPE_WEBHOOK_SECRET, stripeEvent } from '../../../test/payments/events.js';
-import { fakeStripe } from '../../../test/payments/fake-stripe.js';
+import { signIn, type TestUser } from '../../../test/factories/identity.js';
+import type { FakeServer } from '../../../test/fakes/http-server.js';
+import { stripeEvent } from '../../../test/payments/events.js';
+import type { fakeStripe } from '../../../test/payments/fake-stripe.js';
 import {
   createPayable,
-  installTestPayable,
   moneySnapshot,
   notificationsFor,
   payableState,
   paymentRow,
   postWebhook,
+  startPaymentsApp,
 } from '../../../test/payments/support.js';
-import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import type { TestApp } from '../../../test/support/app.js';
 import { expireJob } from './payments.jobs.js';
 
 const HOOK = '/api/payment/webhook/stripe';
@@ -22,24 +22,17 @@ describe('payments with Stripe Checkout', () => {
   let api: FakeServer;
   let fake: ReturnType<typeof fakeStripe>;
   let patient: TestUser;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = fakeStripe();
-    api = await startFakeServer(fake.handler);
-    t = await startTestApp({
-      env: {
-        STRIPE_SECRET_KEY: 'sk_test_carebook',
-        STRIPE_WEBHOOK_SECRET,
-        STRIPE_API_URL: api.url,
-      },
-    });
-    await installTestPayable(t);
-    patient = await createUser(t, { role: 'patient', fullName: 'Asha Rao' });
+    ({
+      t,
+      patient,
+      close,
+      stripe: { fake, api },
+    } = await startPaymentsApp({ stripe: true, patient: { fullName: 'Asha Rao' } }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await api?.close();
-  });
+  afterAll(() => close?.());
 
   const now = () => Math.floor(t.clock.now().getTime() / 1000);
   const signed = (type: string, object: object, opts?: Parameters<typeof stripeEvent>[3]) =>

@@ -1,24 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createUser, type TestUser } from '../../../test/factories/identity.js';
-import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
-import {
-  RAZORPAY_WEBHOOK_SECRET,
-  razorpayEvent,
-  STRIPE_WEBHOOK_SECRET,
-  stripeEvent,
-} from '../../../test/payments/events.js';
-import { fakeRazorpay, KEY_ID, KEY_SECRET } from '../../../test/payments/fake-razorpay.js';
-import { fakeStripe } from '../../../test/payments/fake-stripe.js';
+import type { TestUser } from '../../../test/factories/identity.js';
+import { razorpayEvent, stripeEvent } from '../../../test/payments/events.js';
+import type { fakeRazorpay } from '../../../test/payments/fake-razorpay.js';
+import type { fakeStripe } from '../../../test/payments/fake-stripe.js';
 import {
   createPayable,
-  installTestPayable,
   moneySnapshot,
   notificationsFor,
   payableState,
   paymentRow,
   postWebhook,
+  startPaymentsApp,
 } from '../../../test/payments/support.js';
-import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import type { TestApp } from '../../../test/support/app.js';
 
 const STRIPE_HOOK = '/api/payment/webhook/stripe';
 const RAZORPAY_HOOK = '/api/payment/webhook/razorpay';
@@ -26,36 +20,21 @@ const RAZORPAY_HOOK = '/api/payment/webhook/razorpay';
 /** The webhook inbox with real gateway signatures: exactly once under concurrency, unknown types acknowledged. */
 describe('webhook inbox with Stripe- and Razorpay-signed events', () => {
   let t: TestApp;
-  let stripeApi: FakeServer;
-  let razorpayApi: FakeServer;
   let stripe: ReturnType<typeof fakeStripe>;
   let razorpay: ReturnType<typeof fakeRazorpay>;
   let patient: TestUser;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    stripe = fakeStripe();
-    razorpay = fakeRazorpay();
-    stripeApi = await startFakeServer(stripe.handler);
-    razorpayApi = await startFakeServer(razorpay.handler);
-    t = await startTestApp({
-      env: {
-        STRIPE_SECRET_KEY: 'sk_test_carebook',
-        STRIPE_WEBHOOK_SECRET,
-        STRIPE_API_URL: stripeApi.url,
-        RAZORPAY_KEY_ID: KEY_ID,
-        RAZORPAY_KEY_SECRET: KEY_SECRET,
-        RAZORPAY_WEBHOOK_SECRET,
-        RAZORPAY_API_URL: razorpayApi.url,
-      },
-    });
-    await installTestPayable(t);
-    patient = await createUser(t, { role: 'patient' });
+    ({
+      t,
+      patient,
+      close,
+      stripe: { fake: stripe },
+      razorpay: { fake: razorpay },
+    } = await startPaymentsApp({ stripe: true, razorpay: true }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await stripeApi?.close();
-    await razorpayApi?.close();
-  });
+  afterAll(() => close?.());
 
   const paidStripeSession = (sessionId: string) =>
     Object.assign(stripe.sessions.get(sessionId)!, {
