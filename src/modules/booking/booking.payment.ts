@@ -90,30 +90,36 @@ export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
   async function confirmBooking(
     actor: Actor,
     input: { appointmentId: string; provider: string; orderId: string; paymentId: string; signature: string },
-  ): Promise<Appointment> {
+  ): Promise<{ appointment: Appointment; awaitingCapture: boolean }> {
     const repo = appointmentsRepository(deps.pool);
     const a = await repo.findById(input.appointmentId);
     if (!a || !canSee(actor, a) || actor.role === 'clinician')
       throw Errors.notFound('Appointment', input.appointmentId);
     if (!a.paymentId) {
-      if (a.status === 'CONFIRMED') return a;
+      if (a.status === 'CONFIRMED') return { appointment: a, awaitingCapture: false };
       throw Errors.conflict('PAYMENT_NOT_CONFIRMED', 'This appointment has no payment to confirm.');
     }
-    await deps.payments.verifyClientCallback({
-      provider: input.provider,
-      orderId: input.orderId,
-      paymentId: input.paymentId,
-      signature: input.signature,
-      payableKind: 'appointment',
-      payableId: a.id,
-    });
+    const { awaiting } = await deps.payments.verifyClientCallback(
+      {
+        provider: input.provider,
+        orderId: input.orderId,
+        paymentId: input.paymentId,
+        signature: input.signature,
+        payableKind: 'appointment',
+        payableId: a.id,
+      },
+      { allowPending: true },
+    );
     const after = (await repo.findById(a.id))!;
+    // Authorised, not yet captured (Razorpay): the capture job confirms the hold, or takes the late path.
+    if (awaiting === 'capture' && after.status === 'PENDING_PAYMENT')
+      return { appointment: after, awaitingCapture: true };
     if (after.status !== 'CONFIRMED')
       throw Errors.conflict(
         'PAYMENT_NOT_CONFIRMED',
         'The payment arrived after the hold lapsed and the slot was taken; it will be refunded in full.',
       );
-    return after;
+    return { appointment: after, awaitingCapture: false };
   }
 
   return { handlers, confirmBooking };

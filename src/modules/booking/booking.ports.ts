@@ -100,14 +100,17 @@ export type PaymentsPort = {
     },
   ): Promise<{ paymentId: string }>;
   openCheckout(paymentId: string): Promise<CheckoutInfo>;
-  verifyClientCallback(req: {
-    provider: string;
-    orderId: string;
-    paymentId: string;
-    signature: string;
-    payableKind: 'appointment';
-    payableId: string;
-  }): Promise<unknown>;
+  verifyClientCallback(
+    req: {
+      provider: string;
+      orderId: string;
+      paymentId: string;
+      signature: string;
+      payableKind: 'appointment';
+      payableId: string;
+    },
+    opts: { allowPending: true },
+  ): Promise<{ awaiting: 'capture' | null }>;
   requestRefund(
     tx: Tx,
     req: { paymentId: string; amount?: number; reason: string; idempotencyKey: string },

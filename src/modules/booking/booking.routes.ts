@@ -76,14 +76,23 @@ export function bookingRoutes(deps: { auth: AuthGuard; clock: Clock; service: Bo
         schema: {
           tags: ['booking'],
           summary: "Confirm a held appointment with the checkout's success callback (verified server-side)",
+          description:
+            '200 with the confirmed appointment; 202 while the gateway has authorised but not yet captured the money (Razorpay): the appointment is still PENDING_PAYMENT and is confirmed when the capture completes.',
           security: bearer,
           body: confirmBody,
-          response: { 200: z.object({ appointment: appointmentSchema }), ...problems(400, 401, 404, 409) },
+          response: {
+            200: z.object({ appointment: appointmentSchema }),
+            202: z.object({ appointment: appointmentSchema }),
+            ...problems(400, 401, 404, 409),
+          },
         },
       },
-      async (req) => ({
-        appointment: appointmentDto(await service.confirmBooking(actorOf(req), req.body), clock.now()),
-      }),
+      async (req, reply) => {
+        const { appointment, awaitingCapture } = await service.confirmBooking(actorOf(req), req.body);
+        return reply
+          .code(awaitingCapture ? 202 : 200)
+          .send({ appointment: appointmentDto(appointment, clock.now()) });
+      },
     );
 
     app.post(
