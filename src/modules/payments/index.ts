@@ -12,6 +12,7 @@ import {
   refundJob,
   sandboxDeliverJob,
 } from './payments.jobs.js';
+import { createPaymentsCounters } from './payments.metrics.js';
 import type { NotifyPort, UserLookup } from './payments.ports.js';
 import { paymentsRoutes } from './payments.routes.js';
 import { createPaymentsService, type PaymentsService } from './payments.service.js';
@@ -19,7 +20,7 @@ import { createPaymentsService, type PaymentsService } from './payments.service.
 export type { PayableHandlers, PayableKind, PaymentForHandler, PaymentSummary } from './payments.ports.js';
 export type { CheckoutInfo, PaymentsService, PreparePaymentInput } from './payments.service.js';
 
-export type PaymentsModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {
+export type PaymentsModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow' | 'metrics'> & {
   auth: AuthGuard;
   /** messaging.service.notify, for receipts (payment_received, refund_processed). */
   notify?: NotifyPort;
@@ -31,7 +32,8 @@ export type PaymentsModule = AppModule & { service: PaymentsService };
 /** Payments for any payable: gateways (sandbox, Stripe, Razorpay), webhook inbox, refunds, reconciliation. */
 export function createPaymentsModule(deps: PaymentsModuleDeps): PaymentsModule {
   const gateways = createGateways(deps.config, deps.pool);
-  const service = createPaymentsService({ ...deps, gateways });
+  const counters = createPaymentsCounters(deps.metrics.registry);
+  const service = createPaymentsService({ ...deps, gateways, counters });
   const serverRef: { server?: Server } = {};
   const sandbox = gateways.available().includes('sandbox');
   return {

@@ -6,18 +6,35 @@ import type { PayableHandlers, PayableKind, PaymentsDeps } from './payments.port
 import { toHandlerView } from './payments.ports.js';
 import { type PaymentRow, paymentsRepository } from './payments.repository.js';
 import {
+  type AuthorizationDecision,
   checkRefund,
   decide,
   decideAuthorization,
   formatMoney,
   isSecondCapture,
+  type PaymentDecision,
   sameMoney,
   secondCaptureKey,
 } from './payments.rules.js';
 
 export type PayableRegistry = Map<PayableKind, PayableHandlers>;
 
-type Deps = Pick<PaymentsDeps, 'log' | 'notify' | 'getUser'> & { payables: PayableRegistry };
+type Deps = Pick<PaymentsDeps, 'log' | 'notify' | 'getUser' | 'counters'> & { payables: PayableRegistry };
+
+/** What applying one gateway fact did; the webhook inbox records it and counts it (a closed set). */
+export type FactOutcome =
+  | Extract<PaymentDecision, { action: 'none' }>['reason']
+  | Extract<AuthorizationDecision, { action: 'none' }>['reason']
+  | 'ignored'
+  | 'capture_queued'
+  | 'amount_mismatch'
+  | 'failed'
+  | 'expired'
+  | 'succeeded'
+  | 'late_fulfilled'
+  | 'late_refund'
+  | 'second_capture'
+  | 'second_capture_known';
 
 /** Receipts go through messaging's outbox in the same transaction; no-op until messaging is wired. */
 export async function tellPatient(
@@ -85,7 +102,13 @@ export async function reserveRefund(
  * An authorisation is not money yet: queue its capture (a job, never a network call in this
  * transaction). The capture job comes back through `applyPaymentFact` with `succeeded`.
  */
-async function noteAuthorization(deps: Deps, tx: Tx, p: PaymentRow, fact: PaymentFact, now: Date) {
+async function noteAuthorization(
+  deps: Deps,
+  tx: Tx,
+  p: PaymentRow,
+  fact: PaymentFact,
+  now: Date,
+): Promise<FactOutcome> {
   if (!fact.paymentRef) return 'ignored';
   const d = decideAuthorization(p, fact);
   if (d.action === 'none' && d.reason !== 'amount_mismatch') {
@@ -130,7 +153,7 @@ export async function applyPaymentFact(
   locked: PaymentRow,
   fact: PaymentFact,
   now: Date,
-): Promise<string> {
+): Promise<FactOutcome> {
   if (fact.outcome === 'authorized') return noteAuthorization(deps, tx, locked, fact, now);
   if (isSecondCapture(locked, fact)) return refundSecondCapture(deps, tx, locked, fact, now);
   const repo = paymentsRepository(tx.db);
@@ -176,7 +199,7 @@ export async function applyPaymentFact(
         await handlers.onSucceeded(tx, toHandlerView(p));
         return 'succeeded';
       }
-      return settleLate(tx, p, handlers, now);
+      return settleLate(deps, tx, p, handlers, now);
     }
   }
 }
@@ -187,7 +210,13 @@ export async function applyPaymentFact(
  * full at once, with a key per gateway payment, so a redelivery, the other event for it or the
  * second tab's callback records and refunds nothing more. The payable is never called.
  */
-async function refundSecondCapture(deps: Deps, tx: Tx, p: PaymentRow, fact: PaymentFact, now: Date) {
+async function refundSecondCapture(
+  deps: Deps,
+  tx: Tx,
+  p: PaymentRow,
+  fact: PaymentFact,
+  now: Date,
+): Promise<FactOutcome> {
   const paymentRef = fact.paymentRef!;
   const key = secondCaptureKey(p.provider, paymentRef);
   const amountMinor = fact.amountMinor ?? p.amountMinor;
@@ -231,10 +260,17 @@ async function refundSecondCapture(deps: Deps, tx: Tx, p: PaymentRow, fact: Paym
 }
 
 /** Late money has exactly one outcome (money.md 10): fulfilled, or refunded in full with its key. */
-async function settleLate(tx: Tx, p: PaymentRow, handlers: PayableHandlers, now: Date) {
+async function settleLate(
+  deps: Deps,
+  tx: Tx,
+  p: PaymentRow,
+  handlers: PayableHandlers,
+  now: Date,
+): Promise<FactOutcome> {
   const repo = paymentsRepository(tx.db);
   const outcome = await handlers.onLate(tx, toHandlerView(p));
   const current = await repo.update(p.id, { lateOutcome: outcome });
+  tx.afterCommit(() => deps.counters.lateMoney(p.provider, outcome));
   if (outcome === 'fulfilled') return 'late_fulfilled';
   const res = await reserveRefund(
     tx,

@@ -1,6 +1,7 @@
 import type { Tx } from '../../platform/db/uow.js';
 import type { Platform } from '../../platform/module.js';
 import type { Gateways } from './gateways/index.js';
+import type { PaymentsCounters } from './payments.metrics.js';
 import type { PaymentRow } from './payments.repository.js';
 import type { PAYABLE_KINDS } from './payments.table.js';
 
@@ -48,6 +49,7 @@ export type UserLookup = (
 
 export type PaymentsDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {
   gateways: Gateways;
+  counters: PaymentsCounters;
   notify?: NotifyPort;
   getUser?: UserLookup;
 };

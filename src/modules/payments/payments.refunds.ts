@@ -15,6 +15,15 @@ export type RefundRequest = {
   source?: 'admin' | 'payable';
 };
 
+/** What a gateway's refund report did; the webhook inbox records it and counts it (a closed set). */
+export type RefundFactOutcome =
+  | 'refund_processed'
+  | 'refund_failed'
+  | 'refund_recorded'
+  | 'refund_over_ceiling'
+  | 'unknown_refund'
+  | 'no_change';
+
 const REFUND_ERRORS = {
   PAYMENT_NOT_REFUNDABLE: () =>
     Errors.conflict('PAYMENT_NOT_REFUNDABLE', 'This payment has nothing left to refund.'),
@@ -73,6 +82,8 @@ export function makeRefunds(deps: PaymentsDeps) {
       updatedAt: now,
     });
     await tellPatient(deps, tx, updated, 'refund_processed', r.amountMinor, `refund:${r.id}:processed`);
+    // Each refund leaves PENDING once, whoever reports it (job, webhook, reconciler): counted once.
+    tx.afterCommit(() => deps.counters.refund(p.provider, 'processed'));
     return true;
   }
 
@@ -86,6 +97,7 @@ export function makeRefunds(deps: PaymentsDeps) {
     });
     await repo.update(p.id, { refundPendingMinor: p.refundPendingMinor - r.amountMinor, updatedAt: now });
     deps.log.warn({ refundId: r.id, paymentId: p.id }, 'refund refused by the gateway');
+    tx.afterCommit(() => deps.counters.refund(p.provider, 'failed'));
     return true;
   }
 
@@ -119,11 +131,19 @@ export function makeRefunds(deps: PaymentsDeps) {
         return void (await markProcessed(tx, locked, refund, result.gatewayRefundId, now));
       // Pending at the gateway: its webhook (or the reconciler) confirms it later.
       await repo.updateRefund(refund.id, { gatewayRefundId: result.gatewayRefundId });
+      // Counted once per refund: not again for a second copy of the job, nor once it has settled.
+      if (refund.status === 'PENDING' && !refund.gatewayRefundId)
+        tx.afterCommit(() => deps.counters.refund(p.provider, 'pending'));
     });
   }
 
   /** A refund the gateway reports: ours (confirm or fail it) or one made elsewhere (record it). */
-  async function applyRefundFact(tx: Tx, p: PaymentRow, fact: RefundFact, now: Date): Promise<string> {
+  async function applyRefundFact(
+    tx: Tx,
+    p: PaymentRow,
+    fact: RefundFact,
+    now: Date,
+  ): Promise<RefundFactOutcome> {
     const repo = paymentsRepository(tx.db);
     const all = await repo.listRefunds(p.id);
     const ours =
@@ -153,7 +173,13 @@ export function makeRefunds(deps: PaymentsDeps) {
     return recordExternalRefund(tx, current, fact, unexplained, now);
   }
 
-  async function recordExternalRefund(tx: Tx, p: PaymentRow, fact: RefundFact, amount: number, now: Date) {
+  async function recordExternalRefund(
+    tx: Tx,
+    p: PaymentRow,
+    fact: RefundFact,
+    amount: number,
+    now: Date,
+  ): Promise<RefundFactOutcome> {
     const repo = paymentsRepository(tx.db);
     const room = p.capturedMinor - p.refundedMinor - p.refundPendingMinor;
     if (amount > room) {

@@ -16,7 +16,7 @@ export type PaymentDecision =
   | { action: 'fail' }
   | { action: 'expire' }
   /** Older or repeated news: nothing changes (failed after succeeded, a second success). */
-  | { action: 'none'; reason: string };
+  | { action: 'none'; reason: 'already_paid' | 'attempt_failed' | 'stale_failed' | 'stale_expired' };
 
 /**
  * The payment state machine, in one place:
@@ -43,10 +43,10 @@ export function decide(
       if (p.status === 'CREATED' && opts.retryable && live)
         return { action: 'none', reason: 'attempt_failed' };
       if (p.status === 'CREATED') return { action: 'fail' };
-      return { action: 'none', reason: `stale_${outcome}` };
+      return { action: 'none', reason: 'stale_failed' };
     case 'expired':
       if (p.status === 'CREATED') return { action: 'expire' };
-      return { action: 'none', reason: `stale_${outcome}` };
+      return { action: 'none', reason: 'stale_expired' };
   }
 }
 

@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { AppError } from '../../platform/errors.js';
 import type { GatewayEvent, Provider } from './gateways/types.js';
 import { applyPaymentFact, type PayableRegistry } from './payments.apply.js';
+import type { WebhookOutcome } from './payments.metrics.js';
 import type { PaymentsDeps } from './payments.ports.js';
 import type { makeRefunds } from './payments.refunds.js';
 import { type PaymentsRepository, paymentsRepository } from './payments.repository.js';
@@ -36,7 +38,7 @@ export function makeWebhookInbox(
     provider: Provider,
     event: GatewayEvent,
     now: Date,
-  ) {
+  ): Promise<{ outcome: WebhookOutcome; paymentId?: string }> {
     const fact = event.payment ?? event.refund;
     if (!fact) return { outcome: 'ignored' };
     const p = await locate(repo, provider, fact);
@@ -46,22 +48,43 @@ export function makeWebhookInbox(
     return { outcome: await refunds.applyRefundFact(tx, p, event.refund!, now), paymentId: p.id };
   }
 
+  /** Claims the event insert-first; a duplicate finds the claim taken and applies nothing. */
+  async function record(
+    tx: Parameters<typeof applyPaymentFact>[1],
+    provider: Provider,
+    event: GatewayEvent,
+    now: Date,
+  ): Promise<WebhookOutcome> {
+    const repo = paymentsRepository(tx.db);
+    const claimed = await repo.claimEvent({
+      provider,
+      eventId: event.eventId,
+      type: event.type.slice(0, 100),
+      payload: event.payload as object,
+      receivedAt: now,
+    });
+    if (!claimed) return 'duplicate';
+    const result = await apply(repo, tx, provider, event, now);
+    await repo.markEventProcessed(claimed, { processedAt: now, ...result });
+    return result.outcome;
+  }
+
   async function ingest(provider: Provider, raw: Buffer, headers: IncomingHttpHeaders) {
     const now = deps.clock.now();
-    const event = deps.gateways.get(provider).parseWebhook(raw, headers, now);
+    const gateway = deps.gateways.get(provider);
+    let event: GatewayEvent;
+    try {
+      event = gateway.parseWebhook(raw, headers, now);
+    } catch (err) {
+      // A forged, stale or garbled delivery (400): nothing is stored, so this count is its only trace.
+      if (err instanceof AppError) deps.counters.webhookEvent(provider, 'rejected');
+      throw err;
+    }
     return deps.uow(async (tx) => {
-      const repo = paymentsRepository(tx.db);
-      const claimed = await repo.claimEvent({
-        provider,
-        eventId: event.eventId,
-        type: event.type.slice(0, 100),
-        payload: event.payload as object,
-        receivedAt: now,
-      });
-      if (!claimed) return { eventId: event.eventId, outcome: 'duplicate' };
-      const result = await apply(repo, tx, provider, event, now);
-      await repo.markEventProcessed(claimed, { processedAt: now, ...result });
-      return { eventId: event.eventId, outcome: result.outcome };
+      const outcome = await record(tx, provider, event, now);
+      // Counted only if this attempt commits: a rolled-back one is redelivered and counted then.
+      tx.afterCommit(() => deps.counters.webhookEvent(provider, outcome));
+      return { eventId: event.eventId, outcome };
     });
   }
 
