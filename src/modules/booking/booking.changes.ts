@@ -56,11 +56,12 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         cancelReason: reason ?? `Cancelled by the ${actor.role}`,
         cancelledByUserId: actor.userId,
       }))!;
-      // Only money that was captured for a confirmed appointment is refunded here; a payment for a
-      // cancelled hold that still completes is refunded by the late-payment path.
+      // Only money that was captured for a confirmed appointment is refunded here (what is left of
+      // it, after any refund an admin made); a payment for a cancelled hold that still completes is
+      // refunded by the late-payment path.
       const refund: Refund | null =
         a.status === 'CONFIRMED' && a.paymentId
-          ? await deps.payments.requestRefund(tx, {
+          ? await deps.payments.refundRemainder(tx, {
               paymentId: a.paymentId,
               reason: appointment.cancelReason ?? 'Appointment cancelled',
               idempotencyKey: `appointment:${id}:cancel-refund`,

@@ -115,6 +115,10 @@ export type PaymentsPort = {
     tx: Tx,
     req: { paymentId: string; amount?: number; reason: string; idempotencyKey: string },
   ): Promise<{ refundId: string; amount: number; status: string }>;
+  refundRemainder(
+    tx: Tx,
+    req: { paymentId: string; reason: string; idempotencyKey: string },
+  ): Promise<{ refundId: string; amount: number; status: string } | null>;
   getForPayable(kind: 'appointment', id: string): Promise<{ status: string } | null>;
 };
 

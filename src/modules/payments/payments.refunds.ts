@@ -14,6 +14,7 @@ export type RefundRequest = {
   idempotencyKey: string;
   source?: 'admin' | 'payable';
 };
+export type RefundReply = { refundId: string; amount: number; status: string };
 
 /** What a gateway's refund report did; the webhook inbox records it and counts it (a closed set). */
 export type RefundFactOutcome =
@@ -41,7 +42,7 @@ export function makeRefunds(deps: PaymentsDeps) {
    * A refund row plus a job, in the caller's transaction. The same key returns the original; the
    * same key for other content is a conflict; the ceiling is checked under the payment's row lock.
    */
-  async function requestRefund(tx: Tx, req: RefundRequest) {
+  async function requestRefund(tx: Tx, req: RefundRequest): Promise<RefundReply> {
     const now = deps.clock.now();
     const repo = paymentsRepository(tx.db);
     const p = await repo.findForUpdate(req.paymentId);
@@ -58,6 +59,21 @@ export function makeRefunds(deps: PaymentsDeps) {
     const res = await reserveRefund(tx, p, { ...req, source: req.source ?? 'payable' }, now);
     if (!res.ok) throw REFUND_ERRORS[res.code]();
     return { refundId: res.refund.id, amount: res.refund.amountMinor, status: res.refund.status };
+  }
+
+  /**
+   * Refunds whatever is left of a captured payment, if anything: null when earlier refunds (an
+   * admin's, say) already returned it all, so a payable can still give up what it sold.
+   */
+  async function refundRemainder(
+    tx: Tx,
+    req: Omit<RefundRequest, 'amount' | 'source'>,
+  ): Promise<RefundReply | null> {
+    const p = await paymentsRepository(tx.db).findForUpdate(req.paymentId);
+    if (!p) throw Errors.notFound('Payment', req.paymentId);
+    const nothingLeft = p.capturedMinor > 0 && p.capturedMinor - p.refundedMinor - p.refundPendingMinor <= 0;
+    if (nothingLeft && !(await paymentsRepository(tx.db).findRefundByKey(req.idempotencyKey))) return null;
+    return requestRefund(tx, req);
   }
 
   async function markProcessed(
@@ -202,5 +218,5 @@ export function makeRefunds(deps: PaymentsDeps) {
     return 'refund_recorded';
   }
 
-  return { requestRefund, markProcessed, markFailed, processRefund, applyRefundFact };
+  return { requestRefund, refundRemainder, markProcessed, markFailed, processRefund, applyRefundFact };
 }

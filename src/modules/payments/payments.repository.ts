@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, notLike, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notLike, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
 import type { Provider } from './gateways/types.js';
 import { SECOND_CAPTURE_KEY_PATTERN } from './payments.rules.js';
@@ -71,7 +71,7 @@ export function paymentsRepository(db: Db) {
         .from(payments)
         .where(
           or(
-            and(eq(payments.status, 'CREATED'), lt(payments.expiresAt, now)),
+            and(eq(payments.status, 'CREATED'), lte(payments.expiresAt, now)),
             // A Razorpay `failed` can become authorized or captured days later.
             and(
               eq(payments.status, 'FAILED'),

@@ -246,6 +246,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
     openCheckout,
     verifyClientCallback,
     requestRefund: refunds.requestRefund,
+    refundRemainder: refunds.refundRemainder,
     getForPayable,
     getById,
     listRefunds: (paymentId: string) => read().listRefunds(paymentId),
