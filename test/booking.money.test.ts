@@ -357,14 +357,11 @@ describe('booking money invariants (model-based)', () => {
     BUDGET_MS,
   );
 
-  /**
-   * Counterexamples the model found (shrunk by hand from the seed named), replayed as they are on
-   * every run so they stay visible until the code is fixed.
-   */
+  /** Counterexamples the model found (shrunk by hand from the seed named), replayed on every run. */
   const FOUND: Array<{ name: string; ops: Op[] }> = [
     {
-      // MODEL_SEED=2 MODEL_RUNS=300: booking.changes.ts cancelAppointment asks payments.requestRefund
-      // for "everything still refundable" and lets its 409 PAYMENT_NOT_REFUNDABLE abort the cancel.
+      // MODEL_SEED=2 MODEL_RUNS=300: cancelAppointment asked payments.requestRefund for "everything
+      // still refundable" and let its 409 PAYMENT_NOT_REFUNDABLE abort the cancel (fixed: refundRemainder).
       name: 'a confirmed appointment whose payment an admin refunded in full can still be cancelled',
       ops: [
         { kind: 'hold', patient: 0, slot: 0 },
