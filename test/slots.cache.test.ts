@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookableClinician, initiate, localSlot } from './factories/booking.js';
 import { createUser, type TestUser } from './factories/identity.js';
@@ -34,6 +35,16 @@ describe('slot listing cache across instances', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     return res.body.slots.find((s: { startAt: string }) => Date.parse(s.startAt) === Date.parse(startAt))
+      ?.status as string | undefined;
+  };
+
+  /** The slot's status in the one-date search across clinicians (`/api/slots`). */
+  const searchStatusOn = async (t: TestApp, startAt: string) => {
+    const day = DateTime.fromISO(startAt, { zone: doc.timeZone }).toISODate();
+    const res = await t.http.get(`/api/slots?date=${day}`);
+    expect(res.status).toBe(200);
+    const mine = res.body.find((r: { clinician: { id: string } }) => r.clinician.id === doc.id);
+    return mine?.slots.find((s: { startAt: string }) => Date.parse(s.startAt) === Date.parse(startAt))
       ?.status as string | undefined;
   };
 
@@ -84,6 +95,23 @@ describe('slot listing cache across instances', () => {
     expect(other.status, JSON.stringify(other.body)).toBe(201);
     await eventually(() => statusOn(b, first), 'booked');
     expect(await statusOn(b, second)).toBe('held');
+  });
+
+  test('the search across clinicians is cached the same way', async () => {
+    const first = localSlot(a, 'Europe/London', 6, '10:00');
+    const second = localSlot(a, 'Europe/London', 6, '11:00');
+    const held = await initiate(a, alice, { clinicianId: doc.id, startAt: first });
+    expect(held.status, JSON.stringify(held.body)).toBe(201);
+    expect(await searchStatusOn(b, first)).toBe('held');
+    await sleep(300);
+    expect(await searchStatusOn(b, first)).toBe('held');
+
+    await silentlyConfirm(held.body.appointment.id);
+    expect(await searchStatusOn(b, first)).toBe('held');
+    const other = await initiate(a, bob, { clinicianId: doc.id, startAt: second });
+    expect(other.status, JSON.stringify(other.body)).toBe(201);
+    await eventually(() => searchStatusOn(b, first), 'booked');
+    expect(await searchStatusOn(b, second)).toBe('held');
   });
 
   test('an instance always sees its own booking at once', async () => {

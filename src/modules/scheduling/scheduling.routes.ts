@@ -24,6 +24,7 @@ import type { SchedulingService } from './scheduling.service.js';
  */
 const plainJson = () => (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data));
 const serialized = (json: string) => json as unknown as z.infer<typeof slotsReply>;
+const serializedSearch = (json: string) => json as unknown as z.infer<typeof searchReply>;
 
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 const tags = ['scheduling'];
@@ -80,7 +81,10 @@ export function schedulingRoutes(deps: {
           response: { 200: searchReply, 400: problemSchema },
         },
       },
-      async (req) => service.searchSlots(req.query),
+      async (req, reply) => {
+        reply.type('application/json; charset=utf-8');
+        return serializedSearch(await service.searchSlotsJson(req.query));
+      },
     );
 
     app.get(

@@ -64,7 +64,7 @@ export function createSchedulingService(deps: SchedulingDeps) {
   return {
     listSlots: listing.listSlots,
     listSlotsJson: listing.listSlotsJson,
-    searchSlots: listing.searchSlots,
+    searchSlotsJson: listing.searchSlotsJson,
 
     /** The slot the rules offer at exactly `startAt` in `mode`, if it is still in the future. Ignores bookings. */
     async findSlot(q: { clinicianId: string; startAt: Date; mode: Mode }) {

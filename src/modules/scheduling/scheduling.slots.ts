@@ -38,6 +38,7 @@ type Offered = {
 };
 
 type SlotQuery = { from?: string; to?: string; mode?: Mode };
+type SearchQuery = { date: string; specialization?: string; centreId?: string; mode?: Mode };
 
 const DAY = 86_400_000;
 /** Longest slot listing per request: a month and a bit. */
@@ -137,13 +138,32 @@ export function createSlotListing(deps: SlotListingDeps) {
     const zone = clinician.timeZone;
     const { from, to } = dateRange(q.from, q.to, zone, now);
     const all = await offered(clinician, from, to, q.mode);
-    const slots = withStatuses(all, occupied, now);
-    const next = all[firstAfter(all, now.getTime())]?.start ?? Number.POSITIVE_INFINITY;
-    const lapses = occupied.map((o) => o.until?.getTime() ?? Number.POSITIVE_INFINITY);
     return {
-      reply: { clinicianId, timeZone: zone, from, to, slots },
-      validUntil: Math.min(next, ...lapses.filter((t) => t > now.getTime())),
+      reply: { clinicianId, timeZone: zone, from, to, slots: withStatuses(all, occupied, now) },
+      validUntil: changesByTimeAt(all, occupied, now),
     };
+  }
+
+  /** One clinician's part of a search reply as JSON, or '' when they have no future slot that day. */
+  async function dayPartJson(c: Clinician, q: SearchQuery, now: Date): Promise<string> {
+    const { id, fullName, specialization, fee, timeZone } = c;
+    const key = `day|${listingKey(c, q.date, q.date, q.mode)}|${q.centreId ?? ''}|${fullName}|${specialization}|${fee.amount}`;
+    const hit = replies.get(key, now);
+    if (hit !== undefined) return hit;
+    const ticket = replies.ticket(c.id);
+    const offer = (await offered(c, q.date, q.date, q.mode)).filter(
+      (s) => !q.centreId || s.centreId === q.centreId,
+    );
+    if (!offer.some((s) => s.start > now.getTime())) {
+      replies.set(key, ticket, '', Number.POSITIVE_INFINITY);
+      return '';
+    }
+    const w = windowOf(q.date, q.date);
+    const occupied = await deps.occupancy(c.id, new Date(w.from), new Date(w.to), now);
+    const slots = withStatuses(offer, occupied, now);
+    const part = JSON.stringify({ clinician: { id, fullName, specialization, fee }, timeZone, slots });
+    replies.set(key, ticket, part, changesByTimeAt(offer, occupied, now));
+    return part;
   }
 
   return {
@@ -172,30 +192,22 @@ export function createSlotListing(deps: SlotListingDeps) {
       return body;
     },
 
-    /** Slots on one local date across clinicians matching the filter (each in their own zone). */
-    async searchSlots(q: { date: string; specialization?: string; centreId?: string; mode?: Mode }) {
+    /** Slots on one local date across clinicians matching the filter (each in their own zone), as JSON. */
+    async searchSlotsJson(q: SearchQuery): Promise<string> {
       checkDate(q.date, 'querystring.date');
       const now = deps.clock.now();
-      const w = windowOf(q.date, q.date);
       const clinicians = await deps.catalog.listClinicians(q);
-      const results = await Promise.all(
-        clinicians.map(async (c) => {
-          const offer = (await offered(c, q.date, q.date, q.mode)).filter(
-            (s) => !q.centreId || s.centreId === q.centreId,
-          );
-          if (!offer.some((s) => s.start > now.getTime())) return null;
-          const occupied = await deps.occupancy(c.id, new Date(w.from), new Date(w.to), now);
-          const { id, fullName, specialization, fee, timeZone } = c;
-          return {
-            clinician: { id, fullName, specialization, fee },
-            timeZone,
-            slots: withStatuses(offer, occupied, now),
-          };
-        }),
-      );
-      return results.filter((r) => r !== null);
+      const parts = await Promise.all(clinicians.map((c) => dayPartJson(c, q, now)));
+      return `[${parts.filter(Boolean).join(',')}]`;
     },
   };
+}
+
+/** The first instant a listing can change by time alone: its next slot starts, or a hold in it lapses. */
+function changesByTimeAt(slots: Offered[], occupied: Occupied[], now: Date): number {
+  const next = slots[firstAfter(slots, now.getTime())]?.start ?? Number.POSITIVE_INFINITY;
+  const lapses = occupied.map((o) => o.until?.getTime() ?? Number.POSITIVE_INFINITY);
+  return Math.min(next, ...lapses.filter((t) => t > now.getTime()));
 }
 
 /** Index of the first slot starting after `now` (slots sorted by start). */
