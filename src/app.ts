@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -17,7 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { relaxCspForPages, strictDirectives } from './platform/csp.js';
+import { securityHeaders } from './platform/csp.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
 import { instrumentHttp } from './platform/metrics.js';
@@ -60,9 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
   });
 
-  const csp = strictDirectives(config.http.publicUrl);
-  await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: csp } });
-  relaxCspForPages(app, csp);
+  securityHeaders(app, config.http.publicUrl);
   await app.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false });
   await app.register(rateLimit, {
     max: config.http.rateLimitPerMinute,

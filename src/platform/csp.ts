@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 
 type Directives = Record<string, string[]>;
 
@@ -37,17 +38,19 @@ const RELAXED: Array<{ matches: (url: string) => boolean; directives: Directives
 ];
 
 /**
- * Registers helmet's route-level policy for the relaxed pages. Must run before those routes are
- * registered (onRoute sees only later routes).
+ * Helmet's security headers with the strict policy, or a relaxed one for the pages above (matched on
+ * the route's pattern). Each middleware is built once: building helmet per request (what
+ * @fastify/helmet does) cost about a quarter of the throughput of the hottest read.
  */
-export function relaxCspForPages(app: FastifyInstance, strict: Directives): void {
-  app.addHook('onRoute', (route) => {
-    const relaxed = RELAXED.find((r) => r.matches(route.url));
-    if (!relaxed) return;
-    route.config = Object.assign(route.config ?? {}, {
-      helmet: {
-        contentSecurityPolicy: { useDefaults: false, directives: { ...strict, ...relaxed.directives } },
-      },
-    });
+export function securityHeaders(app: FastifyInstance, publicUrl: string): void {
+  const strict = strictDirectives(publicUrl);
+  const build = (directives: Directives) =>
+    helmet({ contentSecurityPolicy: { useDefaults: false, directives } });
+  const strictHeaders = build(strict);
+  const relaxed = RELAXED.map((r) => ({ ...r, headers: build({ ...strict, ...r.directives }) }));
+  app.addHook('onRequest', (req, reply, done) => {
+    const url = req.routeOptions.url;
+    const apply = (url && relaxed.find((r) => r.matches(url))?.headers) || strictHeaders;
+    apply(req.raw, reply.raw, (err) => done(err instanceof Error ? err : undefined));
   });
 }
