@@ -8,7 +8,8 @@ export type OccupancyWatch = (watcher: {
 
 /** Remote schedule and catalog changes show within this long (same bound as catalog's cache). */
 const MAX_AGE_MS = 5_000;
-const MAX_ENTRIES = 2_000;
+/** Memory bound: a 30-day listing is about 60 KB of JSON, so this holds some hundreds of them. */
+const MAX_CHARS = 16_000_000;
 
 /** Taken before reading occupancy; the reply is stored only if nothing changed meanwhile. */
 export type CacheTicket = { clinicianId: string; generation: number; epoch: number };
@@ -23,6 +24,15 @@ type Entry = CacheTicket & { body: string; validUntil: number; storedAt: number 
  */
 export function createListingCache(deps: { watch?: OccupancyWatch; log: Logger }) {
   const entries = new Map<string, Entry>();
+  let chars = 0;
+  const drop = (key: string) => {
+    chars -= entries.get(key)?.body.length ?? 0;
+    entries.delete(key);
+  };
+  const empty = () => {
+    entries.clear();
+    chars = 0;
+  };
   const generations = new Map<string, number>();
   // Bumped by clear(): tickets taken before it cannot store.
   let epoch = 0;
@@ -33,7 +43,7 @@ export function createListingCache(deps: { watch?: OccupancyWatch; log: Logger }
 
   function clear() {
     epoch++;
-    entries.clear();
+    empty();
   }
 
   function startWatching() {
@@ -64,7 +74,7 @@ export function createListingCache(deps: { watch?: OccupancyWatch; log: Logger }
       if (!e) return undefined;
       const fresh = current(e) && now.getTime() < e.validUntil && performance.now() - e.storedAt < MAX_AGE_MS;
       if (fresh) return e.body;
-      entries.delete(key);
+      drop(key);
       return undefined;
     },
 
@@ -76,8 +86,10 @@ export function createListingCache(deps: { watch?: OccupancyWatch; log: Logger }
 
     set(key: string, ticket: CacheTicket | null, body: string, validUntil: number): void {
       if (!ticket || state !== 'on' || !current(ticket)) return;
-      if (entries.size >= MAX_ENTRIES) entries.clear();
+      drop(key);
+      if (chars + body.length > MAX_CHARS) empty();
       entries.set(key, { body, validUntil, storedAt: performance.now(), ...ticket });
+      chars += body.length;
     },
 
     clear,
