@@ -32,6 +32,7 @@ export function Layout() {
           <Link to="/">Find a clinician</Link>
           {s?.user.role === 'patient' && <Link to="/appointments">My appointments</Link>}
           {s?.user.role === 'clinician' && <Link to="/clinician/day">My day</Link>}
+          {(s?.user.role === 'staff' || s?.user.role === 'admin') && <Link to="/front-desk">Front desk</Link>}
           <a href="/docs">API</a>
           {s ? (
             <button type="button" className="link" onClick={logout}>

@@ -6,6 +6,7 @@ import { Layout } from './Layout';
 import { AppointmentsPage } from './pages/AppointmentsPage';
 import { ClinicianDayPage } from './pages/ClinicianDayPage';
 import { ClinicianPage } from './pages/ClinicianPage';
+import { FrontDeskPage } from './pages/FrontDeskPage';
 import { LoginPage } from './pages/LoginPage';
 import { PaymentReturnPage } from './pages/PaymentReturnPage';
 import { SearchPage } from './pages/SearchPage';
@@ -24,6 +25,7 @@ createRoot(document.getElementById('root')!).render(
             <Route path="login" element={<LoginPage />} />
             <Route path="appointments" element={<AppointmentsPage />} />
             <Route path="clinician/day" element={<ClinicianDayPage />} />
+            <Route path="front-desk" element={<FrontDeskPage />} />
             <Route path="payments/return" element={<PaymentReturnPage />} />
           </Route>
         </Routes>

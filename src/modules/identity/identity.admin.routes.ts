@@ -4,6 +4,7 @@ import { audit, requestMetaOf } from '../../platform/audit.js';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import { problemSchema } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
+import type { PatientDirectory } from './identity.patients.js';
 import type { ProfileService } from './identity.profile.js';
 import {
   adminUserReply,
@@ -12,8 +13,11 @@ import {
   auditReply,
   createUserBody,
   idParams,
+  patientContact,
+  patientLookupQuery,
   profileReply,
   profileUpdateBody,
+  registerPatientBody,
   updateUserBody,
 } from './identity.schemas.js';
 import type { IdentityService } from './identity.service.js';
@@ -21,15 +25,19 @@ import type { IdentityService } from './identity.service.js';
 export type AccountRouteDeps = Pick<Platform, 'pool'> & {
   auth: AuthGuard;
   profiles: ProfileService;
+  patients: PatientDirectory;
   users: IdentityService;
 };
 
 const p = problemSchema;
 const bearer = [{ bearer: [] }];
 
-/** The patient's own profile, patient records for the clinic's staff, and admin account management. */
+/**
+ * The patient's own profile, patient records and walk-in registration for the clinic's staff, and
+ * admin account management.
+ */
 export function accountRoutes(deps: AccountRouteDeps): FastifyPluginAsyncZod {
-  const { auth, profiles, users } = deps;
+  const { auth, profiles, patients, users } = deps;
   return async (app) => {
     app.get(
       '/api/patient-dashboard/profile',
@@ -72,6 +80,43 @@ export function accountRoutes(deps: AccountRouteDeps): FastifyPluginAsyncZod {
         },
       },
       async (req) => profiles.getProfile(actorOf(req), req.params.id, requestMetaOf(req)),
+    );
+
+    app.get(
+      '/api/patients',
+      {
+        // Before validation: an unauthenticated request is a 401 whatever its query.
+        onRequest: auth.requireRole('staff', 'admin'),
+        schema: {
+          tags: ['patients'],
+          summary: 'Front desk: the patient with this phone number (audited)',
+          description:
+            'At most one (phones are unique); an empty list when no patient has it. 400 `PHONE_INVALID`.',
+          security: bearer,
+          querystring: patientLookupQuery,
+          response: { 200: patientContact.array(), 400: p, 401: p, 403: p },
+        },
+      },
+      async (req) => patients.findPatientsByPhone(actorOf(req), req.query.phone, requestMetaOf(req)),
+    );
+    app.post(
+      '/api/patients',
+      {
+        onRequest: auth.requireRole('staff', 'admin'),
+        schema: {
+          tags: ['patients'],
+          summary: 'Front desk: register a walk-in patient (audited)',
+          description:
+            'The patient signs in later with the same phone. 409 `PHONE_IN_USE` if the number belongs to anyone.',
+          security: bearer,
+          body: registerPatientBody,
+          response: { 201: patientContact, 400: p, 401: p, 403: p, 409: p },
+        },
+      },
+      async (req, reply) => {
+        const patient = await patients.registerPatient(actorOf(req), req.body, requestMetaOf(req));
+        return reply.status(201).send(patient);
+      },
     );
 
     app.get(

@@ -75,6 +75,16 @@ export const identityRepository = {
     return rows[0] ?? null;
   },
 
+  /** The patient (role patient, with a profile) holding this phone, if any. */
+  async findPatientByPhone(db: Db, phone: string): Promise<UserRow | null> {
+    const rows = await db
+      .select({ user: users })
+      .from(users)
+      .innerJoin(patientProfiles, eq(patientProfiles.userId, users.id))
+      .where(and(eq(users.phone, phone), eq(users.role, 'patient')));
+    return rows[0]?.user ?? null;
+  },
+
   /** Inserts a user unless the phone is taken; null when it was (someone else created it first). */
   async insertUser(
     db: Db,

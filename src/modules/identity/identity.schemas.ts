@@ -87,6 +87,15 @@ export const profileUpdateBody = z
 
 export const idParams = z.object({ id: z.uuid() });
 
+export const patientLookupQuery = z.object({ phone });
+export const patientContact = z.object({
+  id: z.uuid(),
+  fullName: z.string().nullable(),
+  phone: z.string().describe('E.164'),
+  email: z.string().nullable(),
+});
+export const registerPatientBody = z.object({ phone, fullName, email: email.optional() });
+
 export const adminUserReply = userReply.extend({ isActive: z.boolean() });
 export const adminUsersQuery = z.object({
   role: role.optional(),

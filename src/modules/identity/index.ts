@@ -4,6 +4,7 @@ import type { AppModule, Platform } from '../../platform/module.js';
 import { accountRoutes } from './identity.admin.routes.js';
 import { identityJobs } from './identity.jobs.js';
 import { makeOtpService, type OtpNotifier } from './identity.otp.js';
+import { makePatientDirectory } from './identity.patients.js';
 import { makeProfileService, type ProfileService } from './identity.profile.js';
 import { authRoutes } from './identity.routes.js';
 import { describeIdentityDemo, seedIdentityDemo } from './identity.seed.js';
@@ -46,6 +47,7 @@ export function createIdentityModule(deps: IdentityModuleDeps): IdentityModule {
   const { signer, auth } = deps;
   const service = makeIdentityService(deps);
   const profiles = makeProfileService(deps);
+  const patients = makePatientDirectory(deps);
   const otp = makeOtpService({ ...deps, signer, notifyOtp: deps.notifyOtp });
   const sessions = makeSessionService({ ...deps, signer, db: drizzle(deps.pool, { casing: 'snake_case' }) });
   return {
@@ -55,7 +57,7 @@ export function createIdentityModule(deps: IdentityModuleDeps): IdentityModule {
     auth,
     routes: async (app) => {
       await app.register(authRoutes({ auth, otp, sessions, users: service }));
-      await app.register(accountRoutes({ pool: deps.pool, auth, profiles, users: service }));
+      await app.register(accountRoutes({ pool: deps.pool, auth, profiles, patients, users: service }));
     },
     jobs: identityJobs(deps),
     seedDemo: () => seedIdentityDemo(deps, service),

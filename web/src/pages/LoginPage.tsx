@@ -2,6 +2,12 @@ import { type FormEvent, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { ApiError, api, session, type User } from '../api';
 
+const HOME: Record<string, string> = {
+  clinician: '/clinician/day',
+  staff: '/front-desk',
+  admin: '/front-desk',
+};
+
 type Verified = { accessToken: string; refreshToken: string; isNewUser?: boolean; user: User };
 
 export function LoginPage() {
@@ -32,7 +38,7 @@ export function LoginPage() {
       const body = { phone, otp, ...(fullName ? { fullName } : {}) };
       const res = await api<Verified>('POST', `${base}/verify-otp`, body);
       session.set({ accessToken: res.accessToken, refreshToken: res.refreshToken, user: res.user });
-      navigate(params.get('next') ?? (res.user.role === 'clinician' ? '/clinician/day' : '/'));
+      navigate(params.get('next') ?? HOME[res.user.role] ?? '/');
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not verify the code.');
     }

@@ -1,28 +1,12 @@
-import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, formatMoney, type Money } from '../api';
-
-type Centre = { id: string; name: string; city: string; address: string; timeZone: string };
-type Clinician = {
-  id: string;
-  fullName: string;
-  specialization: string;
-  modes: string[];
-  fee: Money;
-  centres: Centre[];
-};
+import { formatMoney } from '../api';
+import { useClinicians } from '../catalog';
 
 export function SearchPage() {
   const [q, setQ] = useState('');
   const [mode, setMode] = useState('');
-  const params = new URLSearchParams();
-  if (q) params.set('q', q);
-  if (mode) params.set('mode', mode);
-  const clinicians = useQuery({
-    queryKey: ['clinicians', q, mode],
-    queryFn: () => api<Clinician[]>('GET', `/api/clinicians?${params}`),
-  });
+  const clinicians = useClinicians(q, mode);
   return (
     <section>
       <h1>Find a clinician</h1>
