@@ -59,11 +59,6 @@ export function createNotificationHub(deps: { listener: PgListener }) {
         if (set.size === 0 && subscribers.get(userId) === set) subscribers.delete(userId);
       };
     },
-    get subscriberCount() {
-      let n = 0;
-      for (const set of subscribers.values()) n += set.size;
-      return n;
-    },
   };
 }
 

@@ -10,7 +10,6 @@ import {
 
 export type { Mode, Occupied } from './scheduling.rules.js';
 export type { OccupancyPort, SchedulingService, SlotView } from './scheduling.service.js';
-export { nothingOccupied } from './scheduling.service.js';
 
 export type SchedulingModule = AppModule & { service: SchedulingService };
 

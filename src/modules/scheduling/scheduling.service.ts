@@ -10,7 +10,6 @@ import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule }
 import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
 
 export type { OccupancyPort, SlotView } from './scheduling.slots.js';
-export const nothingOccupied: OccupancyPort = async () => [];
 
 export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> & {
   catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;

@@ -90,11 +90,6 @@ export function createPgListener(deps: { pool: Pool; log: Logger }) {
         subscribers.delete(subscriber);
       };
     },
-    get subscriberCount() {
-      let n = 0;
-      for (const ch of channels.values()) n += ch.subscribers.size;
-      return n;
-    },
     async close(): Promise<void> {
       closed = true;
       await connecting?.catch(() => {});
