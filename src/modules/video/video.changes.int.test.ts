@@ -39,17 +39,23 @@ describe('Google Calendar event follows reschedule and cancel', () => {
   const eventPath = (r: { meeting_id: string }) => `${google.eventsPath}/${r.meeting_id}`;
   const calls = () => google.calendarRequests().map((r) => `${r.method} ${r.path}`);
 
-  /** A Google meeting whose event exists (the create job has run). */
-  async function scheduled(startsInMinutes = 24 * 60) {
+  /** Asks for a meeting for a new appointment, in its own transaction; no job has run yet. */
+  async function requested(startsInMinutes: number, durationMinutes = 30) {
     const req = {
       appointmentId: randomUUID(),
       startsAt: at(startsInMinutes),
-      endsAt: at(startsInMinutes + 30),
+      endsAt: at(startsInMinutes + durationMinutes),
       title: 'Video consultation',
       patientUserId: patient.id,
       clinicianUserId: clinician.id,
     };
     await t.platform.uow((tx) => video().service.requestMeeting(tx, req));
+    return req;
+  }
+
+  /** A Google meeting whose event exists (the create job has run). */
+  async function scheduled(startsInMinutes = 24 * 60) {
+    const req = await requested(startsInMinutes);
     await t.runJobs();
     const r = await row(req.appointmentId);
     expect(r).toMatchObject({ provider: 'GOOGLE_MEET', status: 'SCHEDULED' });
@@ -133,17 +139,7 @@ describe('Google Calendar event follows reschedule and cancel', () => {
   });
 
   test('a meeting still PENDING only changes the times its create job uses', async () => {
-    const appointmentId = randomUUID();
-    await t.platform.uow((tx) =>
-      video().service.requestMeeting(tx, {
-        appointmentId,
-        startsAt: at(60),
-        endsAt: at(90),
-        title: 'Video consultation',
-        patientUserId: patient.id,
-        clinicianUserId: clinician.id,
-      }),
-    );
+    const { appointmentId } = await requested(60);
     await reschedule(appointmentId, at(120), at(150));
     await t.runJobs();
     expect(google.calendarRequests().map((r) => r.method)).toEqual(['POST']);
@@ -162,17 +158,7 @@ describe('Google Calendar event follows reschedule and cancel', () => {
       lost = true;
       return { status: 503, body: {} };
     });
-    const appointmentId = randomUUID();
-    await t.platform.uow((tx) =>
-      video().service.requestMeeting(tx, {
-        appointmentId,
-        startsAt: at(60),
-        endsAt: at(90),
-        title: 'Video consultation',
-        patientUserId: patient.id,
-        clinicianUserId: clinician.id,
-      }),
-    );
+    const { appointmentId } = await requested(60);
     // First attempt only: the event was created with the first times, its reply lost.
     await t.runJobs({ ignoreStartAfter: false });
     await reschedule(appointmentId, at(120), at(150));
@@ -259,17 +245,7 @@ describe('Google Calendar event follows reschedule and cancel', () => {
     await t.runJobs();
     expect(google.calendarRequests()).toHaveLength(1);
 
-    const never = randomUUID();
-    await t.platform.uow((tx) =>
-      video().service.requestMeeting(tx, {
-        appointmentId: never,
-        startsAt: at(60),
-        endsAt: at(90),
-        title: 'Video consultation',
-        patientUserId: patient.id,
-        clinicianUserId: clinician.id,
-      }),
-    );
+    const { appointmentId: never } = await requested(60);
     await cancel(never);
     await t.runJobs();
     expect(google.calendarRequests()).toHaveLength(1);
