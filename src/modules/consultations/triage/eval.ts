@@ -20,7 +20,9 @@ function print(title: string, m: Metrics, showMisses: boolean) {
   console.log(lines.join('\n'));
   if (showMisses)
     for (const miss of m.misses)
-      console.log(`    miss ${miss.id}: expected ${miss.expected} got ${miss.got}; dx ${miss.diagnoses.join('/')} got ${miss.got3.join(', ')}`);
+      console.log(
+        `    miss ${miss.id}: expected ${miss.expected} got ${miss.got}; dx ${miss.diagnoses.join('/')} got ${miss.got3.join(', ')}`,
+      );
 }
 
 const showMisses = process.argv.includes('--misses');

@@ -38,7 +38,10 @@ export type Metrics = {
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 1000) / 1000);
 
 export function runCases(cases: TriageCase[]): CaseResult[] {
-  return cases.map((c) => ({ case: c, result: assessSymptoms({ description: c.text, age: c.age, gender: c.gender }) }));
+  return cases.map((c) => ({
+    case: c,
+    result: assessSymptoms({ description: c.text, age: c.age, gender: c.gender }),
+  }));
 }
 
 export function metrics(results: CaseResult[]): Metrics {
@@ -70,7 +73,14 @@ export function metrics(results: CaseResult[]): Metrics {
       if (codes.slice(0, 3).some((code) => c.diagnoses.includes(code))) hit3++;
     }
     const dxMiss = c.diagnoses.length > 0 && !codes.slice(0, 3).some((code) => c.diagnoses.includes(code));
-    if (diff !== 0 || dxMiss) misses.push({ id: c.id, expected: c.expected, got: result.urgency, diagnoses: c.diagnoses, got3: codes.slice(0, 3) });
+    if (diff !== 0 || dxMiss)
+      misses.push({
+        id: c.id,
+        expected: c.expected,
+        got: result.urgency,
+        diagnoses: c.diagnoses,
+        got3: codes.slice(0, 3),
+      });
   }
   for (const level of levels) {
     const e = byLevel[level];

@@ -24,6 +24,8 @@ const SEP = '\\s*(?:of|is|was|were|at|to|:|=|-|~|around|about|approx\\.?)?\\s*';
 function blank(text: string, re: RegExp, onMatch: (m: RegExpExecArray) => boolean | undefined): string {
   return text.replace(re, (...args) => {
     const m = args.slice(0, -2) as unknown as RegExpExecArray;
+    m.index = args[args.length - 2] as number;
+    m.input = args[args.length - 1] as string;
     const keep = onMatch(m);
     return keep === false ? (m[0] as string) : ' ; ';
   });
@@ -293,7 +295,8 @@ function extractDuration(input: string, ctx: Extracted['context']): string {
     (m) => {
       const n = count(m[1]);
       const u = unitDays(m[2] as string);
-      if (n !== undefined && u !== undefined) take(n * u);
+      const event = /^\s*(?:after|post)\b/.test(m.input.slice(m.index + m[0].length));
+      if (n !== undefined && u !== undefined && !event) take(n * u);
       return true;
     },
   );
@@ -310,7 +313,7 @@ function extractDuration(input: string, ctx: Extracted['context']): string {
     ],
     [/\b(?:since yesterday|yesterday)\b/, 1],
     [/\b(?:day before yesterday)\b/, 2],
-    [/\b(?:since|from|for|over|past|last|all) (?:a |the |last |this )?week(?:end)?\b/, 7],
+    [/\b(?:since|from|for|over|all) (?:a |the |last |this |past )?week(?:end)?\b/, 7],
     [/\b(?:since|for|over|past|last) (?:a |the )?month\b/, 30],
     [/\b(?:for|since|over) (?:a |the )?(?:long time|ages|months|years)\b/, 120],
     [/\b(?:a couple of|couple of|few|several) days\b/, 3],

@@ -26,6 +26,8 @@ const lexiconSchema = z.object({
   painWords: z.array(z.string()),
   sites: z.record(z.string(), z.string()),
   misspellings: z.record(z.string(), z.string()),
+  swellingWords: z.array(z.string()),
+  swellingSites: z.record(z.string(), z.string()),
   entries: z.array(
     z.object({
       id: z.string(),

@@ -51,21 +51,23 @@ const RULES: Rule[] = [
     label:
       'Chest pain with breathlessness, sweating, sickness, heaviness or pain spreading to the arm, jaw, neck or back',
     test: (e, has) =>
-      has('chest_pain') &&
-      (anyOf(has, [
-        'sweating',
-        'pain_radiating',
-        'arm_pain',
-        'jaw_pain',
-        'chest_pressure',
-        'nausea',
-        'vomiting',
-        'collapse',
-        'presyncope',
-      ]) ||
-        (has('breathlessness') && !(has('pleuritic_pain') && anyOf(has, ['cough', 'fever']))) ||
-        mod(e, 'chest_pain', 'sudden') ||
-        mod(e, 'chest_pain', 'severe')),
+      (has('chest_tightness') &&
+        anyOf(has, ['pain_radiating', 'arm_pain', 'jaw_pain', 'sweating', 'collapse'])) ||
+      (has('chest_pain') &&
+        (anyOf(has, [
+          'sweating',
+          'pain_radiating',
+          'arm_pain',
+          'jaw_pain',
+          'chest_pressure',
+          'nausea',
+          'vomiting',
+          'collapse',
+          'presyncope',
+        ]) ||
+          (has('breathlessness') && !(has('pleuritic_pain') && anyOf(has, ['cough', 'fever']))) ||
+          mod(e, 'chest_pain', 'sudden') ||
+          mod(e, 'chest_pain', 'severe'))),
   },
   {
     label: 'Possible stroke (face drooping, arm or leg weakness, speech problems, or sudden loss of vision)',
@@ -126,7 +128,8 @@ const RULES: Rule[] = [
   {
     label: 'Severe breathing difficulty or a severe asthma attack',
     test: (e, has) =>
-      anyOf(has, ['severe_breathlessness', 'cyanosis', 'stridor', 'apnoea', 'inhaler_not_helping']) ||
+      (has('severe_breathlessness') && !has('panic_attack')) ||
+      anyOf(has, ['cyanosis', 'stridor', 'apnoea', 'inhaler_not_helping']) ||
       (isChild(e) && has('increased_work_of_breathing')) ||
       ((has('wheeze') || has('asthma_hx')) &&
         has('breathlessness') &&
@@ -292,6 +295,7 @@ export function findUrgentSigns(e: Evidence): string[] {
   if (age !== undefined && age < 0.5 && (e.ctx.vitals.temp ?? 0) >= 39)
     out.push('High fever in a young baby');
   if (age !== undefined && age < 1 && has('fever')) out.push('Fever in a baby under 1');
+  if (age !== undefined && age < 1 && has('poor_feeding')) out.push('A baby feeding poorly');
   if (age !== undefined && age < 16 && has('fever') && (e.ctx.durationDays ?? 0) >= 5)
     out.push('Fever for 5 days or more in a child');
   if (age !== undefined && age >= 75 && has('fever')) out.push('Fever in an older person');

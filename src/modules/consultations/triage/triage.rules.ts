@@ -62,13 +62,18 @@ function readInput(input: TriageInput) {
   return { ctx, reading, vitals };
 }
 
+const LEVELS: Urgency[] = ['self_care', 'routine', 'urgent', 'emergency'];
+
 function conditionUrgency(ranked: Ranked[]): Urgency {
   const top = ranked[0];
   if (!top) return 'routine';
-  let urgency = top.condition.urgency;
-  for (const r of ranked.slice(1, 3)) {
-    if (r.probability >= 0.6 * top.probability && URGENCY_RANK[r.condition.urgency] > URGENCY_RANK[urgency])
-      urgency = maxUrgency(urgency, r.condition.urgency === 'emergency' ? 'urgent' : r.condition.urgency);
+  const urgency = top.condition.urgency;
+  // A close, more dangerous alternative raises the level by one step (never to emergency on its own).
+  const close = ranked.slice(1, 3).filter((r) => r.probability >= 0.6 * top.probability);
+  const worst = Math.max(...close.map((r) => URGENCY_RANK[r.condition.urgency]), 0);
+  if (worst >= URGENCY_RANK.urgent && worst > URGENCY_RANK[urgency]) {
+    const raised = LEVELS[Math.min(URGENCY_RANK[urgency] + 1, URGENCY_RANK.urgent)]!;
+    return maxUrgency(urgency, raised);
   }
   return urgency;
 }

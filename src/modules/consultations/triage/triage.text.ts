@@ -12,6 +12,8 @@ export type Lexicon = {
   misspellings: Record<string, string>;
   painWords: string[];
   sites: Record<string, string>;
+  swellingWords: string[];
+  swellingSites: Record<string, string>;
 };
 export type Modifier = 'severe' | 'sudden' | 'worsening';
 export type Reading = {
@@ -21,12 +23,12 @@ export type Reading = {
 };
 
 const FILLERS = new Set(
-  'my the a an his her their our your its this that very really so quite bit little slightly some just also too any been much more of in on at to left right both whole entire all over kind sort bad badly severe severely terrible terribly awful horrible extremely constant constantly keep keeps kept is are was were be feel feels felt like having got get gets getting'
+  'my the a an his her their our your its this that very really so quite bit little slightly some just also too any been much more of in on at to left right both whole entire all over kind sort bad badly severe severely terrible terribly awful horrible extremely constant constantly keep keeps kept is are was were be feel feels felt like having got get gets getting look looks looking seem seems gone turned went become became'
     .split(' ')
     .map(stem),
 );
 const NEGATION_CUES = new Set(
-  'no not nil none denies denied deny denying without negative nor neither never dont doesnt didnt hasnt havent hadnt isnt wasnt arent werent wont absence free'.split(
+  'no not non nil none denies denied deny denying without negative nor neither never dont doesnt didnt hasnt havent hadnt isnt wasnt arent werent wont absence free'.split(
     ' ',
   ),
 );
@@ -109,9 +111,17 @@ export function makeReader(lexicon: Lexicon, extra: LexiconEntry[] = []): Reader
     }
   }
   for (const list of byFirst.values()) list.sort((a, b) => b.tokens.length - a.tokens.length);
-  const painWords = new Set(lexicon.painWords.map(stem));
-  const sites = new Map(Object.entries(lexicon.sites).map(([w, id]) => [stem(w), id]));
-  for (const w of [...painWords, ...sites.keys()]) vocab.add(w);
+  const siteKinds: SiteKind[] = [
+    {
+      words: new Set(lexicon.painWords.map(stem)),
+      sites: new Map(Object.entries(lexicon.sites).map(([w, id]) => [stem(w), id])),
+    },
+    {
+      words: new Set(lexicon.swellingWords.map(stem)),
+      sites: new Map(Object.entries(lexicon.swellingSites).map(([w, id]) => [stem(w), id])),
+    },
+  ];
+  for (const kind of siteKinds) for (const w of [...kind.words, ...kind.sites.keys()]) vocab.add(w);
   const misspellings = new Map(Object.entries(lexicon.misspellings));
   const vocabList = [...vocab].filter((v) => v.length >= 5);
   const fuzzyCache = new Map<string, string>();
@@ -170,7 +180,7 @@ export function makeReader(lexicon: Lexicon, extra: LexiconEntry[] = []): Reader
         i = first.end;
       } else i++;
     }
-    matches.push(...siteMatches(tokens, used, painWords, sites));
+    for (const kind of siteKinds) matches.push(...siteMatches(tokens, used, kind));
     const mods = new Set<Modifier>();
     for (const t of tokens) {
       if (SEVERE.has(t)) mods.add('severe');
@@ -269,17 +279,28 @@ function scopeOf(raw: string[], used: boolean[], m: Match): 'present' | 'negated
 
 const ABDOMEN = 'abdominal_pain';
 
-function siteMatches(
-  tokens: string[],
-  used: boolean[],
-  painWords: Set<string>,
-  sites: Map<string, string>,
-): Match[] {
+/** Token positions within `reach` non-filler words either side of `i`. */
+function nearby(tokens: string[], i: number, reach: number): number[] {
+  const out: number[] = [];
+  for (const step of [-1, 1]) {
+    let count = 0;
+    for (let j = i + step; j >= 0 && j < tokens.length && count < reach; j += step) {
+      out.push(j);
+      if (!FILLERS.has(tokens[j]!)) count++;
+    }
+  }
+  return out;
+}
+
+type SiteKind = { words: Set<string>; sites: Map<string, string> };
+
+/** "my chest hurts", "pain in my lower right tummy", "knee is swollen": a pain or swelling word near a body site. */
+function siteMatches(tokens: string[], used: boolean[], { words, sites }: SiteKind): Match[] {
   const out: Match[] = [];
   for (let i = 0; i < tokens.length; i++) {
-    if (used[i] || !painWords.has(tokens[i]!)) continue;
-    for (let j = Math.max(0, i - 4); j < Math.min(tokens.length, i + 5); j++) {
-      if (used[j] || j === i) continue;
+    if (used[i] || !words.has(tokens[i]!)) continue;
+    for (const j of nearby(tokens, i, 4)) {
+      if (used[j]) continue;
       const id = sites.get(tokens[j]!);
       if (!id) continue;
       const located = id === ABDOMEN ? abdominalPosition(tokens, j) : id;
@@ -290,12 +311,12 @@ function siteMatches(
 }
 
 function abdominalPosition(tokens: string[], j: number): string {
-  const near = tokens.slice(Math.max(0, j - 3), j + 3);
+  const near = tokens.slice(Math.max(0, j - 6), j + 4);
   const has = (w: string) => near.includes(w);
-  if (has('right') && (has('lower') || has('bottom'))) return 'rlq_pain';
-  if (has('left') && (has('lower') || has('bottom'))) return 'llq_pain';
+  if (has('right') && (has('lower') || has('bottom') || has('low'))) return 'rlq_pain';
+  if (has('left') && (has('lower') || has('bottom') || has('low'))) return 'llq_pain';
   if (has('right') && (has('upper') || has('top'))) return 'ruq_pain';
   if (has('upper') || has('top')) return 'upper_abdominal_pain';
-  if (has('lower') || has('bottom')) return 'lower_abdominal_pain';
+  if (has('lower') || has('bottom') || has('low')) return 'lower_abdominal_pain';
   return ABDOMEN;
 }
