@@ -208,6 +208,8 @@ function count(s: string | undefined): number | undefined {
   return num(trimmed) ?? WORD_NUM[trimmed];
 }
 
+const PER_YEAR: Record<string, number> = { day: 365, week: 52, wk: 52, month: 12, year: 1, yr: 1 };
+
 function extractAge(input: string, ctx: Extracted['context']): string {
   let text = input;
   const setAge = (n: number | undefined) => {
@@ -219,7 +221,7 @@ function extractAge(input: string, ctx: Extracted['context']): string {
     (m) => {
       const n = count(m[1]);
       const unit = m[2] === 'mo' ? 'month' : (m[2] as string);
-      if (n !== undefined) setAge((n * (unitDays(unit) ?? 365)) / 365);
+      if (n !== undefined) setAge(n / (PER_YEAR[unit] ?? 1));
       return true;
     },
   );

@@ -111,7 +111,7 @@ const RULES: Rule[] = [
   },
   {
     label: 'Fever in a baby under 3 months',
-    test: (e, has) => e.ctx.age !== undefined && e.ctx.age < 0.25 && anyOf(has, ['fever', 'hypothermia']),
+    test: (e, has) => e.ctx.age !== undefined && e.ctx.age <= 0.25 && anyOf(has, ['fever', 'hypothermia']),
   },
   {
     label: 'Possible meningitis (stiff neck, dislike of light, or a rash that does not fade under a glass)',

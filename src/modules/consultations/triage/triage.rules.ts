@@ -136,6 +136,10 @@ export function assessSymptoms(input: TriageInput): TriageAssessment {
   if (findUrgentSigns(evidence).length > 0 || vitals.level === 'amber')
     urgency = maxUrgency(urgency, 'urgent');
   if (redFlags.length > 0 || vitals.level === 'red') urgency = 'emergency';
+  if (urgency === 'emergency' && redFlags.length === 0) {
+    const named = ranked.slice(0, 3).find((r) => r.condition.urgency === 'emergency')?.condition.name;
+    redFlags.push(named ? `Symptoms that may mean: ${named}` : 'Symptoms that need emergency care');
+  }
   const present = [...reading.present].filter((id) => !id.startsWith('dx:')).sort();
   const absent = [...reading.absent].filter((id) => !id.startsWith('dx:')).sort();
   return {

@@ -77,7 +77,7 @@ function childReading(v: Vitals, age: number, flags: string[]): 'red' | 'amber' 
   }
   if (v.temp !== undefined) {
     if (v.temp < 36) red('Low body temperature');
-    if (age < 0.25 && v.temp >= 38) red('Fever in a baby under 3 months');
+    if (age <= 0.25 && v.temp >= 38) red('Fever in a baby under 3 months');
     else if (age < 0.5 && v.temp >= 39) amber();
   }
   if (v.sbp !== undefined && v.sbp < 70 + 2 * Math.min(age, 10)) red('Low blood pressure');
