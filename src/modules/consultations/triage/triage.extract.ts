@@ -42,7 +42,10 @@ function extractVitals(input: string, vitals: Vitals): string {
   let text = input;
   text = blank(
     text,
-    new RegExp(`\\b(?:bp|blood pressure|b\\.p\\.)${SEP}(\\d{2,3})\\s*/\\s*(\\d{2,3})(?:\\s*mm\\s*hg)?`, 'g'),
+    new RegExp(
+      `\\b(?:bp|blood pressure|b\\.p\\.)(?:${SEP}|[^0-9.;]{0,40}?)(\\d{2,3})\\s*/\\s*(\\d{2,3})(?:\\s*mm\\s*hg)?`,
+      'g',
+    ),
     (m) => {
       vitals.sbp = num(m[1]);
       vitals.dbp = num(m[2]);

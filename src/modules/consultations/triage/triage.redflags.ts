@@ -303,6 +303,7 @@ export function findUrgentSigns(e: Evidence): string[] {
   if (has('persistent_vomiting')) out.push('Unable to keep fluids down');
   if (has('abdominal_pain') && mod(e, 'abdominal_pain', 'severe')) out.push('Severe tummy pain');
   if (has('hypoxia') || has('hypotension')) out.push('Abnormal vital signs');
+  if ((e.ctx.vitals.sbp ?? 0) >= 180 || (e.ctx.vitals.dbp ?? 0) >= 120) out.push('Very high blood pressure');
   if (has('bloody_diarrhoea')) out.push('Bloody diarrhoea');
   if (has('jaundice')) out.push('Yellow skin or eyes');
   if (has('chest_pain') && (age ?? 40) >= 30) out.push('Chest pain');

@@ -37,6 +37,10 @@ const SHORTHAND: Array<[RegExp, string]> = [
   [/\b(?:normal|no) (?:temperature|temp)\b/g, ' no fever '],
   [/\b(?:temperature|temp) (?:is |was )?normal\b/g, ' no fever '],
   [/\bfit and well\b/g, ' well '],
+  [
+    /\b(?:took|taken|taking|swallowed|ingested|had)\s+(?:about |around |over |up to )?\d+\s+(?:\w+\s+)?(?:tablets|pills|capsules|paracetamol|tabs)\b/g,
+    ' overdose ',
+  ],
   [/\bfit and healthy\b/g, ' healthy '],
   [/-ve\b/g, ' negative '],
   [/\+ve\b/g, ' positive '],
@@ -85,7 +89,7 @@ function escalate(urgency: Urgency, ranked: Ranked[], ctx: Context): Urgency {
     top?.duration &&
     ctx.durationDays !== undefined &&
     top.selfLimiting &&
-    ctx.durationDays > top.duration[1] * 1.5
+    ctx.durationDays > top.duration[1]
   )
     u = maxUrgency(u, 'routine');
   if (u === 'self_care' && ctx.age !== undefined && ctx.age >= 75) u = 'routine';

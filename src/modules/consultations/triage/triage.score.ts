@@ -18,6 +18,8 @@ const GENERIC = new Set([
   'injury',
 ]);
 const ABSENT_FACTOR = 0.7;
+/** A denied finding that argues against a condition (e.g. "no cough" for tonsillitis) supports it a little. */
+const NEGATIVE_ABSENT_FACTOR = 0.3;
 const UNEXPLAINED_PENALTY = 0.35;
 const TEMPERATURE = 1.3;
 
@@ -61,7 +63,7 @@ function scoreCondition(
     if (present.has(id)) {
       score += w;
       if (w > 0) positive++;
-    } else if (absent.has(id) && w > 0) score -= ABSENT_FACTOR * w;
+    } else if (absent.has(id)) score += w > 0 ? -ABSENT_FACTOR * w : NEGATIVE_ABSENT_FACTOR * -w;
   }
   for (const id of present) {
     if (id.startsWith('dx:') || c.risk?.[id] !== undefined) continue;

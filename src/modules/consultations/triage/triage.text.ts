@@ -191,8 +191,11 @@ export function makeReader(lexicon: Lexicon, extra: LexiconEntry[] = []): Reader
       const scope = scopeOf(raw, used, m);
       if (scope === 'family' || (scope === 'history' && m.kind !== 'risk')) continue;
       const ids = expand(m.id, implies);
+      // "non-bloody diarrhoea": only the qualifier is denied, the diarrhoea itself is present.
+      const qualifierOnly =
+        scope === 'negated' && m.start > 0 && raw[m.start - 1] === 'non' && ids.length > 1;
       for (const id of ids) {
-        if (scope === 'negated') {
+        if (scope === 'negated' && (id === m.id || !qualifierOnly)) {
           if (id === m.id) out.absent.add(id);
         } else {
           out.present.add(id);
@@ -303,15 +306,15 @@ function siteMatches(tokens: string[], used: boolean[], { words, sites }: SiteKi
       if (used[j]) continue;
       const id = sites.get(tokens[j]!);
       if (!id) continue;
-      const located = id === ABDOMEN ? abdominalPosition(tokens, j) : id;
+      const located = id === ABDOMEN ? abdominalPosition(tokens, Math.min(i, j), Math.max(i, j)) : id;
       out.push({ id: located, start: Math.min(i, j), end: Math.max(i, j) + 1, kind: 'symptom' });
     }
   }
   return out;
 }
 
-function abdominalPosition(tokens: string[], j: number): string {
-  const near = tokens.slice(Math.max(0, j - 6), j + 4);
+function abdominalPosition(tokens: string[], from: number, to: number): string {
+  const near = tokens.slice(Math.max(0, from - 3), to + 4);
   const has = (w: string) => near.includes(w);
   if (has('right') && (has('lower') || has('bottom') || has('low'))) return 'rlq_pain';
   if (has('left') && (has('lower') || has('bottom') || has('low'))) return 'llq_pain';

@@ -49,6 +49,7 @@ function impliedFindings(v: Vitals, child: boolean): string[] {
   if (v.sbp !== undefined && v.sbp < (child ? 75 : 91)) out.push('hypotension');
   if (v.rr !== undefined && v.rr > (child ? 40 : 22)) out.push('breathlessness');
   if (v.gcs !== undefined && v.gcs < 15) out.push(v.gcs <= 8 ? 'unresponsive' : 'confusion');
+  if (!child && ((v.sbp ?? 0) >= 140 || (v.dbp ?? 0) >= 90)) out.push('hypertension_hx');
   if (v.glucoseMmol !== undefined && v.glucoseMmol < 4) out.push('hypo_symptoms');
   return out;
 }
