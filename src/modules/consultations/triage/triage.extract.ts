@@ -335,6 +335,17 @@ function extractDuration(input: string, ctx: Extracted['context']): string {
   return text;
 }
 
+/** "LMP 7 weeks ago": a last period more than 5 weeks back is read as a missed period. */
+function markLatePeriod(text: string): string {
+  const m = /\b(?:lmp|last (?:menstrual )?period)\b[^.;]{0,25}?(\d{1,2})\s*(weeks?|days?|months?)\b/.exec(
+    text,
+  );
+  if (!m) return text;
+  const n = Number(m[1]);
+  const days = m[2]!.startsWith('week') ? n * 7 : m[2]!.startsWith('month') ? n * 30 : n;
+  return days > 35 ? `${text} ; missed period ; ` : text;
+}
+
 /** Reads age, sex, duration and vital signs, and blanks their spans so numbers are not read as symptoms. */
 export function extractContext(raw: string): Extracted {
   const context: Extracted['context'] = { vitals: {} };
@@ -342,6 +353,7 @@ export function extractContext(raw: string): Extracted {
   text = extractVitals(text, context.vitals);
   text = extractAge(text, context);
   extractSex(text, context);
+  text = markLatePeriod(text);
   text = extractDuration(text, context);
   return { text, context };
 }

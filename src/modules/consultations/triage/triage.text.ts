@@ -254,6 +254,7 @@ function scopeOf(raw: string[], used: boolean[], m: Match): 'present' | 'negated
       return 'family';
     if (HISTORY_CUES.has(w) && dist <= 4) return 'history';
     if (TERMINATORS.has(w) && dist >= 2 && !NEGATION_CUES.has(raw[i - 1] ?? '')) break;
+    if (w === 'non' && dist > 1) continue;
     if (NEGATION_CUES.has(w)) {
       if (w === 'free' && raw[i + 1] !== 'of') continue;
       if (w === 'no' && raw[i + 1] === 'longer') return 'negated';
