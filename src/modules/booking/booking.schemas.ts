@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { problemSchema } from '../../platform/errors.js';
+import { component } from '../../platform/openapi.js';
 import { APPOINTMENT_MODES, APPOINTMENT_STATUSES, BOOKING_SOURCES } from './booking.table.js';
 
 const instant = z.iso.datetime({ offset: true }).describe('ISO 8601 instant with offset');
@@ -128,3 +129,8 @@ export const adminListQuery = z.object({
 /** Problem replies a booking route can give, for the OpenAPI document. */
 export const problems = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, problemSchema])) as Record<number, typeof problemSchema>;
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('Appointment', appointmentSchema);
+component('BookingCheckout', paymentSchema);
+component('AppointmentView', appointmentViewSchema);

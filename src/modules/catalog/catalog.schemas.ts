@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { moneySchema } from '../../platform/money.js';
+import { component } from '../../platform/openapi.js';
 
 export const modeSchema = z.enum(['online', 'in_person']);
 export const planCodeSchema = z.enum(['none', 'free_trial', 'standard', 'standard_plus', 'vise']);
@@ -80,3 +81,8 @@ export const relationshipReply = z.object({
   createdAt: z.string(),
   created: z.boolean().describe('False when the relationship already existed'),
 });
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('Centre', centreSchema);
+component('Clinician', clinicianSchema);
+component('Plan', planSchema);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../../platform/auth.js';
+import { component } from '../../platform/openapi.js';
 
 const phone = z
   .string()
@@ -135,3 +136,9 @@ export const auditReply = z.array(
     changedFields: z.array(z.string()),
   }),
 );
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('User', userReply);
+component('PatientProfile', profileReply);
+component('AdminUser', adminUserReply);
+component('PatientContact', patientContact);

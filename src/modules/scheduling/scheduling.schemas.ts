@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { moneySchema } from '../../platform/money.js';
+import { component } from '../../platform/openapi.js';
 
 const hhmm = z
   .string()
@@ -82,3 +83,8 @@ export const searchReply = z.array(
     slots: z.array(slotSchema),
   }),
 );
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('Slot', slotSchema);
+component('Schedule', scheduleReply);
+component('TimeOff', timeOffSchema);
