@@ -8,17 +8,18 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from './config.js';
 import { securityHeaders } from './platform/csp.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
+import { bodyTolerantValidator, installInputGuards } from './platform/input.js';
 import { instrumentHttp } from './platform/metrics.js';
 import type { AppModule, Platform } from './platform/module.js';
 import { documentFinisher, routeConventions, routeTransform } from './platform/openapi.js';
-import { installProblemHandlers } from './platform/problem.js';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './platform/problem.js';
 
 export type AppDeps = Pick<Platform, 'config' | 'pool' | 'metrics'> & { log: Logger; modules: AppModule[] };
 
@@ -45,13 +46,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // cannot pick the address that rate limits and the audit log key on.
     trustProxy: trustProxyOption(config.http.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before routing answer problem+json too.
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(bodyTolerantValidator);
   app.setSerializerCompiler(serializerCompiler);
   const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
   const hasWeb = existsSync(path.join(webDist, 'index.html'));
   installProblemHandlers(app, config.isProduction, hasWeb ? { spaIndexFile: 'index.html' } : {});
+  installInputGuards(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

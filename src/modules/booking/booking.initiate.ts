@@ -22,6 +22,16 @@ export type InitiateResult = { created: boolean; appointment: Appointment; payme
 
 export const slotUnavailable = () =>
   Errors.conflict('SLOT_UNAVAILABLE', 'That slot is no longer available; choose another one.');
+/** A start further ahead than BOOKING_HORIZON_DAYS cannot be held or moved to. */
+export function assertWithinHorizon(startAt: Date, now: Date, horizonDays: number): void {
+  if (startAt.getTime() - now.getTime() > horizonDays * 86_400_000)
+    throw new AppError(
+      400,
+      'BEYOND_BOOKING_HORIZON',
+      `Appointments can be booked at most ${horizonDays} days ahead.`,
+    );
+}
+
 export const slotNotFound = () =>
   new AppError(404, 'SLOT_NOT_FOUND', 'The clinician does not offer that slot in that mode.');
 
@@ -34,6 +44,7 @@ type Deps = Pick<
 async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date) {
   const party = bookingParty(actor, input.patientId);
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
+  assertWithinHorizon(input.startAt, now, deps.config.booking.horizonDays);
   const [clinician, slot, patient, plan] = await Promise.all([
     deps.catalog.getClinician(input.clinicianId),
     deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedInstant } from '../../platform/input.js';
 import { moneySchema } from '../../platform/money.js';
 import { component } from '../../platform/openapi.js';
 
@@ -61,7 +62,7 @@ export const planSchema = z.object({
 export const setPlanBody = z.object({
   planCode: planCodeSchema,
   status: z.enum(['active', 'expired', 'cancelled']).default('active'),
-  periodEnd: z.iso.datetime({ offset: true }).nullable().optional(),
+  periodEnd: boundedInstant().nullable().optional(),
 });
 
 export const patientPlanReply = z.object({

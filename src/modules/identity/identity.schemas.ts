@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../../platform/auth.js';
+import { boundedDate } from '../../platform/input.js';
 import { component } from '../../platform/openapi.js';
 
 const phone = z
@@ -77,7 +78,7 @@ export const profileUpdateBody = z
   .object({
     fullName: fullName.optional(),
     email: email.nullable().optional(),
-    dateOfBirth: z.iso.date().nullable().optional().describe('YYYY-MM-DD, not in the future'),
+    dateOfBirth: boundedDate().nullable().optional().describe('YYYY-MM-DD, not in the future'),
     gender: gender.nullable().optional(),
     address: addressSchema.nullable().optional(),
     emergencyContact: emergencyContactSchema.nullable().optional(),
