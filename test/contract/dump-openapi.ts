@@ -2,7 +2,8 @@
  * Prints /openapi.json without a database: the app is built with lazy pools that never connect.
  * `npm run openapi` writes it for the linters (redocly, spectral) in CI.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -15,6 +16,7 @@ import { JobQueue } from '../../src/platform/jobs.js';
 import { createMetrics } from '../../src/platform/metrics.js';
 
 const out = process.argv[2];
+if (out) mkdirSync(path.dirname(out), { recursive: true });
 const url = 'postgres://unused@127.0.0.1:1/unused';
 const config = loadConfig({
   NODE_ENV: 'development',
