@@ -12,16 +12,23 @@ import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from './config.js';
+import { type Clock, systemClock } from './platform/clock.js';
 import { securityHeaders } from './platform/csp.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
+import { installIdempotency } from './platform/idempotency.js';
 import { bodyTolerantValidator, installInputGuards } from './platform/input.js';
 import { instrumentHttp } from './platform/metrics.js';
 import type { AppModule, Platform } from './platform/module.js';
 import { documentFinisher, routeConventions, routeTransform } from './platform/openapi.js';
 import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './platform/problem.js';
 
-export type AppDeps = Pick<Platform, 'config' | 'pool' | 'metrics'> & { log: Logger; modules: AppModule[] };
+export type AppDeps = Pick<Platform, 'config' | 'pool' | 'metrics'> & {
+  log: Logger;
+  modules: AppModule[];
+  /** The clock idempotency keys are stamped with (the platform's; the system clock when left out). */
+  clock?: Clock;
+};
 
 /**
  * Fastify treats a bare number as "trust nothing", so a hop count becomes a function over proxy-addr's
@@ -70,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       Errors.tooMany('RATE_LIMITED', 'Too many requests; slow down.', Math.ceil(ctx.ttl / 1000)),
   });
   const routeFacts = routeConventions(app);
+  installIdempotency(app, { pool: deps.pool, clock: deps.clock ?? systemClock });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

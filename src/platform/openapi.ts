@@ -49,6 +49,7 @@ type RouteFacts = {
   hasQuery: boolean;
   errorCodes: Record<number, string[]>;
   rawResponses: Record<number, OpenApiResponse>;
+  idempotent: boolean;
 };
 
 /** Codes the platform answers on any route, by status (route-specific codes come from `errorCodes`). */
@@ -120,7 +121,7 @@ export function routeConventions(app: FastifyInstance): Map<string, RouteFacts> 
     const roles = hoistGuard(route);
     const schema = route.schema ?? {};
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const config = route.config as { rateLimit?: unknown } | undefined;
+    const config = route.config as { rateLimit?: unknown; idempotent?: boolean } | undefined;
     for (const method of methods)
       facts.set(key(method, route.url), {
         roles,
@@ -130,6 +131,7 @@ export function routeConventions(app: FastifyInstance): Map<string, RouteFacts> 
         hasQuery: Boolean(schema.querystring),
         errorCodes: schema.errorCodes ?? {},
         rawResponses: { ...RAW_RESPONSES[key(method, route.url)], ...schema.rawResponses },
+        idempotent: config?.idempotent === true,
       });
   });
   return facts;
@@ -225,6 +227,7 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
   if (isProtected) op.security ??= [{ bearer: [] }];
   else op.security = [];
 
+  if (facts?.idempotent) declareIdempotency(op, facts);
   const statuses = new Set(Object.keys(op.responses ?? {}).map(Number));
   const add = (s: number, when: boolean) => {
     if (when) statuses.add(s);
@@ -264,6 +267,26 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
     });
   const base = op.description ?? op.summary ?? op.operationId;
   op.description = `${base}\n\nError codes (the problem's \`code\`):\n${codes.join('\n')}`;
+}
+
+/** The Idempotency-Key header and what it can answer (platform/idempotency.ts). */
+function declareIdempotency(op: Operation, facts: RouteFacts) {
+  op.parameters = [
+    ...(op.parameters ?? []),
+    {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Up to 255 visible ASCII characters, unique per operation you mean (a UUID). The same key with the same body returns the first reply (`Idempotent-Replayed: true`); with another body, 409 `IDEMPOTENCY_KEY_REUSED`. Kept 24 hours.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    },
+  ];
+  const add = (status: number, ...codes: string[]) => {
+    facts.errorCodes[status] = [...new Set([...(facts.errorCodes[status] ?? []), ...codes])];
+  };
+  add(400, 'IDEMPOTENCY_KEY_INVALID');
+  add(409, 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_USE');
 }
 
 /** Keeps only the components something refers to (generated input/output twins included). */
