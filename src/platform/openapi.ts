@@ -59,6 +59,7 @@ const PLATFORM_CODES: Record<number, string[]> = {
   403: ['FORBIDDEN'],
   404: ['NOT_FOUND'],
   413: ['PAYLOAD_TOO_LARGE'],
+  414: ['URI_TOO_LONG'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
   429: ['RATE_LIMITED'],
 };
@@ -77,6 +78,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'Conflicts with the current state',
   410: 'Gone',
   413: 'The body is larger than the server accepts',
+  414: 'A path parameter is longer than the server accepts',
   415: 'The body is not application/json',
   422: 'Unprocessable',
   429: 'Too many requests; `Retry-After` says when to retry',
@@ -237,6 +239,7 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
   add(401, isProtected);
   add(403, isProtected && (facts?.roles?.length ?? 0) > 0);
   add(404, Boolean(facts?.hasParams));
+  add(414, Boolean(facts?.hasParams));
   add(413, Boolean(facts?.hasBody));
   add(415, Boolean(op.requestBody));
   add(429, facts?.rateLimited ?? true);
