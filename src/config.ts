@@ -82,6 +82,7 @@ export const envSchema = z.object({
   DEFAULT_CURRENCY: z.string().length(3).toUpperCase().default('INR'),
 
   HOLD_MINUTES: z.coerce.number().int().min(1).max(120).default(15),
+  BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   CANCELLATION_WINDOW_HOURS: z.coerce.number().int().min(0).default(24),
   REMINDER_HOURS_BEFORE: z.coerce.number().int().min(1).default(24),
   NO_SHOW_AFTER_MINUTES: z.coerce.number().int().min(0).default(60),
@@ -236,6 +237,7 @@ function toConfig(env: ParsedEnv) {
     currency: env.DEFAULT_CURRENCY,
     booking: {
       holdMinutes: env.HOLD_MINUTES,
+      horizonDays: env.BOOKING_HORIZON_DAYS,
       cancellationWindowHours: env.CANCELLATION_WINDOW_HOURS,
       reminderHoursBefore: env.REMINDER_HOURS_BEFORE,
       noShowAfterMinutes: env.NO_SHOW_AFTER_MINUTES,

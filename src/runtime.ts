@@ -95,7 +95,7 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     let app: FastifyInstance | undefined;
     let listenUrl: string | undefined;
     if (role !== 'worker') {
-      app = await buildApp({ config, pool, metrics, log, modules });
+      app = await buildApp({ config, pool, metrics, log, modules, clock: platform.clock });
       // Closing the server first stops new requests and waits for in-flight ones.
       stops.push(() => app!.close());
       if (opts.listen !== false) {

@@ -4,7 +4,7 @@ import { AppError, Errors } from '../../platform/errors.js';
 import type { CheckoutInfo } from '../payments/index.js';
 import type { Mode } from '../scheduling/index.js';
 import type { BookingEffects } from './booking.effects.js';
-import { slotNotFound, slotUnavailable } from './booking.errors.js';
+import { assertWithinHorizon, slotNotFound, slotUnavailable } from './booking.errors.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
 import { bookingParty, bookingPolicy, remindAtFor, transition } from './booking.rules.js';
 import type { BookingDeps } from './booking.service.js';
@@ -32,6 +32,7 @@ type Deps = Pick<
 async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date) {
   const party = bookingParty(actor, input.patientId);
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
+  assertWithinHorizon(input.startAt, now, deps.config.booking.horizonDays);
   const [clinician, slot, patient, plan] = await Promise.all([
     deps.catalog.getClinician(input.clinicianId),
     deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),
