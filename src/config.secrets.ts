@@ -36,7 +36,12 @@ export const MIN_SECRET_BITS = 128;
 export function secretProblem(value: string): string | null {
   if (PLACEHOLDER.test(value)) return 'is a placeholder value';
   const distinct = new Set(value).size;
-  if (isRepetition(value) || isSequence(value) || distinct < 10 || estimatedEntropyBits(value) < MIN_SECRET_BITS)
+  if (
+    isRepetition(value) ||
+    isSequence(value) ||
+    distinct < 10 ||
+    estimatedEntropyBits(value) < MIN_SECRET_BITS
+  )
     return 'has too little entropy (it looks typed or patterned, not random)';
   return null;
 }

@@ -149,13 +149,29 @@ describe('loadConfig', () => {
     });
 
     test.each([
-      ['the .env.example placeholder', { JWT_SECRET: 'change-me-at-least-32-characters-long' }, /JWT_SECRET is a placeholder/],
+      [
+        'the .env.example placeholder',
+        { JWT_SECRET: 'change-me-at-least-32-characters-long' },
+        /JWT_SECRET is a placeholder/,
+      ],
       ['32 times "a"', { JWT_SECRET: 'a'.repeat(32) }, /JWT_SECRET has too little entropy/],
       ['a repeated pattern', { OTP_SECRET: 'abcd1234'.repeat(6) }, /OTP_SECRET has too little entropy/],
       ['a sequence', { OTP_SECRET: 'abcdefghijklmnopqrstuvwxyzABCDEF' }, /OTP_SECRET has too little entropy/],
-      ['few distinct characters', { JWT_SECRET: '0101001101010011010100110101001101' }, /JWT_SECRET has too little entropy/],
-      ['JWT_SECRET equal to OTP_SECRET', { OTP_SECRET: SAFE_PRODUCTION.JWT_SECRET }, /OTP_SECRET is the same as JWT_SECRET/],
-      ['a placeholder METRICS_TOKEN', { METRICS_TOKEN: 'change-me-at-least-32-characters-long' }, /METRICS_TOKEN is a placeholder/],
+      [
+        'few distinct characters',
+        { JWT_SECRET: '0101001101010011010100110101001101' },
+        /JWT_SECRET has too little entropy/,
+      ],
+      [
+        'JWT_SECRET equal to OTP_SECRET',
+        { OTP_SECRET: SAFE_PRODUCTION.JWT_SECRET },
+        /OTP_SECRET is the same as JWT_SECRET/,
+      ],
+      [
+        'a placeholder METRICS_TOKEN',
+        { METRICS_TOKEN: 'change-me-at-least-32-characters-long' },
+        /METRICS_TOKEN is a placeholder/,
+      ],
     ])('%s is refused, with how to generate a secret', (_name, env, message) => {
       let error: unknown;
       try {

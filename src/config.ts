@@ -129,7 +129,12 @@ export const envSchema = z.object({
 export type Env = z.input<typeof envSchema>;
 type ParsedEnv = z.output<typeof envSchema>;
 
-const GENERATED_SECRETS = ['JWT_SECRET', 'OTP_SECRET', 'SANDBOX_WEBHOOK_SECRET', 'TOTP_ENCRYPTION_KEY'] as const;
+const GENERATED_SECRETS = [
+  'JWT_SECRET',
+  'OTP_SECRET',
+  'SANDBOX_WEBHOOK_SECRET',
+  'TOTP_ENCRYPTION_KEY',
+] as const;
 const REQUIRED_IN_PRODUCTION = ['JWT_SECRET', 'OTP_SECRET', 'PUBLIC_URL', 'DATABASE_URL'] as const;
 
 export class ConfigError extends Error {
