@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import { securityHeaders } from './platform/csp.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
+import { clientKey, hardenHttp, serverTimeouts } from './platform/http-hardening.js';
 import { instrumentHttp } from './platform/metrics.js';
 import type { AppModule, Platform } from './platform/module.js';
 import { installProblemHandlers } from './platform/problem.js';
@@ -48,6 +49,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // cannot pick the address that rate limits and the audit log key on.
     trustProxy: trustProxyOption(config.http.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
+    // Security (issue 10): slow bodies are cut off.
+    ...serverTimeouts(config),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -60,10 +63,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   securityHeaders(app, config.http.publicUrl);
+  // Security (issue 10): connection cap, no-store, webhook limit, /metrics guard; before any route.
+  hardenHttp(app, config);
   await app.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false });
   await app.register(rateLimit, {
     max: config.http.rateLimitPerMinute,
     timeWindow: '1 minute',
+    // IPv6 clients count by /64 (issue 10).
+    keyGenerator: (req) => clientKey(req.ip),
     errorResponseBuilder: (_req, ctx) =>
       Errors.tooMany('RATE_LIMITED', 'Too many requests; slow down.', Math.ceil(ctx.ttl / 1000)),
   });

@@ -3,6 +3,7 @@ import { audit, type RequestMeta } from '../../platform/audit.js';
 import type { TokenSigner } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
+import { clientKey } from '../../platform/http-hardening.js';
 import type { Platform } from '../../platform/module.js';
 import { identityRepository as repo, type UserRow } from './identity.repository.js';
 import {
@@ -139,9 +140,11 @@ export function makeOtpService(deps: OtpDeps) {
   async function sendOtp(purpose: OtpPurpose, phoneInput: string, meta: RequestMeta) {
     const phone = parsePhoneOrThrow(phoneInput, region);
     const now = clock.now();
+    // An IPv6 client counts by its /64, like the global rate limit.
+    const ip = meta.ip ? clientKey(meta.ip) : null;
     const decision = await uow(async (tx) => {
-      const verdict = await checkLimits(tx, purpose, phone, meta.ip, now);
-      if (verdict.ok) await issueCode(tx, purpose, phone, meta.ip ?? null, now);
+      const verdict = await checkLimits(tx, purpose, phone, ip, now);
+      if (verdict.ok) await issueCode(tx, purpose, phone, ip, now);
       return verdict;
     });
     if (!decision.ok)
