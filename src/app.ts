@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { auditStaffReads } from './platform/audit-reads.js';
 import { securityHeaders } from './platform/csp.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
@@ -65,6 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   securityHeaders(app, config.http.publicUrl);
   // Security (issue 10): connection cap, no-store, webhook limit, /metrics guard; before any route.
   hardenHttp(app, config);
+  auditStaffReads(app, deps.pool);
   await app.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false });
   await app.register(rateLimit, {
     max: config.http.rateLimitPerMinute,
