@@ -6,7 +6,15 @@ import type { Mode } from '../scheduling/index.js';
 import type { BookingEffects } from './booking.effects.js';
 import { assertWithinHorizon, slotNotFound, slotUnavailable } from './booking.errors.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
-import { bookingParty, bookingPolicy, remindAtFor, transition } from './booking.rules.js';
+import {
+  bookingParty,
+  bookingPolicy,
+  HOLD_QUOTA_WINDOW_MS,
+  holdQuotaExceeded,
+  MAX_UNPAID_HOLDS_PER_DAY,
+  remindAtFor,
+  transition,
+} from './booking.rules.js';
 import type { BookingDeps } from './booking.service.js';
 
 /** A patient may hold at most this many unpaid slots at once. */
@@ -90,6 +98,11 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
         'TOO_MANY_HOLDS',
         `You already hold ${MAX_LIVE_HOLDS} unpaid slots; pay for or cancel one first.`,
       );
+    if (!free && holdQuotaExceeded(await unpaidHoldsSince(tx, party.patientId, now)))
+      throw Errors.conflict(
+        'TOO_MANY_HOLDS_TODAY',
+        `You started ${MAX_UNPAID_HOLDS_PER_DAY} unpaid bookings in the last 24 hours; pay for one or try again later.`,
+      );
     // A lapsed hold is not a hold, swept or not: free its range before the constraint looks.
     await repo.expireLapsedOverlapping({
       clinicianId: clinician.id,
@@ -154,4 +167,14 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       throw Errors.upstream('PAYMENT_GATEWAY_UNAVAILABLE', 'The payment gateway did not answer; try again.');
     }
   };
+}
+
+/** Holds the patient started in the quota window that were never paid (still pending, or lapsed). */
+async function unpaidHoldsSince(tx: Tx, patientId: string, now: Date): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `select count(*)::int as n from appointments
+      where patient_id = $1 and created_at > $2 and status in ('PENDING_PAYMENT', 'EXPIRED')`,
+    [patientId, new Date(now.getTime() - HOLD_QUOTA_WINDOW_MS)],
+  );
+  return rows[0]?.n ?? 0;
 }
