@@ -99,7 +99,10 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     for (const mod of modules) if (mod.close) stops.push(mod.close);
     await jobs.register(modules.flatMap((m) => m.jobs ?? []));
     if (role !== 'worker' && config.seedDemoData) await seedDemoOnce(platform, modules);
-    if (role !== 'api') await jobs.startWorkers({ concurrency: config.jobs.concurrency });
+    if (role !== 'api') {
+      await jobs.startWorkers({ concurrency: config.jobs.concurrency });
+      log.info({ role }, 'job workers started');
+    }
 
     let app: FastifyInstance | undefined;
     let listenUrl: string | undefined;
