@@ -16,7 +16,7 @@ import pg from 'pg';
 import { createTokenSigner } from '../src/platform/auth.js';
 import { systemClock } from '../src/platform/clock.js';
 import { freePort, startEmbeddedPostgres } from '../src/platform/db/embedded.js';
-import { type Cluster, startCluster } from './cluster.js';
+import { type Cluster, type Instance, startCluster } from './cluster.js';
 import { checkInvariants } from './invariants.js';
 import { type LoadStats, runLoad } from './load.js';
 
@@ -87,7 +87,14 @@ async function main() {
       for (const ev of events) {
         await sleep(Math.max(0, start + ev.at - Date.now()));
         if (ev.kind === 'kill') {
-          const up = c.instances.filter((i) => !i.expectedDown);
+          // Any instance that is up, but never the last API one (the load balancer needs one).
+          let up: Instance[] = [];
+          for (;;) {
+            const apisUp = c.instances.filter((i) => i.role === 'api' && !i.expectedDown).length;
+            up = c.instances.filter((i) => !i.expectedDown && (i.role !== 'api' || apisUp > 1));
+            if (up.length > 0) break;
+            await sleep(500);
+          }
           const victim = up[Math.floor(Math.random() * up.length)]!;
           await c.kill(victim);
           faults.push(`kill -9 ${victim.name} at ${((Date.now() - start) / 1000).toFixed(0)} s`);
@@ -121,7 +128,7 @@ async function main() {
       webhookSecret: secrets.SANDBOX_WEBHOOK_SECRET,
       pool,
     });
-    await faultPlan;
+    await faultPlan.catch((err) => failuresDuringRun.push(`fault plan: ${err}`));
     log('load done; waiting for holds, deliveries and refunds to settle');
     const settled = await settle(pool, 240_000);
     const result = await checkInvariants(pool, stats);
