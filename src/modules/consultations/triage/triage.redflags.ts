@@ -70,10 +70,12 @@ const RULES: Rule[] = [
           mod(e, 'chest_pain', 'severe'))),
   },
   {
-    label: 'Possible stroke (face drooping, arm or leg weakness, speech problems, or sudden loss of vision)',
+    label:
+      'Possible stroke (face drooping, arm or leg weakness, speech problems, sudden loss of vision or balance)',
     test: (_e, has) =>
       anyOf(has, ['one_sided_weakness', 'speech_problem', 'sudden_vision_loss']) ||
-      (has('facial_droop') && !has('facial_weakness_bell')),
+      (has('facial_droop') && !has('facial_weakness_bell')) ||
+      (has('ataxia') && anyOf(has, ['vertigo', 'nystagmus', 'double_vision', 'vomiting'])),
   },
   {
     label: 'Possible severe allergic reaction (anaphylaxis)',
