@@ -275,7 +275,8 @@ export function findUrgentSigns(e: Evidence): string[] {
   if (has('lethargy')) out.push('Unusually drowsy');
   if (has('neck_stiffness') && has('headache')) out.push('Headache with a stiff neck');
   if (has('haemoptysis')) out.push('Coughing up blood');
-  if (has('collapse') || has('facial_weakness_bell')) out.push('Fainting or facial weakness');
+  if ((has('collapse') && (age ?? 50) >= 40) || has('facial_weakness_bell'))
+    out.push('Fainting or facial weakness');
   if (has('testicular_pain')) out.push('Testicle pain');
   if (has('reduced_urine') || has('sunken_fontanelle')) out.push('Passing little urine');
   if (has('increased_work_of_breathing') || (has('breathlessness') && isChild(e)))
