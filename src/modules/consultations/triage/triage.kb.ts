@@ -28,6 +28,8 @@ const lexiconSchema = z.object({
   misspellings: z.record(z.string(), z.string()),
   swellingWords: z.array(z.string()),
   swellingSites: z.record(z.string(), z.string()),
+  droopWords: z.array(z.string()),
+  droopSites: z.record(z.string(), z.string()),
   entries: z.array(
     z.object({
       id: z.string(),

@@ -158,7 +158,7 @@ const RULES: Rule[] = [
           mod(e, 'rectal_bleeding', 'severe'))),
   },
   {
-    label: 'Unconscious, unresponsive, a seizure, or new confusion',
+    label: 'Unconscious, unresponsive, a seizure, new confusion, or a drowsy or floppy child',
     test: (e, has) =>
       anyOf(has, ['unresponsive', 'seizure', 'confusion']) ||
       (isChild(e) && anyOf(has, ['lethargy', 'weak_high_cry'])),
@@ -235,6 +235,10 @@ const RULES: Rule[] = [
       has('saddle_numbness') ||
       (anyOf(has, ['back_pain', 'sciatica_pain']) &&
         anyOf(has, ['incontinence', 'urinary_retention', 'bilateral_leg_weakness'])),
+  },
+  {
+    label: 'A limb that is suddenly cold, pale or numb',
+    test: (_e, has) => has('cold_pale_limb'),
   },
   {
     label: 'Unable to pass urine',

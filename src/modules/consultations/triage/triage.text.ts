@@ -14,6 +14,8 @@ export type Lexicon = {
   sites: Record<string, string>;
   swellingWords: string[];
   swellingSites: Record<string, string>;
+  droopWords: string[];
+  droopSites: Record<string, string>;
 };
 export type Modifier = 'severe' | 'sudden' | 'worsening';
 export type Reading = {
@@ -119,6 +121,10 @@ export function makeReader(lexicon: Lexicon, extra: LexiconEntry[] = []): Reader
     {
       words: new Set(lexicon.swellingWords.map(stem)),
       sites: new Map(Object.entries(lexicon.swellingSites).map(([w, id]) => [stem(w), id])),
+    },
+    {
+      words: new Set(lexicon.droopWords.map(stem)),
+      sites: new Map(Object.entries(lexicon.droopSites).map(([w, id]) => [stem(w), id])),
     },
   ];
   for (const kind of siteKinds) for (const w of [...kind.words, ...kind.sites.keys()]) vocab.add(w);
