@@ -25,7 +25,7 @@ export type Reading = {
 };
 
 const FILLERS = new Set(
-  'my the a an his her their our your its this that very really so quite bit little slightly some just also too any been much more of in on at to left right both whole entire all over kind sort bad badly severe severely terrible terribly awful horrible extremely constant constantly keep keeps kept is are was were be feel feels felt like having got get gets getting look looks looking seem seems gone turned went become became'
+  'my the a an has have had his her their our your its this that very really so quite bit little slightly some just also too any been much more of in on at to left right both whole entire all over kind sort bad badly severe severely terrible terribly awful horrible extremely constant constantly keep keeps kept is are was were be feel feels felt like having got get gets getting look looks looking seem seems gone turned went become became'
     .split(' ')
     .map(stem),
 );
