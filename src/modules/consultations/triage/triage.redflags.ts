@@ -65,7 +65,9 @@ const RULES: Rule[] = [
           'collapse',
           'presyncope',
         ]) ||
-          (has('breathlessness') && !(has('pleuritic_pain') && anyOf(has, ['cough', 'fever']))) ||
+          (has('breathlessness') &&
+            !has('on_coughing') &&
+            !(has('pleuritic_pain') && anyOf(has, ['cough', 'fever']))) ||
           mod(e, 'chest_pain', 'sudden') ||
           mod(e, 'chest_pain', 'severe'))),
   },
@@ -219,6 +221,7 @@ const RULES: Rule[] = [
         ((anyOf(has, ['lower_abdominal_pain', 'abdominal_pain']) &&
           anyOf(has, ['vaginal_bleeding', 'presyncope', 'collapse', 'cervical_excitation'])) ||
           has('preeclampsia_signs') ||
+          (has('vaginal_bleeding') && anyOf(has, ['presyncope', 'collapse'])) ||
           (has('headache') && anyOf(has, ['blurred_vision', 'sudden_vision_loss'])))),
   },
   {
@@ -301,7 +304,8 @@ export function findUrgentSigns(e: Evidence): string[] {
   if (has('reduced_fetal_movement') || has('waters_broken')) out.push('Change in pregnancy');
   if (age !== undefined && age < 0.5 && (e.ctx.vitals.temp ?? 0) >= 39)
     out.push('High fever in a young baby');
-  if (age !== undefined && age < 1 && has('fever')) out.push('Fever in a baby under 1');
+  if (age !== undefined && age < 1 && has('fever') && !has('post_vaccination'))
+    out.push('Fever in a baby under 1');
   if (age !== undefined && age < 1 && has('poor_feeding')) out.push('A baby feeding poorly');
   if (age !== undefined && age < 16 && has('fever') && (e.ctx.durationDays ?? 0) >= 5)
     out.push('Fever for 5 days or more in a child');
