@@ -126,7 +126,7 @@ const RULES: Rule[] = [
       (has('fever') && has('headache') && has('photophobia')),
   },
   {
-    label: 'Thoughts of suicide, self-harm or an overdose',
+    label: 'Thoughts of suicide or self-harm, an overdose or poisoning',
     test: (_e, has) => anyOf(has, ['suicidal', 'self_harm', 'overdose']),
   },
   {
