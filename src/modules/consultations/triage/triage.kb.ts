@@ -17,6 +17,7 @@ const conditionSchema = z.object({
   duration: z.tuple([z.number(), z.number()]).optional(),
   aliases: z.array(z.string()).optional(),
   requires: z.array(z.string()).optional(),
+  needs: z.array(z.string()).optional(),
   selfLimiting: z.boolean(),
   advice: z.string().min(1),
 });

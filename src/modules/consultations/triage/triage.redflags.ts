@@ -316,6 +316,8 @@ export function findUrgentSigns(e: Evidence): string[] {
   if (has('hypoxia') || has('hypotension')) out.push('Abnormal vital signs');
   if ((e.ctx.vitals.sbp ?? 0) >= 180 || (e.ctx.vitals.dbp ?? 0) >= 120) out.push('Very high blood pressure');
   if (has('bloody_diarrhoea')) out.push('Bloody diarrhoea');
+  if (has('dermatomal_rash') && anyOf(has, ['red_eye', 'eye_pain', 'blurred_vision']))
+    out.push('Shingles near the eye');
   if (has('jaundice')) out.push('Yellow skin or eyes');
   if (has('chest_pain') && (age ?? 40) >= 30) out.push('Chest pain');
   if (has('psychosis') || has('mania')) out.push('Hearing voices, seeing things or feeling very high');

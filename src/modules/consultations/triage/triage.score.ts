@@ -86,7 +86,9 @@ function scoreCondition(
     positive++;
   } else if (absent.has(`dx:${c.code}`)) score -= 2;
   if (positive === 0) return undefined;
-  const supported = !c.requires || c.requires.some((id) => present.has(id));
+  const supported =
+    (!c.requires || c.requires.some((id) => present.has(id))) &&
+    (!c.needs || c.needs.every((id) => present.has(id)));
   if (!supported) score -= 4;
   return { score, supported, explained: considered === 0 ? 0 : explained / Math.max(1, considered) };
 }
