@@ -69,6 +69,8 @@ export const envSchema = z.object({
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
   DATA_DIR: z.string().default('.data'),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: csv.default([]),
   TRUST_PROXY: trustProxy.default(false),
@@ -291,7 +293,8 @@ function toConfig(env: ParsedEnv) {
       /** Bearer token `/metrics` wants in production; open outside production when unset. */
       metricsToken: env.METRICS_TOKEN,
     },
-    db: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    db: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, embeddedPort: env.EMBEDDED_DB_PORT },
+    jobs: { concurrency: env.JOB_CONCURRENCY },
     dataDir: path.resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,
     seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
