@@ -72,6 +72,14 @@ const RULES: Rule[] = [
           mod(e, 'chest_pain', 'severe'))),
   },
   {
+    label: 'Chest pain in someone at risk of heart disease',
+    test: (e, has) =>
+      has('chest_pain') &&
+      (e.ctx.age ?? 0) >= 40 &&
+      anyOf(has, ['smoker', 'diabetes_hx', 'hypertension_hx', 'heart_disease_hx', 'high_cholesterol']) &&
+      !anyOf(has, ['heartburn', 'on_coughing', 'injury', 'pleuritic_pain', 'bone_tenderness']),
+  },
+  {
     label:
       'Possible stroke (face drooping, arm or leg weakness, speech problems, sudden loss of vision or balance)',
     test: (_e, has) =>
