@@ -67,7 +67,7 @@ export function makeReconciler(
       const repo = paymentsRepository(tx.db);
       const locked = (await repo.findForUpdate(p.id))!;
       if (!fact) {
-        await repo.update(p.id, { gatewayStatus: status.state, gatewayCheckedAt: now });
+        await repo.recordGatewayView(p.id, { gatewayStatus: status.state, gatewayCheckedAt: now });
         return 'no_change';
       }
       return applyPaymentFact(applyDeps, tx, locked, fact, now);
