@@ -2,6 +2,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { sqlStateOf } from '../../platform/db/uow.js';
 import { appointmentsRepository, isOverlapViolation, type NewAppointment } from './booking.repository.js';
 
 const MIN = 60_000;
@@ -113,7 +114,8 @@ describe('appointments table: no double booking (DB level)', () => {
       row({ at: 2000, minutes: 30, priceMinor: -1 }),
     ]) {
       const err = await insert(bad).catch((e) => e);
-      expect(err.code).toBe('23514');
+      // Drizzle wraps the pg error; its SQLSTATE is on `cause`.
+      expect(sqlStateOf(err)).toBe('23514');
     }
   });
 
