@@ -59,7 +59,7 @@ export async function tellPatient(
       patientName: user?.fullName ?? 'there',
       amount: formatMoney(amountMinor, p.currency),
       // A second capture's record has no order: the gateway payment id is what the patient knows.
-      reference: p.orderId ?? p.paymentId ?? p.id,
+      reference: p.orderId ?? p.gatewayPaymentRef ?? p.id,
     },
     recipient: { userId: p.patientId, ...(user?.phone ? { phone: user.phone } : {}) },
     idempotencyKey,

@@ -60,7 +60,7 @@ export function makeReconciler(
         });
         closed = res !== 'failed';
       }
-      status = await gateway.fetchStatus({ orderId: p.orderId, paymentRef: p.paymentId });
+      status = await gateway.fetchStatus({ orderId: p.orderId, paymentRef: p.gatewayPaymentRef });
     }
     const fact = factFrom(p, status, closed, now);
     return deps.uow(async (tx) => {
@@ -79,7 +79,10 @@ export function makeReconciler(
     const p = (await read().findById(r.paymentId))!;
     const gateway = deps.gateways.get(p.provider);
     if (!gateway.fetchRefund || !r.gatewayRefundId) return false;
-    const state = await gateway.fetchRefund({ paymentRef: p.paymentId, gatewayRefundId: r.gatewayRefundId });
+    const state = await gateway.fetchRefund({
+      paymentRef: p.gatewayPaymentRef,
+      gatewayRefundId: r.gatewayRefundId,
+    });
     if (state === 'pending') return false;
     const now = deps.clock.now();
     return deps.uow(async (tx) => {

@@ -124,7 +124,7 @@ export function makeRefunds(deps: PaymentsDeps) {
       result = await deps.gateways.get(p.provider).refund({
         refundId: r.id,
         orderId: p.orderId,
-        paymentRef: p.paymentId,
+        paymentRef: p.gatewayPaymentRef,
         amountMinor: r.amountMinor,
         currency: r.currency,
         idempotencyKey: r.idempotencyKey,

@@ -59,7 +59,7 @@ export function paymentsRepository(db: Db) {
         await db
           .select()
           .from(payments)
-          .where(and(eq(payments.provider, provider), eq(payments.paymentId, paymentRef)))
+          .where(and(eq(payments.provider, provider), eq(payments.gatewayPaymentRef, paymentRef)))
           .for('update')
       )[0];
     },

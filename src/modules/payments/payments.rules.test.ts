@@ -53,7 +53,7 @@ describe('decide: the payment state machine', () => {
 });
 
 describe('decideAuthorization: capture an authorisation only when it can become this payment', () => {
-  const payment = { paymentId: null, amountMinor: 29900, currency: 'INR' };
+  const payment = { gatewayPaymentRef: null, amountMinor: 29900, currency: 'INR' };
   test.each<[string, PaymentStatus, string | null, object, string]>([
     ['on time', 'CREATED', null, { paymentRef: 'pay_1', amountMinor: 29900, currency: 'INR' }, 'capture'],
     ['late, after failed', 'FAILED', 'pay_0', { paymentRef: 'pay_1', amountMinor: 29900 }, 'capture'],
@@ -69,8 +69,8 @@ describe('decideAuthorization: capture an authorisation only when it can become 
     ],
     ['another amount', 'CREATED', null, { paymentRef: 'pay_1', amountMinor: 100 }, 'amount_mismatch'],
     ['another currency', 'FAILED', null, { paymentRef: 'pay_1', currency: 'USD' }, 'amount_mismatch'],
-  ])('%s', (_name, status, paymentId, fact, expected) => {
-    const d = decideAuthorization({ ...payment, status, paymentId }, fact);
+  ])('%s', (_name, status, gatewayPaymentRef, fact, expected) => {
+    const d = decideAuthorization({ ...payment, status, gatewayPaymentRef }, fact);
     expect(d.action === 'capture' ? 'capture' : d.reason).toBe(expected);
   });
 });
@@ -195,8 +195,8 @@ describe('second captures', () => {
       false,
     ],
     ['a failure of another payment', 'SUCCEEDED', 'pay_1', { outcome: 'failed', paymentRef: 'pay_2' }, false],
-  ])('%s', (_name, status, paymentId, fact, expected) => {
-    expect(isSecondCapture({ status, paymentId }, fact)).toBe(expected);
+  ])('%s', (_name, status, gatewayPaymentRef, fact, expected) => {
+    expect(isSecondCapture({ status, gatewayPaymentRef }, fact)).toBe(expected);
   });
 
   test('the record of a second capture is keyed per gateway payment and marked by its kind', () => {
@@ -295,7 +295,7 @@ describe('transition: the one way a payment changes state', () => {
   const at = new Date('2030-01-07T04:00:00Z');
   const p = (status: PaymentStatus, o: Partial<{ capturedMinor: number; refundedMinor: number }> = {}) => ({
     status,
-    paymentId: null as string | null,
+    gatewayPaymentRef: null as string | null,
     capturedMinor: o.capturedMinor ?? 0,
     refundedMinor: o.refundedMinor ?? 0,
   });
@@ -316,7 +316,7 @@ describe('transition: the one way a payment changes state', () => {
   test('a capture stamps when, how much and the gateway payment', () => {
     expect(transition(p('CREATED'), captured)).toEqual({
       status: 'SUCCEEDED',
-      stamps: { paidAt: at, capturedMinor: 29900, paymentId: 'pay_1' },
+      stamps: { paidAt: at, capturedMinor: 29900, gatewayPaymentRef: 'pay_1' },
     });
   });
 

@@ -73,7 +73,7 @@ export type AuthorizationDecision =
 export function decideAuthorization(
   p: {
     status: PaymentStatus;
-    paymentId: string | null;
+    gatewayPaymentRef: string | null;
     amountMinor: number;
     currency: string;
   },
@@ -82,7 +82,8 @@ export function decideAuthorization(
   if (PAID_STATUSES.includes(p.status))
     return {
       action: 'none',
-      reason: fact.paymentRef && fact.paymentRef === p.paymentId ? 'already_paid' : 'second_authorization',
+      reason:
+        fact.paymentRef && fact.paymentRef === p.gatewayPaymentRef ? 'already_paid' : 'second_authorization',
     };
   if (!sameMoney(p, fact)) return { action: 'none', reason: 'amount_mismatch' };
   return { action: 'capture' };
@@ -93,14 +94,14 @@ export function decideAuthorization(
  * paid twice, in two tabs, or two authorisations were captured at once). Never a second credit.
  */
 export const isSecondCapture = (
-  p: { status: PaymentStatus; paymentId: string | null },
+  p: { status: PaymentStatus; gatewayPaymentRef: string | null },
   fact: { outcome: string; paymentRef?: string },
 ) =>
   fact.outcome === 'succeeded' &&
   PAID_STATUSES.includes(p.status) &&
   !!fact.paymentRef &&
-  !!p.paymentId &&
-  fact.paymentRef !== p.paymentId;
+  !!p.gatewayPaymentRef &&
+  fact.paymentRef !== p.gatewayPaymentRef;
 
 /**
  * The extra money of a second capture is recorded as its own payment row of kind `second_capture`
@@ -146,7 +147,7 @@ export type PaymentStamps = {
   paidAt?: Date;
   capturedMinor?: number;
   failedAt?: Date;
-  paymentId?: string | null;
+  gatewayPaymentRef?: string | null;
   refundedMinor?: number;
 };
 export type PaymentTransition<S extends PaymentStatus = PaymentStatus> = { status: S; stamps: PaymentStamps };
@@ -162,7 +163,12 @@ export type PaymentTransitionError = {
  * `payments_status_transition` trigger refuses anything else in the database itself.
  */
 export function transition(
-  p: { status: PaymentStatus; paymentId: string | null; capturedMinor: number; refundedMinor: number },
+  p: {
+    status: PaymentStatus;
+    gatewayPaymentRef: string | null;
+    capturedMinor: number;
+    refundedMinor: number;
+  },
   e: PaymentEvent,
 ): PaymentTransition | PaymentTransitionError {
   const to = (status: PaymentStatus, stamps: PaymentStamps): PaymentTransition | PaymentTransitionError =>
@@ -174,10 +180,10 @@ export function transition(
       return to('SUCCEEDED', {
         paidAt: e.at,
         capturedMinor: e.amountMinor,
-        paymentId: e.paymentRef ?? p.paymentId,
+        gatewayPaymentRef: e.paymentRef ?? p.gatewayPaymentRef,
       });
     case 'failed':
-      return to('FAILED', { failedAt: e.at, paymentId: p.paymentId ?? e.paymentRef });
+      return to('FAILED', { failedAt: e.at, gatewayPaymentRef: p.gatewayPaymentRef ?? e.paymentRef });
     case 'expired':
       return to('EXPIRED', {});
     case 'refund_processed': {
@@ -193,7 +199,7 @@ export function transition(
 /** The state every payment starts in (the table's defaults). */
 export const NEW_PAYMENT = {
   status: 'CREATED',
-  paymentId: null,
+  gatewayPaymentRef: null,
   capturedMinor: 0,
   refundedMinor: 0,
 } as const;

@@ -44,8 +44,11 @@ export const payments = pgTable(
     kind: text({ enum: PAYMENT_KINDS }).notNull().default('primary'),
     /** Gateway order: Razorpay order id, Stripe Checkout Session id, sandbox checkout id. */
     orderId: text(),
-    /** Gateway payment: Razorpay payment id, Stripe PaymentIntent id, sandbox payment id. */
-    paymentId: text(),
+    /**
+     * The gateway's payment reference (Razorpay payment id, Stripe PaymentIntent id, sandbox payment
+     * id), never our own id; the column keeps its name `payment_id`, the API its field `paymentId`.
+     */
+    gatewayPaymentRef: text('payment_id'),
     amountMinor: integer().notNull(),
     currency: text().notNull(),
     status: text({ enum: PAYMENT_STATUSES }).notNull().default('CREATED'),
@@ -70,7 +73,7 @@ export const payments = pgTable(
   (t) => [
     uniqueIndex('payments_idempotency_key').on(t.idempotencyKey),
     uniqueIndex('payments_provider_order').on(t.provider, t.orderId),
-    uniqueIndex('payments_provider_payment').on(t.provider, t.paymentId),
+    uniqueIndex('payments_provider_payment').on(t.provider, t.gatewayPaymentRef),
     index('payments_payable').on(t.payableKind, t.payableId),
     index('payments_patient').on(t.patientId, t.createdAt),
     index('payments_status_expires').on(t.status, t.expiresAt),
