@@ -81,7 +81,9 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     const uow = createUnitOfWork(rawPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
     // LISTEN holds its session for the life of the process: one connection of its own, so it never
     // takes one from the pool that requests and units of work share.
-    const listenSession = createPool(url, 1);
+    const listenSession = createPool(url, 1, {
+      onConnectionError: (err: Error) => log.warn({ reason: err.message }, 'database connection lost'),
+    });
     stops.push(() => listenSession.end());
     const listener = createPgListener({ pool: listenSession, log });
     stops.push(() => listener.close());

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookableClinician, initiate, localSlot } from './factories/booking.js';
 import { createUser, type TestUser } from './factories/identity.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { settle, waitFor } from './support/wait.js';
 
 /**
  * The slot listing cache: two instances on one database. A change written without telling anyone
@@ -61,20 +61,28 @@ describe('slot listing cache across instances', () => {
     }
   };
 
+  /**
+   * Resolves once `t` LISTENs on booking's change feed (the listener resolves a subscription only
+   * then, and the cache's own subscription resolved with it), then lets the cache switch itself on.
+   */
+  const feedLive = async (t: TestApp) => {
+    const unsubscribe = await t.platform.listener.subscribe('booking_occupancy', {
+      onMessage: () => {},
+      onLost: () => {},
+    });
+    unsubscribe();
+    await settle();
+  };
+
   /** Warms `t`'s cache for the slot: the first listing starts the change feed, the next ones are stored. */
   const warm = async (t: TestApp, startAt: string, expected: string) => {
     expect(await statusOn(t, startAt)).toBe(expected);
-    await sleep(300);
+    await feedLive(t);
     expect(await statusOn(t, startAt)).toBe(expected);
   };
 
   const eventually = async (read: () => Promise<unknown>, expected: unknown, withinMs = 3_000) => {
-    const until = performance.now() + withinMs;
-    let last = await read();
-    while (last !== expected && performance.now() < until) {
-      await sleep(50);
-      last = await read();
-    }
+    const last = await waitFor(read, (v) => v === expected, { withinMs, everyMs: 50 }).catch(() => read());
     expect(last).toBe(expected);
   };
 
@@ -103,7 +111,7 @@ describe('slot listing cache across instances', () => {
     const held = await initiate(a, alice, { clinicianId: doc.id, startAt: first });
     expect(held.status, JSON.stringify(held.body)).toBe(201);
     expect(await searchStatusOn(b, first)).toBe('held');
-    await sleep(300);
+    await feedLive(b);
     expect(await searchStatusOn(b, first)).toBe('held');
 
     await silentlyConfirm(held.body.appointment.id);

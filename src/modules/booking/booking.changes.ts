@@ -33,7 +33,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
   const windowHours = deps.config.booking.cancellationWindowHours;
 
   async function lockVisible(tx: Tx, actor: Actor, id: string) {
-    const a = await appointmentsRepository(tx).findForUpdate(id);
+    const a = await appointmentsRepository(tx.db).findForUpdate(id);
     if (!a || !canSee(actor, a)) throw Errors.notFound('Appointment', id);
     return a;
   }
@@ -49,7 +49,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         !patientMayChange({ ...a, now, windowHours })
       )
         throw windowClosed(windowHours);
-      const appointment = (await appointmentsRepository(tx, deps.occupancy.onCommit(tx)).updateStatus(id, {
+      const appointment = (await appointmentsRepository(tx.db, deps.occupancy.onCommit(tx)).updateStatus(id, {
         status: 'CANCELLED',
         now,
         remindAt: null,
@@ -97,7 +97,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
     if (sameInstant(slot.startAt, current.startsAt)) return current;
     try {
       return await deps.uow(async (tx) => {
-        const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
+        const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
         const a = await lockVisible(tx, actor, id);
         check(a);
         await repo.expireLapsedOverlapping({
@@ -139,7 +139,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
           'This appointment was already marked as a no-show.',
         );
       const status = transition(a.status, event);
-      const updated = (await appointmentsRepository(tx, deps.occupancy.onCommit(tx)).updateStatus(id, {
+      const updated = (await appointmentsRepository(tx.db, deps.occupancy.onCommit(tx)).updateStatus(id, {
         status,
         now,
         noShowReview: false,
@@ -163,7 +163,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
     /** The reminder job: sends only while CONFIRMED and still due at the time it was scheduled for. */
     async sendReminder(appointmentId: string, remindAt: string): Promise<boolean> {
       return deps.uow(async (tx) => {
-        const a = await appointmentsRepository(tx).findForUpdate(appointmentId);
+        const a = await appointmentsRepository(tx.db).findForUpdate(appointmentId);
         if (a?.status !== 'CONFIRMED' || !sameInstant(a.remindAt, new Date(remindAt))) return false;
         // A job run so late that the appointment has begun would only confuse the patient.
         if (a.startsAt.getTime() <= deps.clock.now().getTime()) return false;
@@ -175,13 +175,13 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
 
     async sweepLapsedHolds(): Promise<number> {
       const now = deps.clock.now();
-      return (await deps.uow((tx) => appointmentsRepository(tx).expireLapsedHolds(now, 500))).length;
+      return (await deps.uow((tx) => appointmentsRepository(tx.db).expireLapsedHolds(now, 500))).length;
     },
 
     async sweepNoShows(): Promise<number> {
       const now = deps.clock.now();
       const before = noShowDueBefore(now, deps.config.booking.noShowAfterMinutes);
-      return (await deps.uow((tx) => appointmentsRepository(tx).markNoShows(before, now, 500))).length;
+      return (await deps.uow((tx) => appointmentsRepository(tx.db).markNoShows(before, now, 500))).length;
     },
   };
 }

@@ -64,7 +64,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
   async function release(id: string) {
     const now = deps.clock.now();
     await deps.uow(async (tx) => {
-      const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
+      const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
       const a = await repo.findForUpdate(id);
       if (a?.status !== 'PENDING_PAYMENT') return;
       await repo.updateStatus(id, {
@@ -83,7 +83,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     { party, clinician, slot, plan, free }: Prepared,
     now: Date,
   ): Promise<{ created: boolean; appointment: Appointment }> {
-    const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
+    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
     // One patient's initiates run one at a time: the hold limit and "same slot again" stay exact.
     await repo.lockPatient(party.patientId);
     const existing = await repo.findLiveHold({

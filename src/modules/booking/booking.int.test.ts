@@ -1,6 +1,8 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { sqlStateOf } from '../../platform/db/uow.js';
 import { appointmentsRepository, isOverlapViolation, type NewAppointment } from './booking.repository.js';
 
 const MIN = 60_000;
@@ -42,7 +44,7 @@ describe('appointments table: no double booking (DB level)', () => {
       ...over,
     };
   };
-  const insert = (r: NewAppointment) => t.platform.uow((tx) => appointmentsRepository(tx).insert(r));
+  const insert = (r: NewAppointment) => t.platform.uow((tx) => appointmentsRepository(tx.db).insert(r));
   const count = async (where: string, values: unknown[]) =>
     Number(
       (await t.platform.pool.query(`select count(*) from appointments where ${where}`, values)).rows[0].count,
@@ -75,7 +77,7 @@ describe('appointments table: no double booking (DB level)', () => {
     const blocked = await insert(row({ at: 600, minutes: 30, patientId: patients[1]!.id })).catch((e) => e);
     expect(isOverlapViolation(blocked)).toBe(true);
     const taken = await t.platform.uow(async (tx) => {
-      const repo = appointmentsRepository(tx);
+      const repo = appointmentsRepository(tx.db);
       const now = t.clock.now();
       const expired = await repo.expireLapsedOverlapping({
         clinicianId: doc.id,
@@ -87,7 +89,10 @@ describe('appointments table: no double booking (DB level)', () => {
       return repo.insert(row({ at: 600, minutes: 30, patientId: patients[1]!.id }));
     });
     expect(taken!.status).toBe('PENDING_PAYMENT');
-    expect((await appointmentsRepository(t.platform.pool).findById(lapsed!.id))!.status).toBe('EXPIRED');
+    expect(
+      (await appointmentsRepository(drizzle(t.platform.pool, { casing: 'snake_case' })).findById(lapsed!.id))!
+        .status,
+    ).toBe('EXPIRED');
   });
 
   test('20 parallel holds of one slot by different patients: exactly one row', async () => {
@@ -109,7 +114,8 @@ describe('appointments table: no double booking (DB level)', () => {
       row({ at: 2000, minutes: 30, priceMinor: -1 }),
     ]) {
       const err = await insert(bad).catch((e) => e);
-      expect(err.code).toBe('23514');
+      // Drizzle wraps the pg error; its SQLSTATE is on `cause`.
+      expect(sqlStateOf(err)).toBe('23514');
     }
   });
 
@@ -121,12 +127,9 @@ describe('appointments table: no double booking (DB level)', () => {
     await insert(row({ at: 3060, minutes: 30, status: 'COMPLETED', holdExpiresAt: null }));
     await insert(row({ at: 3090, minutes: 30, holdExpiresAt: now }));
     await insert(row({ at: 3120, minutes: 30, status: 'CANCELLED' }));
-    const occ = await appointmentsRepository(t.platform.pool).listOccupancy(
-      doc.id,
-      from,
-      new Date(base + 3200 * MIN),
-      now,
-    );
+    const occ = await appointmentsRepository(
+      drizzle(t.platform.pool, { casing: 'snake_case' }),
+    ).listOccupancy(doc.id, from, new Date(base + 3200 * MIN), now);
     expect(occ.map((o) => [(o.startAt.getTime() - from.getTime()) / MIN, o.status])).toEqual([
       [0, 'held'],
       [30, 'booked'],
@@ -143,7 +146,7 @@ describe('appointments table: no double booking (DB level)', () => {
           row({ at: 5000 + 30 * i, minutes: 30, holdExpiresAt: new Date(now.getTime() - 10 * MIN) }),
         ))!.id,
       );
-    const sweep = () => t.platform.uow((tx) => appointmentsRepository(tx).expireLapsedHolds(now, 4));
+    const sweep = () => t.platform.uow((tx) => appointmentsRepository(tx.db).expireLapsedHolds(now, 4));
     const results = await Promise.all([sweep(), sweep(), sweep()]);
     const swept = results.flat();
     expect(new Set(swept).size).toBe(swept.length);
@@ -166,7 +169,7 @@ describe('appointments table: no double booking (DB level)', () => {
       }),
     );
     const [expired, noShows] = await t.platform.uow(async (tx) => {
-      const repo = appointmentsRepository(tx);
+      const repo = appointmentsRepository(tx.db);
       return [
         await repo.expireLapsedHolds(now, 100),
         await repo.markNoShows(new Date(now.getTime() - 60 * MIN), now, 100),
@@ -174,7 +177,9 @@ describe('appointments table: no double booking (DB level)', () => {
     });
     expect(expired).toContain(lapsed!.id);
     expect(noShows).toEqual([ended!.id]);
-    const after = await appointmentsRepository(t.platform.pool).findById(ended!.id);
+    const after = await appointmentsRepository(drizzle(t.platform.pool, { casing: 'snake_case' })).findById(
+      ended!.id,
+    );
     expect(after).toMatchObject({ status: 'NO_SHOW', noShowReview: true });
   });
 });

@@ -1,3 +1,4 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
@@ -19,7 +20,7 @@ type ReadDeps = Pick<BookingDeps, 'pool' | 'payments'>;
  */
 export function makePaymentHandlers(deps: HandlerDeps, effects: BookingEffects) {
   async function confirm(tx: Tx, a: Appointment, event: 'pay' | 'late_pay', now: Date) {
-    const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
+    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
     const remindAt = remindAtFor(a.startsAt, deps.config.booking.reminderHoursBefore, now);
     const updated = (await repo.updateStatus(a.id, { status: transition(a.status, event), now, remindAt }))!;
     await effects.confirmed(tx, updated);
@@ -28,7 +29,7 @@ export function makePaymentHandlers(deps: HandlerDeps, effects: BookingEffects) 
   /** Confirms if possible; 'refund' when the money can no longer buy this appointment. */
   async function settle(tx: Tx, payment: PaymentForHandler): Promise<'fulfilled' | 'refund'> {
     const now = deps.clock.now();
-    const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
+    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
     const a = await repo.findForUpdate(payment.payableId);
     if (!a || a.paymentId !== payment.id) return 'refund';
     if (a.status === 'CONFIRMED' || a.status === 'COMPLETED' || a.status === 'NO_SHOW') return 'fulfilled';
@@ -55,7 +56,7 @@ export function makePaymentHandlers(deps: HandlerDeps, effects: BookingEffects) 
   }
 
   async function expire(tx: Tx, payment: PaymentForHandler) {
-    const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
+    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
     const a = await repo.findForUpdate(payment.payableId);
     if (a?.status !== 'PENDING_PAYMENT' || a.paymentId !== payment.id) return;
     await repo.updateStatus(a.id, { status: transition(a.status, 'expire'), now: deps.clock.now() });
@@ -74,9 +75,10 @@ export function makePaymentHandlers(deps: HandlerDeps, effects: BookingEffects) 
 
 /** The payment reads booking makes outside any transaction: reconciliation's view and the checkout callback. */
 export function makePaymentReads(deps: ReadDeps) {
+  const repo = appointmentsRepository(drizzle(deps.pool, { casing: 'snake_case' }));
   /** For payments' reconciliation: the appointment's state and whether it counts itself paid. */
   const describe: NonNullable<PayableHandlers['describe']> = async (payableId) => {
-    const a = await appointmentsRepository(deps.pool).findById(payableId);
+    const a = await repo.findById(payableId);
     if (!a) return null;
     const paid = a.status === 'CONFIRMED' || a.status === 'COMPLETED' || a.status === 'NO_SHOW';
     return { state: a.status, paid };
@@ -87,7 +89,6 @@ export function makePaymentReads(deps: ReadDeps) {
     actor: Actor,
     input: { appointmentId: string; provider: string; orderId: string; paymentId: string; signature: string },
   ): Promise<{ appointment: Appointment; awaitingCapture: boolean }> {
-    const repo = appointmentsRepository(deps.pool);
     const a = await repo.findById(input.appointmentId);
     if (!a || !canSee(actor, a) || actor.role === 'clinician')
       throw Errors.notFound('Appointment', input.appointmentId);

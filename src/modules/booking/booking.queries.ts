@@ -1,3 +1,4 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Actor } from '../../platform/auth.js';
 import { Errors } from '../../platform/errors.js';
 import type { Centre, Clinician } from '../catalog/index.js';
@@ -28,7 +29,7 @@ export type AppointmentView = {
 
 /** Read side: dashboards and the occupancy port for slot search. Reads use the pool, never a transaction. */
 export function makeQueries(deps: Deps) {
-  const repo = appointmentsRepository(deps.pool);
+  const repo = appointmentsRepository(drizzle(deps.pool, { casing: 'snake_case' }));
 
   /** Enriches appointments with clinician, centre, payment and meeting; one catalog read per clinician. */
   async function toViews(rows: Appointment[], now: Date): Promise<AppointmentView[]> {

@@ -60,7 +60,7 @@ export function makeBookingService(deps: BookingDeps) {
 
     /** Video's `onReady` callback, inside its job's transaction: tell the patient the link once. */
     async onMeetingReady(tx: Tx, meeting: { appointmentId: string; joinUrl: string }): Promise<void> {
-      const a = await appointmentsRepository(tx).findById(meeting.appointmentId);
+      const a = await appointmentsRepository(tx.db).findById(meeting.appointmentId);
       if (a?.status !== 'CONFIRMED') return;
       await effects.meetLink(tx, a, meeting.joinUrl);
     },

@@ -3,6 +3,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type FakeHandler, type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { waitFor } from '../../../test/support/wait.js';
 import type { MessagingModule } from './index.js';
 
 const GALLABOX = { key: 'gb-key-123', secret: 'gb-secret-456', channel: 'gb-channel-789' };
@@ -229,7 +230,11 @@ describe('never twice, never from a rollback', () => {
     const notificationId = notificationIds[0]!;
     const deliver = deliverHandler();
     const first = deliver({ notificationId }, { id: 'a', retryCount: 0 });
-    while (gallabox.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(
+      () => gallabox.requests.length,
+      (n) => n > 0,
+      { withinMs: 10_000, what: 'the provider call to start' },
+    );
     // pg-boss gives up on the first run and starts the job again while the provider call is in flight.
     await expect(deliver({ notificationId }, { id: 'a', retryCount: 1 })).rejects.toThrow('is being sent');
     release();

@@ -47,17 +47,12 @@ export function createDeliverer(
           throw new DeliveryInProgress(`notification ${id} is being sent`);
         // The claimant died mid-send: the provider may already have the message. A second copy is
         // worse than none, so the row fails without a resend or a fallback.
-        await repo.update(tx.db, id, {
-          status: 'failed',
-          error: 'DELIVERY_OUTCOME_UNKNOWN: an attempt stopped mid-send',
-          claimedAt: null,
-          vars: scrubbed(row),
-          updatedAt: now,
-        });
+        const error = 'DELIVERY_OUTCOME_UNKNOWN: an attempt stopped mid-send';
+        await repo.markFailed(tx.db, id, { error, vars: scrubbed(row) }, now);
         return null;
       }
       const attempts = row.attempts + 1;
-      await repo.update(tx.db, id, { status: 'sending', claimedAt: now, attempts, updatedAt: now });
+      await repo.markSending(tx.db, id, attempts, now);
       return { ...row, status: 'sending', attempts, claimedAt: now };
     });
   }
@@ -88,32 +83,13 @@ export function createDeliverer(
       const error = outcome.kind === 'sent' ? null : outcome.error;
       onAttempt(row.channel, step.kind);
       if (step.kind === 'sent' && outcome.kind === 'sent') {
-        await repo.update(tx.db, row.id, {
-          status: 'sent',
-          providerMessageId: outcome.providerMessageId,
-          sentAt: now,
-          error: null,
-          claimedAt: null,
-          vars: scrubbed(row),
-          updatedAt: now,
-        });
+        const sent = { providerMessageId: outcome.providerMessageId, vars: scrubbed(row) };
+        await repo.markSent(tx.db, row.id, sent, now);
       } else if (step.kind === 'retry') {
-        await repo.update(tx.db, row.id, {
-          status: 'queued',
-          error,
-          nextAttemptAt: step.at,
-          claimedAt: null,
-          updatedAt: now,
-        });
+        await repo.scheduleRetry(tx.db, row.id, { error, nextAttemptAt: step.at }, now);
         await tx.enqueue(deliverJob, { notificationId: row.id }, { startAfter: step.at });
       } else {
-        await repo.update(tx.db, row.id, {
-          status: 'failed',
-          error,
-          claimedAt: null,
-          vars: scrubbed(row),
-          updatedAt: now,
-        });
+        await repo.markFailed(tx.db, row.id, { error, vars: scrubbed(row) }, now);
         await fallBack(tx, row, now);
       }
     });

@@ -46,9 +46,54 @@ export async function findForUpdate(db: Db, id: string): Promise<NotificationRow
   return rows[0] ?? null;
 }
 
-export async function update(db: Db, id: string, patch: Partial<NewNotification>): Promise<void> {
-  await db.update(notifications).set(patch).where(eq(notifications.id, id));
-}
+// Named writes of a delivery's states (no generic update(patch)).
+const set = async (db: Db, id: string, values: Partial<NewNotification>) => {
+  await db.update(notifications).set(values).where(eq(notifications.id, id));
+};
+
+/** Claimed for one attempt (committed before the provider is called). */
+export const markSending = (db: Db, id: string, attempts: number, now: Date) =>
+  set(db, id, { status: 'sending', claimedAt: now, attempts, updatedAt: now });
+
+/** Delivered; `vars` is what the row keeps (an OTP's code is scrubbed). */
+export const markSent = (
+  db: Db,
+  id: string,
+  s: { providerMessageId: string | null; vars: Record<string, string> },
+  now: Date,
+) =>
+  set(db, id, {
+    status: 'sent',
+    providerMessageId: s.providerMessageId,
+    sentAt: now,
+    error: null,
+    claimedAt: null,
+    vars: s.vars,
+    updatedAt: now,
+  });
+
+/** Back in the queue for another attempt at `nextAttemptAt`. */
+export const scheduleRetry = (
+  db: Db,
+  id: string,
+  s: { error: string | null; nextAttemptAt: Date },
+  now: Date,
+) =>
+  set(db, id, {
+    status: 'queued',
+    error: s.error,
+    nextAttemptAt: s.nextAttemptAt,
+    claimedAt: null,
+    updatedAt: now,
+  });
+
+/** Failed for good (a fallback channel may follow as its own row). */
+export const markFailed = (
+  db: Db,
+  id: string,
+  s: { error: string | null; vars: Record<string, string> },
+  now: Date,
+) => set(db, id, { status: 'failed', error: s.error, claimedAt: null, vars: s.vars, updatedAt: now });
 
 export type Cursor = { createdAt: Date; id: string };
 

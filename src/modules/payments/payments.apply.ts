@@ -12,7 +12,10 @@ import {
   decide,
   decideAuthorization,
   isSecondCapture,
+  mustTransition,
+  NEW_PAYMENT,
   type PaymentDecision,
+  type PaymentEvent,
   sameMoney,
   secondCaptureKey,
 } from './payments.rules.js';
@@ -56,7 +59,7 @@ export async function tellPatient(
       patientName: user?.fullName ?? 'there',
       amount: formatMoney(amountMinor, p.currency),
       // A second capture's record has no order: the gateway payment id is what the patient knows.
-      reference: p.orderId ?? p.paymentId ?? p.id,
+      reference: p.orderId ?? p.gatewayPaymentRef ?? p.id,
     },
     recipient: { userId: p.patientId, ...(user?.phone ? { phone: user.phone } : {}) },
     idempotencyKey,
@@ -93,10 +96,7 @@ export async function reserveRefund(
   // The key was taken meanwhile by a refund of another payment (this payment's lock is ours).
   if (!refund)
     throw Errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for a different refund.');
-  const updated = await repo.update(p.id, {
-    refundPendingMinor: p.refundPendingMinor + check.amount,
-    updatedAt: now,
-  });
+  const updated = await repo.reserveRefund(p.id, p.refundPendingMinor + check.amount, now);
   await tx.enqueue(refundJob, { refundId: refund.id });
   return { ok: true as const, refund, payment: updated };
 }
@@ -123,7 +123,7 @@ async function noteAuthorization(
     return d.reason;
   }
   // Recorded on an unpaid payment only, so reconciliation lists an authorisation for another amount.
-  await paymentsRepository(tx.db).update(p.id, {
+  await paymentsRepository(tx.db).recordGatewayView(p.id, {
     gatewayStatus: 'authorized',
     gatewayAmountMinor: fact.amountMinor ?? p.gatewayAmountMinor,
     gatewayCheckedAt: now,
@@ -160,7 +160,7 @@ export async function applyPaymentFact(
   if (fact.outcome === 'authorized') return noteAuthorization(deps, tx, locked, fact, now);
   if (isSecondCapture(locked, fact)) return refundSecondCapture(deps, tx, locked, fact, now);
   const repo = paymentsRepository(tx.db);
-  let p = await repo.update(locked.id, {
+  let p = await repo.recordGatewayView(locked.id, {
     gatewayStatus: fact.outcome === 'succeeded' ? 'paid' : fact.outcome,
     gatewayAmountMinor: fact.amountMinor ?? locked.gatewayAmountMinor,
     gatewayCheckedAt: now,
@@ -178,25 +178,26 @@ export async function applyPaymentFact(
     case 'none':
       return d.reason;
     case 'fail':
-      p = await repo.update(p.id, {
-        status: 'FAILED',
-        failedAt: now,
-        paymentId: p.paymentId ?? fact.paymentRef ?? null,
-      });
+      p = await repo.markFailed(
+        p.id,
+        mustTransition(p, { type: 'failed', at: now, paymentRef: fact.paymentRef ?? null }),
+        now,
+      );
       await handlers.onFailed(tx, toHandlerView(p));
       return 'failed';
     case 'expire':
-      p = await repo.update(p.id, { status: 'EXPIRED' });
+      p = await repo.markExpired(p.id, mustTransition(p, { type: 'expired' }), now);
       await handlers.onExpired(tx, toHandlerView(p));
       return 'expired';
     case 'succeed':
     case 'late': {
-      p = await repo.update(p.id, {
-        status: 'SUCCEEDED',
-        paidAt: now,
-        capturedMinor: p.amountMinor,
-        paymentId: fact.paymentRef ?? p.paymentId,
-      });
+      const captured: PaymentEvent = {
+        type: 'captured',
+        at: now,
+        amountMinor: p.amountMinor,
+        paymentRef: fact.paymentRef ?? null,
+      };
+      p = await repo.markSucceeded(p.id, mustTransition(p, captured), now);
       await tellPatient(deps, tx, p, 'payment_received', p.amountMinor, `payment:${p.id}:received`);
       if (d.action === 'succeed') {
         // The payable answers only "fulfilled" or "refund"; the refund itself is ours (one key).
@@ -225,26 +226,30 @@ async function refundSecondCapture(
   const paymentRef = fact.paymentRef!;
   const key = secondCaptureKey(p.provider, paymentRef);
   const amountMinor = fact.amountMinor ?? p.amountMinor;
-  const extra = await paymentsRepository(tx.db).insertPayment({
-    patientId: p.patientId,
-    payableKind: p.payableKind,
-    payableId: p.payableId,
-    provider: p.provider,
-    paymentId: paymentRef,
-    amountMinor,
-    currency: (fact.currency ?? p.currency).toUpperCase(),
-    status: 'SUCCEEDED',
-    description: `Second payment captured on order ${p.orderId ?? p.id}`.slice(0, 200),
-    idempotencyKey: key,
-    expiresAt: p.expiresAt,
-    paidAt: now,
-    capturedMinor: amountMinor,
-    gatewayStatus: 'paid',
-    gatewayAmountMinor: amountMinor,
-    gatewayCheckedAt: now,
-    createdAt: now,
-    updatedAt: now,
-  });
+  // Paid on arrival: the state a new payment reaches on capture, as the transition function says.
+  const paid = mustTransition(
+    { id: key, ...NEW_PAYMENT },
+    { type: 'captured', at: now, amountMinor, paymentRef },
+  );
+  const extra = await paymentsRepository(tx.db).insertSecondCapture(
+    {
+      patientId: p.patientId,
+      payableKind: p.payableKind,
+      payableId: p.payableId,
+      provider: p.provider,
+      amountMinor,
+      currency: (fact.currency ?? p.currency).toUpperCase(),
+      description: `Second payment captured on order ${p.orderId ?? p.id}`.slice(0, 200),
+      idempotencyKey: key,
+      expiresAt: p.expiresAt,
+      gatewayStatus: 'paid',
+      gatewayAmountMinor: amountMinor,
+      gatewayCheckedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    },
+    paid,
+  );
   if (!extra) return 'second_capture_known';
   deps.log.warn(
     { paymentId: p.id, secondCaptureId: extra.id },
@@ -289,7 +294,7 @@ async function refundLate(
   now: Date,
 ): Promise<void> {
   const repo = paymentsRepository(tx.db);
-  const current = await repo.update(p.id, { lateOutcome: outcome });
+  const current = await repo.setLateOutcome(p.id, outcome);
   tx.afterCommit(() => deps.counters.lateMoney(p.provider, outcome));
   if (outcome === 'fulfilled') return;
   const res = await reserveRefund(

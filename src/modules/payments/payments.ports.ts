@@ -79,7 +79,8 @@ export const toSummary = (p: PaymentRow) => ({
   patientId: p.patientId,
   provider: p.provider,
   orderId: p.orderId,
-  paymentId: p.paymentId,
+  // The API's field name (api.md); it carries the gateway's payment reference.
+  paymentId: p.gatewayPaymentRef,
   status: p.status,
   amount: { amount: p.amountMinor, currency: p.currency },
   refunded: { amount: p.refundedMinor, currency: p.currency },

@@ -60,14 +60,14 @@ export function makeReconciler(
         });
         closed = res !== 'failed';
       }
-      status = await gateway.fetchStatus({ orderId: p.orderId, paymentRef: p.paymentId });
+      status = await gateway.fetchStatus({ orderId: p.orderId, paymentRef: p.gatewayPaymentRef });
     }
     const fact = factFrom(p, status, closed, now);
     return deps.uow(async (tx) => {
       const repo = paymentsRepository(tx.db);
       const locked = (await repo.findForUpdate(p.id))!;
       if (!fact) {
-        await repo.update(p.id, { gatewayStatus: status.state, gatewayCheckedAt: now });
+        await repo.recordGatewayView(p.id, { gatewayStatus: status.state, gatewayCheckedAt: now });
         return 'no_change';
       }
       return applyPaymentFact(applyDeps, tx, locked, fact, now);
@@ -79,7 +79,10 @@ export function makeReconciler(
     const p = (await read().findById(r.paymentId))!;
     const gateway = deps.gateways.get(p.provider);
     if (!gateway.fetchRefund || !r.gatewayRefundId) return false;
-    const state = await gateway.fetchRefund({ paymentRef: p.paymentId, gatewayRefundId: r.gatewayRefundId });
+    const state = await gateway.fetchRefund({
+      paymentRef: p.gatewayPaymentRef,
+      gatewayRefundId: r.gatewayRefundId,
+    });
     if (state === 'pending') return false;
     const now = deps.clock.now();
     return deps.uow(async (tx) => {

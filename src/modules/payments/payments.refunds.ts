@@ -5,7 +5,7 @@ import { type Gateway, GatewayRejected, type RefundFact } from './gateways/types
 import { reserveRefund, tellPatient } from './payments.apply.js';
 import type { PaymentsDeps } from './payments.ports.js';
 import { type PaymentRow, paymentsRepository, type RefundRow } from './payments.repository.js';
-import { statusAfterRefunds } from './payments.rules.js';
+import { mustTransition, refundTransition } from './payments.rules.js';
 
 export type RefundRequest = {
   paymentId: string;
@@ -84,19 +84,18 @@ export function makeRefunds(deps: PaymentsDeps) {
     now: Date,
   ) {
     const repo = paymentsRepository(tx.db);
-    if (r.status !== 'PENDING') return false;
-    await repo.updateRefund(r.id, {
-      status: 'PROCESSED',
+    const settled = refundTransition(r, 'processed');
+    if (!settled) return false;
+    await repo.settleRefund(r.id, settled, {
       processedAt: now,
       gatewayRefundId: gatewayRefundId ?? r.gatewayRefundId,
     });
-    const refunded = p.refundedMinor + r.amountMinor;
-    const updated = await repo.update(p.id, {
-      refundedMinor: refunded,
-      refundPendingMinor: p.refundPendingMinor - r.amountMinor,
-      status: statusAfterRefunds(p.capturedMinor, refunded),
-      updatedAt: now,
-    });
+    const updated = await repo.markRefundProcessed(
+      p.id,
+      mustTransition(p, { type: 'refund_processed', amountMinor: r.amountMinor }),
+      p.refundPendingMinor - r.amountMinor,
+      now,
+    );
     await tellPatient(deps, tx, updated, 'refund_processed', r.amountMinor, `refund:${r.id}:processed`);
     // Each refund leaves PENDING once, whoever reports it (job, webhook, reconciler): counted once.
     tx.afterCommit(() => deps.counters.refund(p.provider, 'processed'));
@@ -105,13 +104,10 @@ export function makeRefunds(deps: PaymentsDeps) {
 
   async function markFailed(tx: Tx, p: PaymentRow, r: RefundRow, reason: string, now: Date) {
     const repo = paymentsRepository(tx.db);
-    if (r.status !== 'PENDING') return false;
-    await repo.updateRefund(r.id, {
-      status: 'FAILED',
-      failureReason: reason.slice(0, 500),
-      processedAt: now,
-    });
-    await repo.update(p.id, { refundPendingMinor: p.refundPendingMinor - r.amountMinor, updatedAt: now });
+    const settled = refundTransition(r, 'failed');
+    if (!settled) return false;
+    await repo.settleRefund(r.id, settled, { failureReason: reason.slice(0, 500), processedAt: now });
+    await repo.releaseRefund(p.id, p.refundPendingMinor - r.amountMinor, now);
     deps.log.warn({ refundId: r.id, paymentId: p.id }, 'refund refused by the gateway');
     tx.afterCommit(() => deps.counters.refund(p.provider, 'failed'));
     return true;
@@ -128,7 +124,7 @@ export function makeRefunds(deps: PaymentsDeps) {
       result = await deps.gateways.get(p.provider).refund({
         refundId: r.id,
         orderId: p.orderId,
-        paymentRef: p.paymentId,
+        paymentRef: p.gatewayPaymentRef,
         amountMinor: r.amountMinor,
         currency: r.currency,
         idempotencyKey: r.idempotencyKey,
@@ -146,7 +142,7 @@ export function makeRefunds(deps: PaymentsDeps) {
       if (result.status === 'processed')
         return void (await markProcessed(tx, locked, refund, result.gatewayRefundId, now));
       // Pending at the gateway: its webhook (or the reconciler) confirms it later.
-      await repo.updateRefund(refund.id, { gatewayRefundId: result.gatewayRefundId });
+      await repo.setGatewayRefundId(refund.id, result.gatewayRefundId);
       // Counted once per refund: not again for a second copy of the job, nor once it has settled.
       if (refund.status === 'PENDING' && !refund.gatewayRefundId)
         tx.afterCommit(() => deps.counters.refund(p.provider, 'pending'));
@@ -213,7 +209,7 @@ export function makeRefunds(deps: PaymentsDeps) {
       createdAt: now,
     }))!;
     if (!r) return 'no_change';
-    await repo.update(p.id, { refundPendingMinor: p.refundPendingMinor + amount });
+    await repo.reserveRefund(p.id, p.refundPendingMinor + amount, now);
     await markProcessed(tx, { ...p, refundPendingMinor: p.refundPendingMinor + amount }, r, null, now);
     return 'refund_recorded';
   }

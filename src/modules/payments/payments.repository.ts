@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notLike, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
 import type { Provider } from './gateways/types.js';
-import { SECOND_CAPTURE_KEY_PATTERN } from './payments.rules.js';
+import type { PaymentStatus, PaymentTransition, RefundStatus } from './payments.rules.js';
 import { paymentCustomers, payments, refunds, webhookEvents } from './payments.table.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
@@ -11,8 +11,28 @@ export type NewRefund = typeof refunds.$inferInsert;
 
 /** One typed query per method, on whatever handle it is given (a transaction's or the pool's). */
 export function paymentsRepository(db: Db) {
+  async function move(
+    id: string,
+    t: PaymentTransition,
+    allowed: readonly PaymentStatus[],
+    now: Date,
+    also: { refundPendingMinor?: number } = {},
+  ): Promise<PaymentRow> {
+    if (!allowed.includes(t.status))
+      throw new Error(`payment ${id}: ${t.status} is not this method's status`);
+    const rows = await db
+      .update(payments)
+      .set({ status: t.status, ...t.stamps, ...also, updatedAt: now })
+      .where(eq(payments.id, id))
+      .returning();
+    return rows[0]!;
+  }
+
   return {
-    async insertPayment(values: NewPayment): Promise<PaymentRow | undefined> {
+    /** A new payment, CREATED (the status and money columns keep their defaults). */
+    async insertPayment(
+      values: Omit<NewPayment, 'status' | 'kind' | 'paidAt' | 'capturedMinor' | 'failedAt' | 'refundedMinor'>,
+    ): Promise<PaymentRow | undefined> {
       const rows = await db.insert(payments).values(values).onConflictDoNothing().returning();
       return rows[0];
     },
@@ -39,7 +59,7 @@ export function paymentsRepository(db: Db) {
         await db
           .select()
           .from(payments)
-          .where(and(eq(payments.provider, provider), eq(payments.paymentId, paymentRef)))
+          .where(and(eq(payments.provider, provider), eq(payments.gatewayPaymentRef, paymentRef)))
           .for('update')
       )[0];
     },
@@ -53,16 +73,72 @@ export function paymentsRepository(db: Db) {
             and(
               eq(payments.payableKind, kind),
               eq(payments.payableId, payableId),
-              notLike(payments.idempotencyKey, SECOND_CAPTURE_KEY_PATTERN),
+              eq(payments.kind, 'primary'),
             ),
           )
           .orderBy(desc(payments.createdAt), desc(payments.id))
           .limit(1)
       )[0];
     },
-    async update(id: string, patch: Partial<NewPayment>) {
-      const rows = await db.update(payments).set(patch).where(eq(payments.id, id)).returning();
-      return rows[0]!;
+    /**
+     * A status change `transition` (payments.rules.ts) decided, with its stamps: the only way a
+     * payment's status is written. Each named method accepts only its own target status.
+     */
+    markSucceeded: (id: string, t: PaymentTransition, now: Date) => move(id, t, ['SUCCEEDED'], now),
+    markFailed: (id: string, t: PaymentTransition, now: Date) => move(id, t, ['FAILED'], now),
+    markExpired: (id: string, t: PaymentTransition, now: Date) => move(id, t, ['EXPIRED'], now),
+    /** A refund confirmed: the refunded total (and status) from `transition`, its amount no longer pending. */
+    async markRefundProcessed(id: string, t: PaymentTransition, refundPendingMinor: number, now: Date) {
+      return move(id, t, ['SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'], now, { refundPendingMinor });
+    },
+    /** Money set aside for a refund the gateway has not confirmed yet (the ceiling counts it). */
+    async reserveRefund(id: string, refundPendingMinor: number, now: Date) {
+      return (
+        await db
+          .update(payments)
+          .set({ refundPendingMinor, updatedAt: now })
+          .where(eq(payments.id, id))
+          .returning()
+      )[0]!;
+    },
+    /** A refund the gateway refused: its amount is no longer pending. */
+    async releaseRefund(id: string, refundPendingMinor: number, now: Date) {
+      await db.update(payments).set({ refundPendingMinor, updatedAt: now }).where(eq(payments.id, id));
+    },
+    /** What the gateway last said (webhook, callback, reconciler), for reconciliation. */
+    async recordGatewayView(
+      id: string,
+      view: {
+        gatewayStatus: string;
+        gatewayAmountMinor?: number | null;
+        gatewayCheckedAt: Date;
+        updatedAt?: Date;
+      },
+    ) {
+      return (await db.update(payments).set(view).where(eq(payments.id, id)).returning())[0]!;
+    },
+    /** What became of money that arrived after the payable stopped waiting (set once). */
+    async setLateOutcome(id: string, lateOutcome: 'fulfilled' | 'refund') {
+      return (await db.update(payments).set({ lateOutcome }).where(eq(payments.id, id)).returning())[0]!;
+    },
+    /** The gateway order or session, stored once: the first of two racing calls wins. */
+    async attachCheckout(id: string, c: { orderId: string; checkoutUrl: string | null }, now: Date) {
+      await db
+        .update(payments)
+        .set({ orderId: c.orderId, checkoutUrl: c.checkoutUrl, updatedAt: now })
+        .where(and(eq(payments.id, id), isNull(payments.orderId)));
+    },
+    /** The record of money captured a second time on one order, paid on arrival (`transition` from CREATED). */
+    async insertSecondCapture(
+      values: Omit<NewPayment, 'status' | 'kind' | 'paidAt' | 'capturedMinor' | 'failedAt' | 'refundedMinor'>,
+      t: PaymentTransition,
+    ): Promise<PaymentRow | undefined> {
+      const rows = await db
+        .insert(payments)
+        .values({ ...values, kind: 'second_capture', status: t.status, ...t.stamps })
+        .onConflictDoNothing()
+        .returning();
+      return rows[0];
     },
     /** Payments that should have heard from the gateway by now, oldest first. */
     async listToReconcile(now: Date, failedSince: Date, limit: number) {
@@ -139,8 +215,23 @@ export function paymentsRepository(db: Db) {
         .orderBy(asc(refunds.createdAt))
         .limit(limit);
     },
-    async updateRefund(id: string, patch: Partial<NewRefund>) {
-      return (await db.update(refunds).set(patch).where(eq(refunds.id, id)).returning())[0]!;
+    /** A refund leaves PENDING once (`refundTransition`), with when and the gateway's id or the reason. */
+    async settleRefund(
+      id: string,
+      t: { status: RefundStatus },
+      s: { processedAt: Date; gatewayRefundId?: string | null; failureReason?: string },
+    ) {
+      return (
+        await db
+          .update(refunds)
+          .set({ status: t.status, ...s })
+          .where(eq(refunds.id, id))
+          .returning()
+      )[0]!;
+    },
+    /** The gateway accepted the refund as pending under this id; its webhook or the reconciler settles it. */
+    async setGatewayRefundId(id: string, gatewayRefundId: string) {
+      await db.update(refunds).set({ gatewayRefundId }).where(eq(refunds.id, id));
     },
 
     /** Insert-first: the loser of a race (or a redelivery) gets nothing back and applies nothing. */

@@ -54,7 +54,8 @@ function webhookRoutes(service: PaymentsService): FastifyPluginAsyncZod {
             summary,
             description:
               'Signed by the gateway over the raw body; a stale, tampered or missing signature is a 400 and changes nothing. Each event id is applied once.',
-            response: { 200: webhookReply, 400: problemSchema },
+            // 500: applying failed and rolled back as a whole; the gateway redelivers and it applies once.
+            response: { 200: webhookReply, 400: problemSchema, 500: problemSchema },
           },
         },
         async (req) => {

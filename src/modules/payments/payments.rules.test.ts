@@ -10,10 +10,12 @@ import {
   isSecondCaptureRecord,
   type PaymentStatus,
   type ReconcileView,
+  refundTransition,
   STRIPE_MIN_SESSION_SECONDS,
   secondCaptureKey,
   statusAfterRefunds,
   stripeSessionExpiry,
+  transition,
 } from './payments.rules.js';
 
 const T0 = new Date('2030-01-07T06:00:00Z');
@@ -51,7 +53,7 @@ describe('decide: the payment state machine', () => {
 });
 
 describe('decideAuthorization: capture an authorisation only when it can become this payment', () => {
-  const payment = { paymentId: null, amountMinor: 29900, currency: 'INR' };
+  const payment = { gatewayPaymentRef: null, amountMinor: 29900, currency: 'INR' };
   test.each<[string, PaymentStatus, string | null, object, string]>([
     ['on time', 'CREATED', null, { paymentRef: 'pay_1', amountMinor: 29900, currency: 'INR' }, 'capture'],
     ['late, after failed', 'FAILED', 'pay_0', { paymentRef: 'pay_1', amountMinor: 29900 }, 'capture'],
@@ -67,8 +69,8 @@ describe('decideAuthorization: capture an authorisation only when it can become 
     ],
     ['another amount', 'CREATED', null, { paymentRef: 'pay_1', amountMinor: 100 }, 'amount_mismatch'],
     ['another currency', 'FAILED', null, { paymentRef: 'pay_1', currency: 'USD' }, 'amount_mismatch'],
-  ])('%s', (_name, status, paymentId, fact, expected) => {
-    const d = decideAuthorization({ ...payment, status, paymentId }, fact);
+  ])('%s', (_name, status, gatewayPaymentRef, fact, expected) => {
+    const d = decideAuthorization({ ...payment, status, gatewayPaymentRef }, fact);
     expect(d.action === 'capture' ? 'capture' : d.reason).toBe(expected);
   });
 });
@@ -193,15 +195,15 @@ describe('second captures', () => {
       false,
     ],
     ['a failure of another payment', 'SUCCEEDED', 'pay_1', { outcome: 'failed', paymentRef: 'pay_2' }, false],
-  ])('%s', (_name, status, paymentId, fact, expected) => {
-    expect(isSecondCapture({ status, paymentId }, fact)).toBe(expected);
+  ])('%s', (_name, status, gatewayPaymentRef, fact, expected) => {
+    expect(isSecondCapture({ status, gatewayPaymentRef }, fact)).toBe(expected);
   });
 
-  test('the record of a second capture is named by its key, one per gateway payment', () => {
+  test('the record of a second capture is keyed per gateway payment and marked by its kind', () => {
     const key = secondCaptureKey('razorpay', 'pay_2');
     expect(key).toBe('second-capture:razorpay:pay_2');
-    expect(isSecondCaptureRecord({ idempotencyKey: key })).toBe(true);
-    expect(isSecondCaptureRecord({ idempotencyKey: 'test-sub:123' })).toBe(false);
+    expect(isSecondCaptureRecord({ kind: 'second_capture' })).toBe(true);
+    expect(isSecondCaptureRecord({ kind: 'primary' })).toBe(false);
   });
 });
 
@@ -286,5 +288,72 @@ describe('findMismatches', () => {
     ],
   ])('%s', (_name, patch, payable, expected) => {
     expect(findMismatches({ ...base, ...patch }, payable, now)).toEqual(expected);
+  });
+});
+
+describe('transition: the one way a payment changes state', () => {
+  const at = new Date('2030-01-07T04:00:00Z');
+  const p = (status: PaymentStatus, o: Partial<{ capturedMinor: number; refundedMinor: number }> = {}) => ({
+    status,
+    gatewayPaymentRef: null as string | null,
+    capturedMinor: o.capturedMinor ?? 0,
+    refundedMinor: o.refundedMinor ?? 0,
+  });
+  const captured = { type: 'captured', at, amountMinor: 29900, paymentRef: 'pay_1' } as const;
+
+  test.each([
+    ['CREATED', captured, 'SUCCEEDED'],
+    ['EXPIRED', captured, 'SUCCEEDED'],
+    ['FAILED', captured, 'SUCCEEDED'],
+    ['CREATED', { type: 'failed', at, paymentRef: null }, 'FAILED'],
+    ['CREATED', { type: 'expired' }, 'EXPIRED'],
+  ] as const)('%s + %o -> %s', (from, event, to) => {
+    const t = transition(p(from), event);
+    expect(t).toMatchObject({ status: to });
+    expect(canTransition(from, to)).toBe(true);
+  });
+
+  test('a capture stamps when, how much and the gateway payment', () => {
+    expect(transition(p('CREATED'), captured)).toEqual({
+      status: 'SUCCEEDED',
+      stamps: { paidAt: at, capturedMinor: 29900, gatewayPaymentRef: 'pay_1' },
+    });
+  });
+
+  test.each([
+    ['SUCCEEDED', captured],
+    ['REFUNDED', captured],
+    ['SUCCEEDED', { type: 'failed', at, paymentRef: null }],
+    ['FAILED', { type: 'expired' }],
+    ['EXPIRED', { type: 'expired' }],
+    ['CREATED', { type: 'refund_processed', amountMinor: 100 }],
+  ] as const)('%s + %o is refused', (from, event) => {
+    expect(transition(p(from), event)).toMatchObject({ error: 'PAYMENT_TRANSITION_INVALID', from });
+  });
+
+  test.each([
+    [29900, 0, 100, 'PARTIALLY_REFUNDED', 100],
+    [29900, 100, 29800, 'REFUNDED', 29900],
+    [29900, 0, 29900, 'REFUNDED', 29900],
+  ] as const)(
+    'captured %i, refunded %i, +%i -> %s',
+    (capturedMinor, refundedMinor, amountMinor, status, total) => {
+      const from = refundedMinor ? 'PARTIALLY_REFUNDED' : 'SUCCEEDED';
+      expect(
+        transition(p(from, { capturedMinor, refundedMinor }), { type: 'refund_processed', amountMinor }),
+      ).toEqual({ status, stamps: { refundedMinor: total } });
+    },
+  );
+
+  test('a refund beyond the captured amount is refused', () => {
+    expect(
+      transition(p('SUCCEEDED', { capturedMinor: 100 }), { type: 'refund_processed', amountMinor: 101 }),
+    ).toMatchObject({ error: 'PAYMENT_TRANSITION_INVALID' });
+  });
+
+  test('a refund row leaves PENDING once', () => {
+    expect(refundTransition({ status: 'PENDING' }, 'processed')).toEqual({ status: 'PROCESSED' });
+    expect(refundTransition({ status: 'PENDING' }, 'failed')).toEqual({ status: 'FAILED' });
+    expect(refundTransition({ status: 'PROCESSED' }, 'failed')).toBeNull();
   });
 });

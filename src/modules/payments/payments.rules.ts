@@ -1,6 +1,7 @@
-import type { PAYMENT_STATUSES } from './payments.table.js';
+import type { PAYMENT_STATUSES, REFUND_STATUSES } from './payments.table.js';
 
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
 /**
  * What a gateway (webhook, client callback or reconciler) told us about a payment.
@@ -72,7 +73,7 @@ export type AuthorizationDecision =
 export function decideAuthorization(
   p: {
     status: PaymentStatus;
-    paymentId: string | null;
+    gatewayPaymentRef: string | null;
     amountMinor: number;
     currency: string;
   },
@@ -81,7 +82,8 @@ export function decideAuthorization(
   if (PAID_STATUSES.includes(p.status))
     return {
       action: 'none',
-      reason: fact.paymentRef && fact.paymentRef === p.paymentId ? 'already_paid' : 'second_authorization',
+      reason:
+        fact.paymentRef && fact.paymentRef === p.gatewayPaymentRef ? 'already_paid' : 'second_authorization',
     };
   if (!sameMoney(p, fact)) return { action: 'none', reason: 'amount_mismatch' };
   return { action: 'capture' };
@@ -92,25 +94,23 @@ export function decideAuthorization(
  * paid twice, in two tabs, or two authorisations were captured at once). Never a second credit.
  */
 export const isSecondCapture = (
-  p: { status: PaymentStatus; paymentId: string | null },
+  p: { status: PaymentStatus; gatewayPaymentRef: string | null },
   fact: { outcome: string; paymentRef?: string },
 ) =>
   fact.outcome === 'succeeded' &&
   PAID_STATUSES.includes(p.status) &&
   !!fact.paymentRef &&
-  !!p.paymentId &&
-  fact.paymentRef !== p.paymentId;
+  !!p.gatewayPaymentRef &&
+  fact.paymentRef !== p.gatewayPaymentRef;
 
 /**
- * The extra money of a second capture is recorded as its own payment row (so its refund has its own
- * gateway payment and its own ceiling), named by this business key: one row per gateway payment.
+ * The extra money of a second capture is recorded as its own payment row of kind `second_capture`
+ * (so its refund has its own gateway payment and its own ceiling), keyed by this business key: one
+ * row per gateway payment.
  */
-const SECOND_CAPTURE_PREFIX = 'second-capture:';
 export const secondCaptureKey = (provider: string, paymentRef: string) =>
-  `${SECOND_CAPTURE_PREFIX}${provider}:${paymentRef}`;
-export const isSecondCaptureRecord = (p: { idempotencyKey: string }) =>
-  p.idempotencyKey.startsWith(SECOND_CAPTURE_PREFIX);
-export const SECOND_CAPTURE_KEY_PATTERN = `${SECOND_CAPTURE_PREFIX}%`;
+  `second-capture:${provider}:${paymentRef}`;
+export const isSecondCaptureRecord = (p: { kind: string }) => p.kind === 'second_capture';
 
 const ALLOWED: Record<PaymentStatus, readonly PaymentStatus[]> = {
   CREATED: ['SUCCEEDED', 'FAILED', 'EXPIRED'],
@@ -132,6 +132,96 @@ export function statusAfterRefunds(capturedMinor: number, refundedMinor: number)
 }
 
 export const PAID_STATUSES: readonly PaymentStatus[] = ['SUCCEEDED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+
+/** Something that moves a payment (webhook, callback, capture, reconciler, refund confirmation). */
+export type PaymentEvent =
+  /** Money captured: on time or late (after FAILED or EXPIRED). */
+  | { type: 'captured'; at: Date; amountMinor: number; paymentRef: string | null }
+  | { type: 'failed'; at: Date; paymentRef: string | null }
+  | { type: 'expired' }
+  /** A refund of ours (or one seen at the gateway) was confirmed. */
+  | { type: 'refund_processed'; amountMinor: number };
+
+/** The columns that go with a status change; nothing else about a payment's state is written. */
+export type PaymentStamps = {
+  paidAt?: Date;
+  capturedMinor?: number;
+  failedAt?: Date;
+  gatewayPaymentRef?: string | null;
+  refundedMinor?: number;
+};
+export type PaymentTransition<S extends PaymentStatus = PaymentStatus> = { status: S; stamps: PaymentStamps };
+export type PaymentTransitionError = {
+  error: 'PAYMENT_TRANSITION_INVALID';
+  from: PaymentStatus;
+  event: PaymentEvent['type'];
+};
+
+/**
+ * The payment state machine's one transition function: every writer of a payment's status asks it
+ * and writes exactly what it returns (the repository's named methods take its result), and the
+ * `payments_status_transition` trigger refuses anything else in the database itself.
+ */
+export function transition(
+  p: {
+    status: PaymentStatus;
+    gatewayPaymentRef: string | null;
+    capturedMinor: number;
+    refundedMinor: number;
+  },
+  e: PaymentEvent,
+): PaymentTransition | PaymentTransitionError {
+  const to = (status: PaymentStatus, stamps: PaymentStamps): PaymentTransition | PaymentTransitionError =>
+    p.status !== status && canTransition(p.status, status)
+      ? { status, stamps }
+      : { error: 'PAYMENT_TRANSITION_INVALID', from: p.status, event: e.type };
+  switch (e.type) {
+    case 'captured':
+      return to('SUCCEEDED', {
+        paidAt: e.at,
+        capturedMinor: e.amountMinor,
+        gatewayPaymentRef: e.paymentRef ?? p.gatewayPaymentRef,
+      });
+    case 'failed':
+      return to('FAILED', { failedAt: e.at, gatewayPaymentRef: p.gatewayPaymentRef ?? e.paymentRef });
+    case 'expired':
+      return to('EXPIRED', {});
+    case 'refund_processed': {
+      const refunded = p.refundedMinor + e.amountMinor;
+      if (!PAID_STATUSES.includes(p.status) || e.amountMinor <= 0 || refunded > p.capturedMinor)
+        return { error: 'PAYMENT_TRANSITION_INVALID', from: p.status, event: e.type };
+      // Partial refunds may follow one another (PARTIALLY_REFUNDED again): the amount still moves.
+      return { status: statusAfterRefunds(p.capturedMinor, refunded), stamps: { refundedMinor: refunded } };
+    }
+  }
+}
+
+/** The state every payment starts in (the table's defaults). */
+export const NEW_PAYMENT = {
+  status: 'CREATED',
+  gatewayPaymentRef: null,
+  capturedMinor: 0,
+  refundedMinor: 0,
+} as const;
+
+/** The transition, or an exception for a caller that decided (with `decide`) it must be allowed. */
+export function mustTransition(
+  p: Parameters<typeof transition>[0] & { id: string },
+  e: PaymentEvent,
+): PaymentTransition {
+  const t = transition(p, e);
+  if ('error' in t) throw new Error(`payment ${p.id} cannot take ${t.event} from ${t.from}`);
+  return t;
+}
+
+/** A refund row's own small machine: PENDING -> PROCESSED | FAILED, once. */
+export function refundTransition(
+  r: { status: RefundStatus },
+  outcome: 'processed' | 'failed',
+): { status: RefundStatus } | null {
+  if (r.status !== 'PENDING') return null;
+  return { status: outcome === 'processed' ? 'PROCESSED' : 'FAILED' };
+}
 
 export type RefundCheck =
   | { ok: true; amount: number }

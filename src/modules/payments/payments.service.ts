@@ -154,9 +154,10 @@ export function createPaymentsService(deps: PaymentsDeps) {
         customer: { patientId: p.patientId, customerRef: await customerRef(p) },
       });
       // Two racing calls: the first stored order wins and both return it.
-      await deps.pool.query(
-        'update payments set order_id = $2, checkout_url = $3, updated_at = $4 where id = $1 and order_id is null',
-        [p.id, result.orderId, result.checkoutUrl ?? null, now],
+      await read().attachCheckout(
+        p.id,
+        { orderId: result.orderId, checkoutUrl: result.checkoutUrl ?? null },
+        now,
       );
     } catch (err) {
       if (err instanceof AppError) throw err;

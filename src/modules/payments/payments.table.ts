@@ -23,6 +23,8 @@ export const PAYMENT_STATUSES = [
 export const PROVIDERS = ['sandbox', 'stripe', 'razorpay'] as const;
 export const PAYABLE_KINDS = ['appointment', 'consultation', 'visit', 'subscription'] as const;
 export const REFUND_STATUSES = ['PENDING', 'PROCESSED', 'FAILED'] as const;
+/** `primary`: the payable's own payment; `second_capture`: extra money captured on its order, refunded in full. */
+export const PAYMENT_KINDS = ['primary', 'second_capture'] as const;
 
 /**
  * One attempt to collect money for one payable. Money columns are integer minor units.
@@ -39,10 +41,14 @@ export const payments = pgTable(
     payableKind: text({ enum: PAYABLE_KINDS }).notNull(),
     payableId: uuid().notNull(),
     provider: text({ enum: PROVIDERS }).notNull(),
+    kind: text({ enum: PAYMENT_KINDS }).notNull().default('primary'),
     /** Gateway order: Razorpay order id, Stripe Checkout Session id, sandbox checkout id. */
     orderId: text(),
-    /** Gateway payment: Razorpay payment id, Stripe PaymentIntent id, sandbox payment id. */
-    paymentId: text(),
+    /**
+     * The gateway's payment reference (Razorpay payment id, Stripe PaymentIntent id, sandbox payment
+     * id), never our own id; the column keeps its name `payment_id`, the API its field `paymentId`.
+     */
+    gatewayPaymentRef: text('payment_id'),
     amountMinor: integer().notNull(),
     currency: text().notNull(),
     status: text({ enum: PAYMENT_STATUSES }).notNull().default('CREATED'),
@@ -67,7 +73,7 @@ export const payments = pgTable(
   (t) => [
     uniqueIndex('payments_idempotency_key').on(t.idempotencyKey),
     uniqueIndex('payments_provider_order').on(t.provider, t.orderId),
-    uniqueIndex('payments_provider_payment').on(t.provider, t.paymentId),
+    uniqueIndex('payments_provider_payment').on(t.provider, t.gatewayPaymentRef),
     index('payments_payable').on(t.payableKind, t.payableId),
     index('payments_patient').on(t.patientId, t.createdAt),
     index('payments_status_expires').on(t.status, t.expiresAt),
@@ -76,6 +82,7 @@ export const payments = pgTable(
       sql`${t.status} in ('CREATED', 'SUCCEEDED', 'FAILED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED')`,
     ),
     check('payments_provider_check', sql`${t.provider} in ('sandbox', 'stripe', 'razorpay')`),
+    check('payments_kind_check', sql`${t.kind} in ('primary', 'second_capture')`),
     check('payments_amount_positive', sql`${t.amountMinor} > 0`),
     check('payments_currency_iso', sql`${t.currency} ~ '^[A-Z]{3}$'`),
     check(

@@ -24,17 +24,11 @@ export function meetingChanges(deps: ChangeDeps) {
     tx: Tx,
     row: VideoSessionRow,
     now: Date,
-    patch: Partial<repo.NewVideoSession>,
+    change: { times?: { scheduledStartAt: Date; scheduledEndAt: Date }; cancelled?: boolean },
     enqueue: boolean,
   ): Promise<void> {
     const revision = row.calendarRevision + 1;
-    await repo.update(tx.db, row.id, {
-      ...patch,
-      calendarRevision: revision,
-      calendarSync: 'PENDING',
-      calendarAttempts: 0,
-      updatedAt: now,
-    });
+    await repo.markCalendarBehind(tx.db, row.id, { ...change, revision }, now);
     if (enqueue) await tx.enqueue(syncCalendarEventJob, { videoSessionId: row.id, revision });
   }
 
@@ -47,15 +41,15 @@ export function meetingChanges(deps: ChangeDeps) {
     if (!row || row.status === 'CANCELLED') return;
     if (same(row.scheduledStartAt, req.startsAt) && same(row.scheduledEndAt, req.endsAt)) return;
     const now = deps.clock.now();
-    const times = { scheduledStartAt: req.startsAt, scheduledEndAt: req.endsAt, updatedAt: now };
+    const times = { scheduledStartAt: req.startsAt, scheduledEndAt: req.endsAt };
     // Jitsi rooms are timeless; a Google row whose create job has not called Google yet will
     // create the event with these times.
     if (row.provider !== 'GOOGLE_MEET' || (row.status === 'PENDING' && row.attempts === 0)) {
-      await repo.update(tx.db, row.id, times);
+      await repo.moveTimes(tx.db, row.id, times, now);
       return;
     }
     // The event exists (SCHEDULED) or may (a create attempt reached Google; its settle enqueues the move).
-    await markCalendarBehind(tx, row, now, times, row.status === 'SCHEDULED');
+    await markCalendarBehind(tx, row, now, { times }, row.status === 'SCHEDULED');
   }
 
   /** Marks the meeting cancelled (its links stop being shown); a Google event that exists or may exist is deleted by job. */
@@ -64,8 +58,8 @@ export function meetingChanges(deps: ChangeDeps) {
     if (!row || row.status === 'CANCELLED') return;
     const now = deps.clock.now();
     if (row.provider === 'GOOGLE_MEET' && (row.status === 'SCHEDULED' || row.attempts > 0))
-      await markCalendarBehind(tx, row, now, { status: 'CANCELLED' }, true);
-    else await repo.update(tx.db, row.id, { status: 'CANCELLED', updatedAt: now });
+      await markCalendarBehind(tx, row, now, { cancelled: true }, true);
+    else await repo.markCancelled(tx.db, row.id, now);
   }
 
   /** The `video.sync_calendar_event` job: re-reads the row, calls Google once per revision, records the answer. */
@@ -78,10 +72,10 @@ export function meetingChanges(deps: ChangeDeps) {
       const change = calendarChangeFor(row);
       if (change === 'wait') return null;
       if (change === 'none') {
-        await repo.update(tx.db, row.id, { calendarSync: 'DONE', updatedAt: now });
+        await repo.markCalendarSynced(tx.db, row.id, now, false);
         return null;
       }
-      await repo.update(tx.db, row.id, { calendarAttempts: row.calendarAttempts + 1, updatedAt: now });
+      await repo.countCalendarAttempt(tx.db, row.id, row.calendarAttempts + 1, now);
       return { row, change };
     });
     if (!claimed) return;
@@ -116,14 +110,14 @@ export function meetingChanges(deps: ChangeDeps) {
       }
       if (row.calendarSync !== 'PENDING') return;
       if (outcome.kind === 'done') {
-        await repo.update(tx.db, row.id, { calendarSync: 'DONE', error: null, updatedAt: now });
+        await repo.markCalendarSynced(tx.db, row.id, now, true);
       } else if (outcome.kind === 'retryable' && row.calendarAttempts < MAX_ATTEMPTS) {
-        await repo.update(tx.db, row.id, { error: outcome.error, updatedAt: now });
+        await repo.recordError(tx.db, row.id, outcome.error, now);
         await tx.enqueue(syncCalendarEventJob, data, {
           startAfter: new Date(now.getTime() + backoffMs(row.calendarAttempts)),
         });
       } else {
-        await repo.update(tx.db, row.id, { calendarSync: 'FAILED', error: outcome.error, updatedAt: now });
+        await repo.markCalendarFailed(tx.db, row.id, outcome.error, now);
         // Ids and the HTTP status only: never the title, names or phone numbers.
         deps.log.warn(
           { videoSessionId: row.id, change, attempts: row.calendarAttempts, error: outcome.error },

@@ -90,7 +90,7 @@ export function createVideoService(deps: VideoDeps) {
         await scheduleJitsi(tx, row, now);
         return null;
       }
-      await repo.update(tx.db, row.id, { attempts: row.attempts + 1, updatedAt: now });
+      await repo.countAttempt(tx.db, row.id, row.attempts + 1, now);
       return { ...row, attempts: row.attempts + 1 };
     });
     if (!claimed) return;
@@ -116,20 +116,14 @@ export function createVideoService(deps: VideoDeps) {
         await changes.markCalendarBehind(tx, row, now, {}, true);
       if (row.status !== 'PENDING') return;
       if (outcome.kind === 'created') {
-        await repo.update(tx.db, row.id, {
-          meetingId: outcome.meetingId,
-          joinUrl: outcome.joinUrl,
-          hostUrl: outcome.joinUrl,
-          status: 'SCHEDULED',
-          error: null,
-          updatedAt: now,
-        });
+        const links = { meetingId: outcome.meetingId, joinUrl: outcome.joinUrl, hostUrl: outcome.joinUrl };
+        await repo.markScheduled(tx.db, row.id, { ...links, error: null }, now);
         // Rescheduled after an attempt reached Google: the event may carry older times.
         if (row.calendarSync === 'PENDING')
           await tx.enqueue(syncCalendarEventJob, { videoSessionId: row.id, revision: row.calendarRevision });
         await ready(tx, row, outcome.joinUrl, outcome.joinUrl, 'google_meet');
       } else if (outcome.kind === 'retryable' && row.attempts < MAX_ATTEMPTS) {
-        await repo.update(tx.db, row.id, { error: outcome.error, updatedAt: now });
+        await repo.recordError(tx.db, row.id, outcome.error, now);
         await tx.enqueue(
           createMeetingJob,
           { videoSessionId: row.id },
@@ -146,17 +140,20 @@ export function createVideoService(deps: VideoDeps) {
   async function scheduleJitsi(tx: Tx, row: VideoSessionRow, now: Date) {
     const room = jitsiRoomName(randomBytes(16));
     const url = jitsiUrl(deps.config.video.jitsiBaseUrl, room);
-    await repo.update(tx.db, row.id, {
-      provider: 'JITSI',
-      meetingId: room,
-      joinUrl: url,
-      hostUrl: url,
-      status: 'SCHEDULED',
-      error: row.error,
-      // A Jitsi room has no calendar event to follow.
-      ...(row.calendarSync === 'PENDING' ? { calendarSync: null } : {}),
-      updatedAt: now,
-    });
+    await repo.markScheduled(
+      tx.db,
+      row.id,
+      {
+        provider: 'JITSI',
+        meetingId: room,
+        joinUrl: url,
+        hostUrl: url,
+        error: row.error,
+        // A Jitsi room has no calendar event to follow.
+        dropCalendarSync: row.calendarSync === 'PENDING',
+      },
+      now,
+    );
     await ready(tx, row, url, url, 'jitsi');
   }
 
