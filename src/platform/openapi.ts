@@ -268,9 +268,23 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
       const all = [...new Set([...(facts?.errorCodes[s] ?? []), ...(PLATFORM_CODES[s] ?? [])])];
       return all.length ? `- ${s}: ${all.map((c) => `\`${c}\``).join(', ')}` : `- ${s}`;
     });
-  const base = op.description ?? op.summary ?? op.operationId;
+  op.summary = plain(op.summary);
+  const base = plain(op.description) ?? op.summary ?? op.operationId;
   op.description = `${base}\n\nError codes (the problem's \`code\`):\n${codes.join('\n')}`;
 }
+
+/**
+ * Words from the project's history that mean nothing to a reader of /docs: requirement documents
+ * named by number ("seed 004") and the plan code `vise` without its meaning.
+ */
+const PLAIN_WORDS: Array<[RegExp, string]> = [
+  [/\s*\(seed \d{3} path\)/g, ' (legacy path, kept for existing clients)'],
+  [/\s*\(seeds? \d{3}(, \d{3})*\)/g, ''],
+  [/\bseed \d{3}'s\b/g, 'the original'],
+  [/\bunder a vise plan\b/g, 'under the Vise plan, with a clinician the patient already sees'],
+];
+const plain = (text: string | undefined) =>
+  text === undefined ? undefined : PLAIN_WORDS.reduce((t, [re, to]) => t.replace(re, to), text);
 
 /** The Idempotency-Key header and what it can answer (platform/idempotency.ts). */
 function declareIdempotency(op: Operation, facts: RouteFacts) {
