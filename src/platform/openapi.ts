@@ -82,8 +82,9 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'The body is not application/json',
   422: 'Unprocessable',
   429: 'Too many requests; `Retry-After` says when to retry',
+  500: 'Not recorded because of a failure on our side; the gateway delivers the event again',
   502: 'A payment gateway or provider failed',
-  503: 'Temporarily unavailable',
+  503: 'Temporarily unavailable (the database is unreachable); retry later',
 };
 
 const html = (description: string): OpenApiResponse => ({
@@ -112,6 +113,9 @@ const RAW_RESPONSES: Record<string, Record<number, OpenApiResponse>> = {
   'POST /sandbox/checkout/{id}/fail': { 303: seeOther },
   'GET /sandbox/checkout/{id}/done': { 200: html('The return page, linking back to the web app') },
 };
+
+/** Operations that never touch the database. */
+const NO_DATABASE = new Set(['GET /healthz', 'GET /metrics', 'GET /openapi.json']);
 
 const openapiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 const key = (method: string, url: string) => `${method.toUpperCase()} ${openapiPath(url)}`;
@@ -243,6 +247,10 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
   add(413, Boolean(facts?.hasBody));
   add(415, Boolean(op.requestBody));
   add(429, facts?.rateLimited ?? true);
+  // Any operation that reads the database answers 503 while it is unreachable.
+  add(503, !NO_DATABASE.has(`${method.toUpperCase()} ${path}`));
+  // A gateway webhook we could not record answers 500, so that the gateway delivers it again.
+  add(500, path.startsWith('/api/payment/webhook'));
   for (const s of Object.keys(facts?.errorCodes ?? {})) statuses.add(Number(s));
 
   const responses: Record<string, OpenApiResponse> = {};

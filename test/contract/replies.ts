@@ -8,18 +8,17 @@ import addFormats from 'ajv-formats';
  * schema). `test/contract/replies.setup.ts` runs the check after each test file.
  */
 
-export type Reply = { method: string; path: string; status: number; type: string; body: string };
+export type Reply = { method: string; path: string; status: number; type: string; body: string; spec: Spec };
 type Spec = {
   paths: Record<string, Record<string, { responses: Record<string, MediaResponse> }>>;
   components: Record<string, unknown>;
 };
 type MediaResponse = { content?: Record<string, { schema?: Record<string, unknown> }> };
 
-const state = { replies: [] as Reply[], spec: undefined as Spec | undefined };
+const state = { replies: [] as Reply[] };
 
 /** Wraps the server's responses so each reply's status, media type and body are kept. */
 export function recordReplies(server: Server, spec: unknown): void {
-  state.spec ??= spec as Spec;
   server.prependListener('request', (req, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     const keep = (chunk: unknown) => {
@@ -54,6 +53,7 @@ export function recordReplies(server: Server, spec: unknown): void {
           .split(';')[0]!
           .trim(),
         body: Buffer.concat(chunks).toString('utf8'),
+        spec: spec as Spec,
       });
     });
   });
@@ -88,14 +88,23 @@ function matchPath(spec: Spec, path: string): string | undefined {
 }
 
 /** Problems with the recorded replies, one line each (empty when every reply keeps the contract). */
-export function contractViolations(replies: Reply[] = state.replies, spec = state.spec): string[] {
-  if (!spec) return [];
+export function contractViolations(replies: Reply[] = state.replies): string[] {
   const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true });
   addFormats.default(ajv);
-  ajv.addSchema({ $id: 'carebook:openapi', components: spec.components });
+  // Each app's document (apps of one file may differ: /dev/inbox exists only outside production).
+  const specIds = new Map<Spec, string>();
+  const specId = (spec: Spec) => {
+    let id = specIds.get(spec);
+    if (!id) {
+      id = `carebook:openapi:${specIds.size}`;
+      specIds.set(spec, id);
+      ajv.addSchema({ $id: id, components: spec.components });
+    }
+    return id;
+  };
   const validators = new Map<string, ReturnType<typeof ajv.compile>>();
-  const validatorFor = (schema: Record<string, unknown>) => {
-    const text = JSON.stringify(schema).replaceAll('"#/components/', '"carebook:openapi#/components/');
+  const validatorFor = (spec: Spec, schema: Record<string, unknown>) => {
+    const text = JSON.stringify(schema).replaceAll('"#/components/', `"${specId(spec)}#/components/`);
     let v = validators.get(text);
     if (!v) {
       v = ajv.compile(JSON.parse(text));
@@ -105,6 +114,7 @@ export function contractViolations(replies: Reply[] = state.replies, spec = stat
   };
   const out: string[] = [];
   for (const r of replies) {
+    const { spec } = r;
     const path = matchPath(spec, r.path);
     const op = path ? spec.paths[path]?.[r.method] : undefined;
     if (!path || !op) continue; // not an operation of the document (web pages, /docs assets, unknown routes)
@@ -131,7 +141,7 @@ export function contractViolations(replies: Reply[] = state.replies, spec = stat
       out.push(`${where}: body is not JSON`);
       continue;
     }
-    const validate = validatorFor(media.schema);
+    const validate = validatorFor(spec, media.schema);
     if (!validate(body))
       out.push(
         `${where}: body does not match: ${ajv.errorsText(validate.errors)} in ${r.body.slice(0, 300)}`,
