@@ -47,7 +47,12 @@ beforeAll(async () => {
   };
   ids = [s.doc.id, s.alice.id, s.bob.id, s.admin.id, staff.id, c.id, c.paymentId];
 }, 120_000);
-afterAll(() => s?.t.close());
+afterAll(async () => {
+  const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+  const byStatus = [...statuses.entries()].sort(([a], [b]) => a - b).map(([k, v]) => `${k}: ${v}`);
+  console.log(`fuzz: ${total} requests, seed ${SEED}; by status ${byStatus.join(', ')}`);
+  await s?.t.close();
+});
 
 async function checksum(): Promise<Record<string, string>> {
   const { rows } = await s.t.platform.pool.query<{ table_name: string }>(
@@ -63,6 +68,9 @@ async function checksum(): Promise<Record<string, string>> {
   }
   return out;
 }
+
+/** Replies by status over the whole run, printed at the end (how varied the requests were). */
+const statuses = new Map<number, number>();
 
 type Outcome = { req: FuzzRequest; status: number; type: string; problem?: unknown };
 
@@ -107,6 +115,7 @@ async function run(requests: Array<Parameters<typeof send>[0]>): Promise<string[
   const worker = async () => {
     while (next < requests.length) {
       const o = await send(requests[next++]!);
+      statuses.set(o.status, (statuses.get(o.status) ?? 0) + 1);
       const what = `${o.req.role} ${o.req.method} ${o.req.path.slice(0, 200)} [${o.req.headers['content-type'] ?? ''}] ${String(o.req.body ?? '').slice(0, 200)}`;
       if (o.status === 0 || o.status >= 500)
         failures.push(`${o.status} ${o.type} <- ${what} :: ${JSON.stringify(o.problem).slice(0, 300)}`);

@@ -233,7 +233,11 @@ function pathValue(spec: Spec, p: Operation['parameters'][number], ids: string[]
   );
 }
 
-const encodePath = (v: string) => (/^%[0-9A-F]{2}/i.test(v) || v === '..' ? v : encodeURIComponent(v));
+/** Percent-encodes every byte (lone surrogates included), except raw escapes kept on purpose. */
+const encodePath = (v: string) =>
+  /^%[0-9A-F]{2}/i.test(v) || v === '..'
+    ? v
+    : [...Buffer.from(v, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
 
 /** One hostile (or plausible) request for `op`, sent as `role` (a key of `tokens`, or `none`). */
 export function requestFor(
