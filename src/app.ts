@@ -12,10 +12,12 @@ import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from './config.js';
+import { auditStaffReads } from './platform/audit-reads.js';
 import { type Clock, systemClock } from './platform/clock.js';
 import { securityHeaders } from './platform/csp.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
+import { clientKey, hardenHttp, serverTimeouts } from './platform/http-hardening.js';
 import { installIdempotency } from './platform/idempotency.js';
 import { bodyTolerantValidator, installInputGuards } from './platform/input.js';
 import { instrumentHttp } from './platform/metrics.js';
@@ -56,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Errors raised before routing answer problem+json too.
     frameworkErrors,
     clientErrorHandler,
+    // Security (issue 10): slow bodies are cut off.
+    ...serverTimeouts(config),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(bodyTolerantValidator);
@@ -69,10 +73,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   securityHeaders(app, config.http.publicUrl);
+  // Security (issue 10): connection cap, no-store, webhook limit, /metrics guard; before any route.
+  hardenHttp(app, config);
+  auditStaffReads(app, deps.pool);
   await app.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false });
   await app.register(rateLimit, {
     max: config.http.rateLimitPerMinute,
     timeWindow: '1 minute',
+    // IPv6 clients count by /64 (issue 10).
+    keyGenerator: (req) => clientKey(req.ip),
     errorResponseBuilder: (_req, ctx) =>
       Errors.tooMany('RATE_LIMITED', 'Too many requests; slow down.', Math.ceil(ctx.ttl / 1000)),
   });

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './db/unavailable.js';
 import { AppError, type FieldError, problemType, titleFor } from './errors.js';
 import { redactedError } from './logger.js';
 
@@ -71,6 +72,26 @@ function toProblem(err: FastifyError | AppError | Error, isProduction: boolean):
   };
 }
 
+/** While PostgreSQL is unreachable: 503 with Retry-After (not 500); the pools reconnect by themselves. */
+function replyIfDatabaseUnavailable(err: Error, req: FastifyRequest, reply: FastifyReply): boolean {
+  if (err instanceof AppError || !isDatabaseUnavailable(err)) return false;
+  req.log.warn({ code: (err as { code?: unknown }).code }, 'database unavailable');
+  reply
+    .status(503)
+    .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+    .type('application/problem+json')
+    .send({
+      type: problemType('DATABASE_UNAVAILABLE'),
+      title: titleFor(503),
+      status: 503,
+      detail: 'The database is unavailable for a moment. Try again shortly.',
+      code: 'DATABASE_UNAVAILABLE',
+      instance: req.url.split('?')[0],
+      requestId: req.id,
+    });
+  return true;
+}
+
 /** The one place errors become HTTP replies: application/problem+json (RFC 9457) with a stable code. */
 export function installProblemHandlers(
   app: FastifyInstance,
@@ -78,6 +99,7 @@ export function installProblemHandlers(
   opts: { spaIndexFile?: string } = {},
 ): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (replyIfDatabaseUnavailable(err, req, reply)) return;
     const problem = toProblem(err, isProduction);
     problem.instance = req.url.split('?')[0];
     problem.requestId = req.id;

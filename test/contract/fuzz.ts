@@ -228,7 +228,7 @@ function pathValue(spec: Spec, p: Operation['parameters'][number], ids: string[]
     },
     {
       weight: 1,
-      arbitrary: fc.constantFrom('%00', '%E0%A4%A', 'a'.repeat(150), '..', '%2F', 'sbx_' + '0'.repeat(32)),
+      arbitrary: fc.constantFrom('%00', '%E0%A4%A', 'a'.repeat(150), '..', '%2F', `sbx_${'0'.repeat(32)}`),
     },
   );
 }

@@ -22,10 +22,11 @@ export type TestApp = Carebook & {
   close(): Promise<void>;
 };
 
+// Random-looking (production refuses patterned secrets), fixed so failures reproduce.
 export const TEST_SECRETS = {
-  JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789abcdef',
-  OTP_SECRET: 'test-otp-secret-0123456789abcdef0123456789abcdef',
-  SANDBOX_WEBHOOK_SECRET: 'test-sandbox-secret-0123456789abcdef0123456789',
+  JWT_SECRET: '38bIQpIF4Zup/wRs+7nd59OuYfNeiRa/TtaiMiBTqNshbBOw',
+  OTP_SECRET: 'H3a7IdFJCsBLxBK9qPyVxjZpbsIXqnCGvpyGjVKh24R2JhuJ',
+  SANDBOX_WEBHOOK_SECRET: 'kBmE8z8wW+NmkcW0cLhOp5iXoj/ISDMU3wSNd3qoFTxuv7wC',
 };
 
 export function testEnv(env: Record<string, string> = {}): Record<string, string> {
