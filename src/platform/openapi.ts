@@ -245,7 +245,7 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
   add(404, Boolean(facts?.hasParams));
   add(414, Boolean(facts?.hasParams));
   add(413, Boolean(facts?.hasBody));
-  add(415, Boolean(op.requestBody));
+  add(415, Boolean(facts?.hasBody || op.requestBody));
   add(429, facts?.rateLimited ?? true);
   // Any operation that reads the database answers 503 while it is unreachable.
   add(503, !NO_DATABASE.has(`${method.toUpperCase()} ${path}`));

@@ -63,7 +63,8 @@ export const recordedReplies = () => state.replies;
 
 /** The spec path (`/api/clinicians/{id}`) a concrete path belongs to, preferring literal segments. */
 function matchPath(spec: Spec, path: string): string | undefined {
-  const segs = path.split('/');
+  // The router ignores a trailing slash: `/api/clinicians/` is the list, not a clinician.
+  const segs = (path.length > 1 ? path.replace(/\/+$/, '') : path).split('/');
   let best: { p: string; literal: number } | undefined;
   for (const p of Object.keys(spec.paths)) {
     const ps = p.split('/');
@@ -71,7 +72,11 @@ function matchPath(spec: Spec, path: string): string | undefined {
     let literal = 0;
     let ok = true;
     for (let i = 0; i < ps.length; i++) {
-      if (ps[i]!.startsWith('{')) continue;
+      if (ps[i]!.startsWith('{')) {
+        if (!segs[i]) ok = false;
+        if (!ok) break;
+        continue;
+      }
       let seg = segs[i]!;
       try {
         seg = decodeURIComponent(seg);
