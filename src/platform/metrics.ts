@@ -34,7 +34,14 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
       content: { 'text/plain': { schema: { type: 'string' } } },
     },
   };
-  const schema = { tags: ['operations'], summary: 'Prometheus metrics', rawResponses };
+  const schema = {
+    tags: ['operations'],
+    summary: 'Prometheus metrics',
+    description:
+      'When METRICS_TOKEN is set, send it as `Authorization: Bearer <METRICS_TOKEN>`; without it, production answers 404.',
+    rawResponses,
+    errorCodes: { 401: ['UNAUTHORIZED'], 404: ['NOT_FOUND'] },
+  };
   app.get('/metrics', { schema }, async (_req, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -114,6 +114,12 @@ const RAW_RESPONSES: Record<string, Record<number, OpenApiResponse>> = {
   'GET /sandbox/checkout/{id}/done': { 200: html('The return page, linking back to the web app') },
 };
 
+/** Error codes of routes owned elsewhere whose schema does not list them (`schema.errorCodes` is the way). */
+const EXTRA_CODES: Record<string, Record<number, string[]>> = {
+  'POST /sandbox/checkout/{id}/pay': { 409: ['CHECKOUT_CLOSED'] },
+  'POST /sandbox/checkout/{id}/fail': { 409: ['CHECKOUT_CLOSED'] },
+};
+
 /** Operations that never touch the database. */
 const NO_DATABASE = new Set(['GET /healthz', 'GET /metrics', 'GET /openapi.json']);
 
@@ -135,7 +141,7 @@ export function routeConventions(app: FastifyInstance): Map<string, RouteFacts> 
         hasBody: Boolean(schema.body) || (method !== 'GET' && method !== 'DELETE' && method !== 'HEAD'),
         hasParams: Boolean(schema.params),
         hasQuery: Boolean(schema.querystring),
-        errorCodes: schema.errorCodes ?? {},
+        errorCodes: { ...EXTRA_CODES[key(method, route.url)], ...schema.errorCodes },
         rawResponses: { ...RAW_RESPONSES[key(method, route.url)], ...schema.rawResponses },
         idempotent: config?.idempotent === true,
       });
