@@ -93,8 +93,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       info: {
         title: 'Carebook API',
         version: '0.1.0',
-        description:
-          'Clinic and telehealth patient journey. Money is `{amount, currency}` in minor units unless an endpoint says otherwise; errors are application/problem+json with a stable `code`.',
+        description: [
+          'Clinic and telehealth patient journey: one-time-code sign-in, clinician slots, booking with payment, refunds, notifications.',
+          '',
+          '- **Money** is `{amount, currency}` in minor units (29900 = INR 299.00) unless an endpoint says otherwise.',
+          '- **Errors** are `application/problem+json` (RFC 9457) with a stable `code`; each operation lists its codes. Validation errors carry `errors: [{path, message}]`.',
+          '- **Authentication**: `Authorization: Bearer <access token>` from the sign-in endpoints. It is checked before the body is validated (401 before 400).',
+          '- **Idempotency**: money-creating POSTs accept an `Idempotency-Key` header; the same key with the same body returns the first reply, with another body 409 `IDEMPOTENCY_KEY_REUSED`.',
+          '- **Paging**: lists that grow without bound answer `{items, nextCursor}` and take `?limit=&cursor=`.',
+          '- **Plans**: `none`, `free_trial`, `standard`, `standard_plus` (bookings are paid) and `vise` (bookings are free with a clinician the patient already has a relationship with, otherwise paid).',
+        ].join('\n'),
       },
       servers: [{ url: config.http.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },

@@ -1,4 +1,4 @@
-import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { auditLog } from './audit.table.js';
 import type { Actor, Role } from './auth.js';
@@ -64,9 +64,20 @@ export const audit = {
   /** Newest first; for admins and tests. */
   async list(
     db: Db,
-    filter: { resourceType?: string; resourceId?: string; actorId?: string; limit?: number } = {},
+    filter: {
+      resourceType?: string;
+      resourceId?: string;
+      actorId?: string;
+      limit?: number;
+      /** Rows strictly older than this (occurredAt ISO, id): the keyset of the previous page's last row. */
+      before?: [string, string];
+    } = {},
   ): Promise<AuditRow[]> {
     const where: SQL[] = [];
+    if (filter.before)
+      where.push(
+        sql`(${auditLog.occurredAt}, ${auditLog.id}) < (${filter.before[0]}::timestamptz, ${filter.before[1]}::uuid)`,
+      );
     if (filter.resourceType) where.push(eq(auditLog.resourceType, filter.resourceType));
     if (filter.resourceId) where.push(eq(auditLog.resourceId, filter.resourceId));
     if (filter.actorId) where.push(eq(auditLog.actorId, filter.actorId));
@@ -75,6 +86,6 @@ export const audit = {
       .from(auditLog)
       .where(where.length ? and(...where) : undefined)
       .orderBy(desc(auditLog.occurredAt), desc(auditLog.id))
-      .limit(Math.min(filter.limit ?? 100, 500));
+      .limit(Math.min(filter.limit ?? 100, 501));
   },
 };

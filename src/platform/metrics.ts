@@ -36,7 +36,9 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
   };
   const schema = {
     tags: ['operations'],
-    summary: 'Prometheus metrics (in production behind METRICS_TOKEN as a bearer token)',
+    summary: 'Prometheus metrics',
+    description:
+      'When METRICS_TOKEN is set, send it as `Authorization: Bearer <METRICS_TOKEN>`; without it, production answers 404.',
     rawResponses,
     errorCodes: { 401: ['UNAUTHORIZED'], 404: ['NOT_FOUND'] },
   };

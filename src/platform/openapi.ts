@@ -82,8 +82,9 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'The body is not application/json',
   422: 'Unprocessable',
   429: 'Too many requests; `Retry-After` says when to retry',
+  500: 'Not recorded because of a failure on our side; the gateway delivers the event again',
   502: 'A payment gateway or provider failed',
-  503: 'Temporarily unavailable',
+  503: 'Temporarily unavailable (the database is unreachable); retry later',
 };
 
 const html = (description: string): OpenApiResponse => ({
@@ -113,6 +114,15 @@ const RAW_RESPONSES: Record<string, Record<number, OpenApiResponse>> = {
   'GET /sandbox/checkout/{id}/done': { 200: html('The return page, linking back to the web app') },
 };
 
+/** Error codes of routes owned elsewhere whose schema does not list them (`schema.errorCodes` is the way). */
+const EXTRA_CODES: Record<string, Record<number, string[]>> = {
+  'POST /sandbox/checkout/{id}/pay': { 409: ['CHECKOUT_CLOSED'] },
+  'POST /sandbox/checkout/{id}/fail': { 409: ['CHECKOUT_CLOSED'] },
+};
+
+/** Operations that never touch the database. */
+const NO_DATABASE = new Set(['GET /healthz', 'GET /metrics', 'GET /openapi.json']);
+
 const openapiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 const key = (method: string, url: string) => `${method.toUpperCase()} ${openapiPath(url)}`;
 
@@ -131,7 +141,7 @@ export function routeConventions(app: FastifyInstance): Map<string, RouteFacts> 
         hasBody: Boolean(schema.body) || (method !== 'GET' && method !== 'DELETE' && method !== 'HEAD'),
         hasParams: Boolean(schema.params),
         hasQuery: Boolean(schema.querystring),
-        errorCodes: schema.errorCodes ?? {},
+        errorCodes: { ...EXTRA_CODES[key(method, route.url)], ...schema.errorCodes },
         rawResponses: { ...RAW_RESPONSES[key(method, route.url)], ...schema.rawResponses },
         idempotent: config?.idempotent === true,
       });
@@ -241,8 +251,12 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
   add(404, Boolean(facts?.hasParams));
   add(414, Boolean(facts?.hasParams));
   add(413, Boolean(facts?.hasBody));
-  add(415, Boolean(op.requestBody));
+  add(415, Boolean(facts?.hasBody || op.requestBody));
   add(429, facts?.rateLimited ?? true);
+  // Any operation that reads the database answers 503 while it is unreachable.
+  add(503, !NO_DATABASE.has(`${method.toUpperCase()} ${path}`));
+  // A gateway webhook we could not record answers 500, so that the gateway delivers it again.
+  add(500, path.startsWith('/api/payment/webhook'));
   for (const s of Object.keys(facts?.errorCodes ?? {})) statuses.add(Number(s));
 
   const responses: Record<string, OpenApiResponse> = {};
@@ -274,9 +288,23 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
       const all = [...new Set([...(facts?.errorCodes[s] ?? []), ...(PLATFORM_CODES[s] ?? [])])];
       return all.length ? `- ${s}: ${all.map((c) => `\`${c}\``).join(', ')}` : `- ${s}`;
     });
-  const base = op.description ?? op.summary ?? op.operationId;
+  op.summary = plain(op.summary);
+  const base = plain(op.description) ?? op.summary ?? op.operationId;
   op.description = `${base}\n\nError codes (the problem's \`code\`):\n${codes.join('\n')}`;
 }
+
+/**
+ * Words from the project's history that mean nothing to a reader of /docs: requirement documents
+ * named by number ("seed 004") and the plan code `vise` without its meaning.
+ */
+const PLAIN_WORDS: Array<[RegExp, string]> = [
+  [/\s*\(seed \d{3} path\)/g, ' (legacy path, kept for existing clients)'],
+  [/\s*\(seeds? \d{3}(, \d{3})*\)/g, ''],
+  [/\bseed \d{3}'s\b/g, 'the original'],
+  [/\bunder a vise plan\b/g, 'under the Vise plan, with a clinician the patient already sees'],
+];
+const plain = (text: string | undefined) =>
+  text === undefined ? undefined : PLAIN_WORDS.reduce((t, [re, to]) => t.replace(re, to), text);
 
 /** The Idempotency-Key header and what it can answer (platform/idempotency.ts). */
 function declareIdempotency(op: Operation, facts: RouteFacts) {

@@ -8,18 +8,17 @@ import addFormats from 'ajv-formats';
  * schema). `test/contract/replies.setup.ts` runs the check after each test file.
  */
 
-export type Reply = { method: string; path: string; status: number; type: string; body: string };
+export type Reply = { method: string; path: string; status: number; type: string; body: string; spec: Spec };
 type Spec = {
   paths: Record<string, Record<string, { responses: Record<string, MediaResponse> }>>;
   components: Record<string, unknown>;
 };
 type MediaResponse = { content?: Record<string, { schema?: Record<string, unknown> }> };
 
-const state = { replies: [] as Reply[], spec: undefined as Spec | undefined };
+const state = { replies: [] as Reply[] };
 
 /** Wraps the server's responses so each reply's status, media type and body are kept. */
 export function recordReplies(server: Server, spec: unknown): void {
-  state.spec ??= spec as Spec;
   server.prependListener('request', (req, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     const keep = (chunk: unknown) => {
@@ -54,6 +53,7 @@ export function recordReplies(server: Server, spec: unknown): void {
           .split(';')[0]!
           .trim(),
         body: Buffer.concat(chunks).toString('utf8'),
+        spec: spec as Spec,
       });
     });
   });
@@ -63,7 +63,8 @@ export const recordedReplies = () => state.replies;
 
 /** The spec path (`/api/clinicians/{id}`) a concrete path belongs to, preferring literal segments. */
 function matchPath(spec: Spec, path: string): string | undefined {
-  const segs = path.split('/');
+  // The router ignores a trailing slash: `/api/clinicians/` is the list, not a clinician.
+  const segs = (path.length > 1 ? path.replace(/\/+$/, '') : path).split('/');
   let best: { p: string; literal: number } | undefined;
   for (const p of Object.keys(spec.paths)) {
     const ps = p.split('/');
@@ -71,7 +72,11 @@ function matchPath(spec: Spec, path: string): string | undefined {
     let literal = 0;
     let ok = true;
     for (let i = 0; i < ps.length; i++) {
-      if (ps[i]!.startsWith('{')) continue;
+      if (ps[i]!.startsWith('{')) {
+        if (!segs[i]) ok = false;
+        if (!ok) break;
+        continue;
+      }
       let seg = segs[i]!;
       try {
         seg = decodeURIComponent(seg);
@@ -88,14 +93,23 @@ function matchPath(spec: Spec, path: string): string | undefined {
 }
 
 /** Problems with the recorded replies, one line each (empty when every reply keeps the contract). */
-export function contractViolations(replies: Reply[] = state.replies, spec = state.spec): string[] {
-  if (!spec) return [];
+export function contractViolations(replies: Reply[] = state.replies): string[] {
   const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true });
   addFormats.default(ajv);
-  ajv.addSchema({ $id: 'carebook:openapi', components: spec.components });
+  // Each app's document (apps of one file may differ: /dev/inbox exists only outside production).
+  const specIds = new Map<Spec, string>();
+  const specId = (spec: Spec) => {
+    let id = specIds.get(spec);
+    if (!id) {
+      id = `carebook:openapi:${specIds.size}`;
+      specIds.set(spec, id);
+      ajv.addSchema({ $id: id, components: spec.components });
+    }
+    return id;
+  };
   const validators = new Map<string, ReturnType<typeof ajv.compile>>();
-  const validatorFor = (schema: Record<string, unknown>) => {
-    const text = JSON.stringify(schema).replaceAll('"#/components/', '"carebook:openapi#/components/');
+  const validatorFor = (spec: Spec, schema: Record<string, unknown>) => {
+    const text = JSON.stringify(schema).replaceAll('"#/components/', `"${specId(spec)}#/components/`);
     let v = validators.get(text);
     if (!v) {
       v = ajv.compile(JSON.parse(text));
@@ -105,6 +119,7 @@ export function contractViolations(replies: Reply[] = state.replies, spec = stat
   };
   const out: string[] = [];
   for (const r of replies) {
+    const { spec } = r;
     const path = matchPath(spec, r.path);
     const op = path ? spec.paths[path]?.[r.method] : undefined;
     if (!path || !op) continue; // not an operation of the document (web pages, /docs assets, unknown routes)
@@ -131,7 +146,7 @@ export function contractViolations(replies: Reply[] = state.replies, spec = stat
       out.push(`${where}: body is not JSON`);
       continue;
     }
-    const validate = validatorFor(media.schema);
+    const validate = validatorFor(spec, media.schema);
     if (!validate(body))
       out.push(
         `${where}: body does not match: ${ajv.errorsText(validate.errors)} in ${r.body.slice(0, 300)}`,

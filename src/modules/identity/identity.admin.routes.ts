@@ -4,6 +4,7 @@ import { audit, requestMetaOf } from '../../platform/audit.js';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import { problemSchema } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import type { PatientDirectory } from './identity.patients.js';
 import type { ProfileService } from './identity.profile.js';
 import {
@@ -171,15 +172,19 @@ export function accountRoutes(deps: AccountRouteDeps): FastifyPluginAsyncZod {
         preHandler: auth.requireRole('admin'),
         schema: {
           tags: ['admin'],
-          summary: 'The audit trail, newest first',
+          summary: 'The audit trail, newest first, a page at a time (`{items, nextCursor}`)',
           security: bearer,
           querystring: auditQuery,
           response: { 200: auditReply, 401: p, 403: p },
         },
       },
       async (req) => {
-        const rows = await audit.list(drizzle(deps.pool, { casing: 'snake_case' }), req.query);
-        return rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }));
+        const { cursor, limit, ...filter } = req.query;
+        const before = decodeCursor(cursor, 2) as [string, string] | undefined;
+        const db = drizzle(deps.pool, { casing: 'snake_case' });
+        const rows = await audit.list(db, { ...filter, limit: limit + 1, ...(before ? { before } : {}) });
+        const items = rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }));
+        return toPage(items, limit, (r) => [r.occurredAt, r.id]);
       },
     );
   };

@@ -151,8 +151,13 @@ describe('patient profile', () => {
       token: admin.token,
     });
     expect(res.status).toBe(200);
-    expect(res.body).toHaveLength(1);
-    expect(res.body[0]).toMatchObject({ action: 'profile.read', actorId: patient.id, changedFields: [] });
+    expect(res.body.items).toHaveLength(1);
+    expect(res.body.items[0]).toMatchObject({
+      action: 'profile.read',
+      actorId: patient.id,
+      changedFields: [],
+    });
+    expect(res.body.nextCursor).toBeNull();
     expect((await t.http.get('/api/admin/audit', { token: patient.token })).status).toBe(403);
   });
 });

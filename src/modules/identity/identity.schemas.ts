@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ROLES } from '../../platform/auth.js';
 import { boundedDate } from '../../platform/input.js';
 import { component } from '../../platform/openapi.js';
+import { pageOf, pageQuery } from '../../platform/paging.js';
 
 const phone = z
   .string()
@@ -153,13 +154,12 @@ export const createUserBody = z.object({
 });
 export const updateUserBody = z.object({ isActive: z.boolean() });
 
-export const auditQuery = z.object({
+export const auditQuery = pageQuery({ defaultLimit: 100, maxLimit: 500 }).extend({
   resourceType: z.string().trim().max(100).optional(),
   resourceId: z.string().trim().max(100).optional(),
   actorId: z.uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-export const auditReply = z.array(
+export const auditReply = pageOf(
   z.object({
     id: z.uuid(),
     occurredAt: z.string(),

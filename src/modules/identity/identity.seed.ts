@@ -124,15 +124,15 @@ export async function seedIdentityDemo(
 
 export function describeIdentityDemo(): string[] {
   return [
-    'Demo logins (request a code, then read it at /dev/inbox?to=PHONE):',
-    `  admin      ${DEMO_PHONES.admin}   (POST /api/auth/send-otp)`,
-    `  staff      ${DEMO_PHONES.staff}   (POST /api/auth/send-otp)`,
+    'Demo logins: sign in on the web at /login with the phone, then read the code at /dev/inbox?to=PHONE.',
+    '  Clinicians, staff and admins choose "I am a clinician or staff member" there (API: POST /api/auth/send-otp);',
+    '  patients sign in as they are (API: POST /api/patient-auth/send-otp).',
+    `  admin      ${DEMO_PHONES.admin}`,
+    `  staff      ${DEMO_PHONES.staff}   (front desk: /front-desk)`,
     ...CLINICIANS.map(
       (c, i) =>
         `  clinician  ${DEMO_PHONES.clinicians[i]}   ${c.fullName}, ${c.specialization}, ${c.timeZone}`,
     ),
-    ...PATIENTS.map(
-      (p, i) => `  patient    ${DEMO_PHONES.patients[i]}   ${p.fullName}   (POST /api/patient-auth/send-otp)`,
-    ),
+    ...PATIENTS.map((p, i) => `  patient    ${DEMO_PHONES.patients[i]}   ${p.fullName}`),
   ];
 }

@@ -1,0 +1,38 @@
+import { expect, test } from 'vitest';
+import { AppError } from './errors.js';
+import { decodeCursor, encodeCursor, pageQuery, toPage } from './paging.js';
+
+test('a page of limit + 1 rows has a cursor naming its last row; a short page has none', () => {
+  const rows = [1, 2, 3].map((n) => ({ at: `2030-01-0${n}`, id: `id-${n}` }));
+  const page = toPage(rows, 2, (r) => [r.at, r.id]);
+  expect(page.items).toEqual(rows.slice(0, 2));
+  expect(decodeCursor(page.nextCursor!, 2)).toEqual(['2030-01-02', 'id-2']);
+  expect(toPage(rows, 3, (r) => [r.at, r.id]).nextCursor).toBeNull();
+});
+
+test('a cursor this list did not hand out is a 400 CURSOR_INVALID', () => {
+  for (const bad of [
+    'x',
+    encodeCursor(['a']),
+    encodeCursor([{}] as never),
+    Buffer.from('[1,').toString('base64url'),
+  ]) {
+    const err = (() => {
+      try {
+        decodeCursor(bad, 2);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('CURSOR_INVALID');
+  }
+  expect(decodeCursor(undefined, 2)).toBeUndefined();
+});
+
+test('limit is bounded', () => {
+  const q = pageQuery({ defaultLimit: 10, maxLimit: 20 });
+  expect(q.parse({}).limit).toBe(10);
+  expect(q.safeParse({ limit: '21' }).success).toBe(false);
+  expect(q.safeParse({ limit: '0' }).success).toBe(false);
+});

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { Errors } from './errors.js';
+
+/**
+ * Keyset paging for lists that grow without bound: `?limit=&cursor=` in, `{items, nextCursor}` out.
+ * The cursor is opaque to clients: the sort key of the last item returned (base64url JSON), so a
+ * page never repeats or skips a row when rows are added meanwhile. `nextCursor` is null on the last page.
+ */
+
+export type Cursor = Array<string | number>;
+
+export const pageQuery = (opts: { defaultLimit?: number; maxLimit?: number } = {}) =>
+  z.object({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(opts.maxLimit ?? 200)
+      .default(opts.defaultLimit ?? 50),
+    cursor: z.string().trim().max(500).optional().describe('`nextCursor` of the previous page'),
+  });
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+  });
+
+export const encodeCursor = (key: Cursor): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+/** The sort key in a cursor, or a 400 CURSOR_INVALID when it is not one this list handed out. */
+export function decodeCursor(cursor: string | undefined, arity: number): Cursor | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(key) &&
+      key.length === arity &&
+      key.every((k) => typeof k === 'string' || (typeof k === 'number' && Number.isFinite(k)))
+    )
+      return key as Cursor;
+  } catch {}
+  throw Errors.badRequest(
+    'CURSOR_INVALID',
+    'The cursor is not one this list handed out; start from the first page.',
+  );
+}
+
+/**
+ * A page from rows fetched with `limit + 1` (the extra row only says there is a next page).
+ * `keyOf` gives the sort key of a row, encoded as the next cursor.
+ */
+export function toPage<T>(
+  rows: T[],
+  limit: number,
+  keyOf: (row: T) => Cursor,
+): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+}
