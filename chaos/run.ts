@@ -67,9 +67,8 @@ async function main() {
   let failures: string[] = [];
   try {
     cluster = await startCluster(env);
-    log('starting api-1 (migrates and seeds the demo data), then api-2 and the worker');
-    await cluster.start(cluster.instances[0]!);
-    await Promise.all(cluster.instances.slice(1).map((i) => cluster!.start(i)));
+    log('starting api-1, api-2 and the worker (one migrates and seeds the demo data, under locks)');
+    await Promise.all(cluster.instances.map((i) => cluster!.start(i)));
     log(`up in ${((Date.now() - t0) / 1000).toFixed(0)} s; load for ${LOAD_SECONDS} s with ${USERS} users`);
 
     const patients = await makePatients(pool, secrets.JWT_SECRET, USERS);
@@ -120,7 +119,7 @@ async function main() {
         }
       }
       await Promise.all(restarts);
-    })();
+    })().catch((err) => void failuresDuringRun.push(`fault plan: ${err}`));
     const stats: LoadStats = await runLoad({
       baseUrl: c.lbUrl,
       patients,
@@ -128,7 +127,7 @@ async function main() {
       webhookSecret: secrets.SANDBOX_WEBHOOK_SECRET,
       pool,
     });
-    await faultPlan.catch((err) => failuresDuringRun.push(`fault plan: ${err}`));
+    await faultPlan;
     log('load done; waiting for holds, deliveries and refunds to settle');
     const settled = await settle(pool, 240_000);
     const result = await checkInvariants(pool, stats);

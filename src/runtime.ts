@@ -8,7 +8,7 @@ import { type Clock, systemClock } from './platform/clock.js';
 import { type EmbeddedDatabase, embeddedFiles, startEmbeddedPostgres } from './platform/db/embedded.js';
 import { createPgListener } from './platform/db/listener.js';
 import { runMigrations } from './platform/db/migrate.js';
-import { createPool } from './platform/db/pool.js';
+import { createPool, waitForDatabase } from './platform/db/pool.js';
 import { createUnitOfWork } from './platform/db/uow.js';
 import { JobQueue } from './platform/jobs.js';
 import { loggerOptions } from './platform/logger.js';
@@ -77,6 +77,7 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     () => txPool.end(),
   );
   try {
+    await waitForDatabase(pool, (reason) => log.warn({ reason }, 'waiting for the database'));
     if (opts.migrate ?? role !== 'worker') await runMigrations(pool);
     const jobs = JobQueue.create(url, log, { worker: role !== 'api' });
     await jobs.start();
