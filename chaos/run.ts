@@ -67,8 +67,9 @@ async function main() {
   let failures: string[] = [];
   try {
     cluster = await startCluster(env);
-    log('starting api-1, api-2 and the worker (one migrates and seeds the demo data, under locks)');
-    await Promise.all(cluster.instances.map((i) => cluster!.start(i)));
+    log('starting api-1 (migrates and seeds the demo data), then api-2 and the worker');
+    await cluster.start(cluster.instances[0]!);
+    await Promise.all(cluster.instances.slice(1).map((i) => cluster!.start(i)));
     log(`up in ${((Date.now() - t0) / 1000).toFixed(0)} s; load for ${LOAD_SECONDS} s with ${USERS} users`);
 
     const patients = await makePatients(pool, secrets.JWT_SECRET, USERS);
@@ -134,6 +135,9 @@ async function main() {
     failures = [...result.failures, ...failuresDuringRun, ...c.unexpectedExits];
     if (!settled) failures.push('queues did not settle within 4 minutes');
     printFigures(stats, result.figures, faults, Date.now() - t0);
+  } catch (err) {
+    failures.push(String(err));
+    throw err;
   } finally {
     await cluster?.stopAll();
     await pool.end().catch(() => {});
@@ -205,7 +209,7 @@ function printFigures(
       .map(([s, n]) => `${s}: ${n}`)
       .join(', ')})`,
     `initiates: ${stats.initiated} held, ${stats.conflicts} lost the race (409)`,
-    `payments: ${stats.paidInHold} paid inside the hold, ${stats.paidLate} paid after it, ${stats.failed} failed, ${stats.abandoned} abandoned, ${stats.duplicates} duplicate webhook deliveries`,
+    `payments: ${stats.paidInHold} paid inside the hold, ${stats.paidLate} clicked Pay after it, ${stats.failed} failed, ${stats.abandoned} abandoned, ${stats.duplicates} duplicate webhook deliveries`,
     `bookings: ${stats.acknowledged.size} acknowledged as CONFIRMED, ${stats.cancelled} cancelled, ${stats.rescheduled} rescheduled`,
     ...Object.entries(figures).map(([k, v]) => `${k}: ${v}`),
   ];
