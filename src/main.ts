@@ -1,6 +1,7 @@
 import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { SANDBOX_IN_PRODUCTION_WARNING, startBanner } from './banner.js';
 import { ConfigError, loadConfig } from './config.js';
 import {
   CLI_OPTIONS,
@@ -45,11 +46,13 @@ async function main(argv: string[]): Promise<void> {
         throw new ConfigError(`--role must be all, api or worker`);
       const carebook = await startCarebook({ config, role, log });
       onShutdownSignal(log, carebook.stop);
+      if (config.payments.sandboxAllowedInProduction) log.warn(SANDBOX_IN_PRODUCTION_WARNING);
       if (carebook.url) {
-        const lines = [`Carebook is up: ${config.http.publicUrl}  (API docs ${config.http.publicUrl}/docs)`];
-        if (config.messaging.devInbox)
-          lines.push(`Dev inbox (OTP codes): ${config.http.publicUrl}/dev/inbox`);
-        for (const mod of carebook.modules) if (mod.describeDemo) lines.push(...(await mod.describeDemo()));
+        const lines = await startBanner(config, async () => {
+          const demo: string[] = [];
+          for (const mod of carebook.modules) if (mod.describeDemo) demo.push(...(await mod.describeDemo()));
+          return demo;
+        });
         console.log(`\n${lines.join('\n')}\n`);
       }
       return;

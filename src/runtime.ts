@@ -9,7 +9,7 @@ import { type EmbeddedDatabase, embeddedFiles, startEmbeddedPostgres } from './p
 import { createPgListener } from './platform/db/listener.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool, waitForDatabase } from './platform/db/pool.js';
-import { createUnitOfWork } from './platform/db/uow.js';
+import { createUnitOfWork, guardPool } from './platform/db/uow.js';
 import { JobQueue } from './platform/jobs.js';
 import { loggerOptions } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
@@ -57,13 +57,12 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
   const role = opts.role ?? 'all';
   const log = opts.log ?? pino(loggerOptions(config.logLevel, !config.isProduction && process.stdout.isTTY));
   const { url, embedded } = await openDatabase(config, log);
-  // Transactions get a pool of their own: a transaction that holds row locks and then reads through
-  // a service (on `pool`) can never wait for a connection that only lock-waiting transactions hold.
-  const poolEvents = {
+  // One pool per process. Units of work take their connection from it; the application sees it
+  // guarded, so nothing inside an open unit of work can take a second connection (docs/module-contracts.md).
+  const rawPool = createPool(url, config.db.poolMax, {
     onConnectionError: (err: Error) => log.warn({ reason: err.message }, 'database connection lost'),
-  };
-  const pool = createPool(url, config.db.poolMax, poolEvents);
-  const txPool = createPool(url, config.db.poolMax, poolEvents);
+  });
+  const pool = guardPool(rawPool);
   const stops: Array<() => Promise<unknown>> = [];
   // Last started, first stopped: HTTP, modules, listener, job workers, pools, then the database.
   // Each step is bounded, so a database that went away (or came back as another server) cannot hang it.
@@ -72,19 +71,20 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     stops.length = 0;
   };
   if (embedded) stops.push(() => embedded.stop());
-  stops.push(
-    () => pool.end(),
-    () => txPool.end(),
-  );
+  stops.push(() => rawPool.end());
   try {
-    await waitForDatabase(pool, (reason) => log.warn({ reason }, 'waiting for the database'));
-    if (opts.migrate ?? role !== 'worker') await runMigrations(pool);
+    await waitForDatabase(rawPool, (reason) => log.warn({ reason }, 'waiting for the database'));
+    if (opts.migrate ?? role !== 'worker') await runMigrations(rawPool);
     const jobs = JobQueue.create(url, log, { worker: role !== 'api' });
     await jobs.start();
     stops.push(() => jobs.stop());
     const metrics = createMetrics();
-    const uow = createUnitOfWork(txPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
-    const listener = createPgListener({ pool, log });
+    const uow = createUnitOfWork(rawPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
+    // LISTEN holds its session for the life of the process: one connection of its own, so it never
+    // takes one from the pool that requests and units of work share.
+    const listenSession = createPool(url, 1);
+    stops.push(() => listenSession.end());
+    const listener = createPgListener({ pool: listenSession, log });
     stops.push(() => listener.close());
     const platform: Platform = {
       config,
@@ -108,7 +108,7 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     let app: FastifyInstance | undefined;
     let listenUrl: string | undefined;
     if (role !== 'worker') {
-      app = await buildApp({ config, pool, metrics, log, modules });
+      app = await buildApp({ config, pool, metrics, log, modules, clock: platform.clock });
       // Closing the server first stops new requests and waits for in-flight ones.
       stops.push(() => app!.close());
       if (opts.listen !== false) {
