@@ -62,6 +62,7 @@ const PLATFORM_CODES: Record<number, string[]> = {
   414: ['URI_TOO_LONG'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
   429: ['RATE_LIMITED'],
+  503: ['DATABASE_UNAVAILABLE'],
 };
 
 const STATUS_TEXT: Record<number, string> = {
@@ -243,6 +244,8 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
   add(413, Boolean(facts?.hasBody));
   add(415, Boolean(op.requestBody));
   add(429, facts?.rateLimited ?? true);
+  // problem.ts: any route answers 503 DATABASE_UNAVAILABLE (with Retry-After) while PostgreSQL is unreachable.
+  add(503, true);
   for (const s of Object.keys(facts?.errorCodes ?? {})) statuses.add(Number(s));
 
   const responses: Record<string, OpenApiResponse> = {};
