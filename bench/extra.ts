@@ -26,7 +26,7 @@ export async function pgbenchTps(dbUrl: string, seconds = 15): Promise<{ tps: nu
   await admin.end();
   const url = new URL(dbUrl);
   url.pathname = '/pgbench';
-  const scale = 50;
+  const scale = 10;
   execFileSync('pgbench', ['-i', '-q', '-s', String(scale), url.toString()], { stdio: 'ignore' });
   const out = execFileSync('pgbench', ['-c', '50', '-j', '2', '-T', String(seconds), url.toString()], {
     encoding: 'utf8',

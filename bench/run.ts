@@ -215,7 +215,13 @@ const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
 
 async function main() {
   console.log('starting Carebook on a fresh embedded PostgreSQL and seeding bench data ...');
-  const { ready, pid, stop } = await startServer();
+  const server = await startServer();
+  const { ready, pid } = server;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= server.stop();
+    return stopped;
+  };
   try {
     const loads = await peakRss(pid, async () => {
       const search = await searchLoad(ready.appUrl + ready.slotPath);

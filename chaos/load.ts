@@ -64,6 +64,7 @@ export async function runLoad(opts: {
       });
       stats.statuses[res.status] = (stats.statuses[res.status] ?? 0) + 1;
       const text = await res.text();
+      // biome-ignore lint/suspicious/noExplicitAny: replies of several endpoints, read field by field
       let json: any = null;
       try {
         json = text ? JSON.parse(text) : null;

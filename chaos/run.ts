@@ -120,7 +120,7 @@ async function main() {
         }
       }
       await Promise.all(restarts);
-    })();
+    })().catch((err) => void failuresDuringRun.push(`fault plan: ${err}`));
     const stats: LoadStats = await runLoad({
       baseUrl: c.lbUrl,
       patients,
@@ -128,13 +128,16 @@ async function main() {
       webhookSecret: secrets.SANDBOX_WEBHOOK_SECRET,
       pool,
     });
-    await faultPlan.catch((err) => failuresDuringRun.push(`fault plan: ${err}`));
+    await faultPlan;
     log('load done; waiting for holds, deliveries and refunds to settle');
     const settled = await settle(pool, 240_000);
     const result = await checkInvariants(pool, stats);
     failures = [...result.failures, ...failuresDuringRun, ...c.unexpectedExits];
     if (!settled) failures.push('queues did not settle within 4 minutes');
     printFigures(stats, result.figures, faults, Date.now() - t0);
+  } catch (err) {
+    failures.push(String(err));
+    throw err;
   } finally {
     await cluster?.stopAll();
     await pool.end().catch(() => {});
@@ -206,7 +209,7 @@ function printFigures(
       .map(([s, n]) => `${s}: ${n}`)
       .join(', ')})`,
     `initiates: ${stats.initiated} held, ${stats.conflicts} lost the race (409)`,
-    `payments: ${stats.paidInHold} paid inside the hold, ${stats.paidLate} paid after it, ${stats.failed} failed, ${stats.abandoned} abandoned, ${stats.duplicates} duplicate webhook deliveries`,
+    `payments: ${stats.paidInHold} paid inside the hold, ${stats.paidLate} clicked Pay after it, ${stats.failed} failed, ${stats.abandoned} abandoned, ${stats.duplicates} duplicate webhook deliveries`,
     `bookings: ${stats.acknowledged.size} acknowledged as CONFIRMED, ${stats.cancelled} cancelled, ${stats.rescheduled} rescheduled`,
     ...Object.entries(figures).map(([k, v]) => `${k}: ${v}`),
   ];

@@ -8,7 +8,7 @@ import { type Clock, systemClock } from './platform/clock.js';
 import { type EmbeddedDatabase, embeddedFiles, startEmbeddedPostgres } from './platform/db/embedded.js';
 import { createPgListener } from './platform/db/listener.js';
 import { runMigrations } from './platform/db/migrate.js';
-import { createPool } from './platform/db/pool.js';
+import { createPool, waitForDatabase } from './platform/db/pool.js';
 import { createUnitOfWork, guardPool } from './platform/db/uow.js';
 import { JobQueue } from './platform/jobs.js';
 import { loggerOptions } from './platform/logger.js';
@@ -73,6 +73,7 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
   if (embedded) stops.push(() => embedded.stop());
   stops.push(() => rawPool.end());
   try {
+    await waitForDatabase(rawPool, (reason) => log.warn({ reason }, 'waiting for the database'));
     if (opts.migrate ?? role !== 'worker') await runMigrations(rawPool);
     const jobs = JobQueue.create(url, log, { worker: role !== 'api' });
     await jobs.start();

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isDatabaseUnavailable } from './unavailable.js';
 
 // Keep bigint counts and numeric amounts exact; int8 (20) values that fit are parsed as numbers by callers.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -34,4 +35,27 @@ export function createPool(url: string, max = 20, events: PoolEvents = {}): Pool
   // An idle client losing its connection: the pool has already dropped it; the next checkout reconnects.
   pool.on('error', () => {});
   return pool;
+}
+
+/**
+ * At start, a database that is down (restarting, failing over) is waited for, up to `timeoutMs`,
+ * instead of failing the process: replicas restarted by a supervisor during an outage come up
+ * when it ends. Any other error (a wrong password, a missing database) fails at once.
+ */
+export async function waitForDatabase(
+  pool: Pool,
+  onWait: (reason: string) => void,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const t0 = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query('select 1');
+      return;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() - t0 > timeoutMs) throw err;
+      if (attempt % 10 === 0) onWait(err instanceof Error ? err.message : String(err));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
