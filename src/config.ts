@@ -69,6 +69,8 @@ export const envSchema = z.object({
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
   DATA_DIR: z.string().default('.data'),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: csv.default([]),
   TRUST_PROXY: trustProxy.default(false),
@@ -89,6 +91,7 @@ export const envSchema = z.object({
   DEFAULT_CURRENCY: z.string().length(3).toUpperCase().default('INR'),
 
   HOLD_MINUTES: z.coerce.number().int().min(1).max(120).default(15),
+  BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   CANCELLATION_WINDOW_HOURS: z.coerce.number().int().min(0).default(24),
   REMINDER_HOURS_BEFORE: z.coerce.number().int().min(1).default(24),
   NO_SHOW_AFTER_MINUTES: z.coerce.number().int().min(0).default(60),
@@ -290,7 +293,8 @@ function toConfig(env: ParsedEnv) {
       /** Bearer token `/metrics` wants in production; open outside production when unset. */
       metricsToken: env.METRICS_TOKEN,
     },
-    db: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    db: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, embeddedPort: env.EMBEDDED_DB_PORT },
+    jobs: { concurrency: env.JOB_CONCURRENCY },
     dataDir: path.resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,
     seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
@@ -306,6 +310,7 @@ function toConfig(env: ParsedEnv) {
     currency: env.DEFAULT_CURRENCY,
     booking: {
       holdMinutes: env.HOLD_MINUTES,
+      horizonDays: env.BOOKING_HORIZON_DAYS,
       cancellationWindowHours: env.CANCELLATION_WINDOW_HOURS,
       reminderHoursBefore: env.REMINDER_HOURS_BEFORE,
       noShowAfterMinutes: env.NO_SHOW_AFTER_MINUTES,

@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/platform/clock.js';
 import { freePort } from '../../src/platform/db/embedded.js';
 import { loggerOptions } from '../../src/platform/logger.js';
 import { type Carebook, type Role, startCarebook } from '../../src/runtime.js';
+import { recordReplies } from '../contract/replies.js';
 import { createTestDatabase } from './db.js';
 
 export type TestApp = Carebook & {
@@ -79,6 +80,8 @@ export async function startTestApp(
   const log = pino({ ...loggerOptions(opts.captureLogs ? 'trace' : 'warn') }, sink);
   const carebook = await startCarebook({ config, role: opts.role ?? 'api', clock, log });
   const url = carebook.url!;
+  // Every reply is checked against /openapi.json after the test file (test/contract/replies.setup.ts).
+  if (carebook.app) recordReplies(carebook.app.server, carebook.app.swagger());
   return {
     ...carebook,
     url,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../../platform/auth.js';
+import { boundedDate } from '../../platform/input.js';
+import { component } from '../../platform/openapi.js';
 
 const phone = z
   .string()
@@ -113,7 +115,7 @@ export const profileUpdateBody = z
   .object({
     fullName: fullName.optional(),
     email: email.nullable().optional(),
-    dateOfBirth: z.iso.date().nullable().optional().describe('YYYY-MM-DD, not in the future'),
+    dateOfBirth: boundedDate().nullable().optional().describe('YYYY-MM-DD, not in the future'),
     gender: gender.nullable().optional(),
     address: addressSchema.nullable().optional(),
     emergencyContact: emergencyContactSchema.nullable().optional(),
@@ -172,3 +174,9 @@ export const auditReply = z.array(
     changedFields: z.array(z.string()),
   }),
 );
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('User', userReply);
+component('PatientProfile', profileReply);
+component('AdminUser', adminUserReply);
+component('PatientContact', patientContact);
