@@ -34,7 +34,9 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
       content: { 'text/plain': { schema: { type: 'string' } } },
     },
   };
-  const schema = { tags: ['operations'], summary: 'Prometheus metrics', rawResponses };
+  // 401 without the METRICS_TOKEN bearer; 404 in production without a token (http-hardening.ts).
+  const errorCodes = { 401: ['UNAUTHORIZED'], 404: ['NOT_FOUND'] };
+  const schema = { tags: ['operations'], summary: 'Prometheus metrics', rawResponses, errorCodes };
   app.get('/metrics', { schema }, async (_req, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
