@@ -64,7 +64,15 @@ test('the login code goes to the SMS provider, signs in, and no table holds it i
   expect(await everyRow()).not.toMatch(new RegExp(`\\b${code}\\b`));
   const login = await t.http.post('/api/patient-auth/verify-otp', { phone, otp: code });
   expect(login.status).toBe(200);
+  // Production: the refresh cookie is Secure as well.
+  expect(login.headers.get('set-cookie')).toMatch(
+    /carebook_refresh=.*HttpOnly.*Secure|carebook_refresh=.*Secure.*HttpOnly/i,
+  );
   expect(await everyRow()).not.toMatch(new RegExp(`\\b${code}\\b`));
   // The development inbox does not exist in production.
   expect((await t.http.get(`/dev/inbox?to=${encodeURIComponent(phone)}`)).status).toBe(404);
+});
+
+test('production without METRICS_TOKEN does not serve /metrics', async () => {
+  expect((await t.http.get('/metrics')).status).toBe(404);
 });

@@ -246,6 +246,8 @@ function inboxRoute(app: App, { service, config }: RouteDeps) {
         tags: ['development'],
         summary: 'Messages the console channel kept for a phone or email (not in production)',
         querystring: inboxQuery,
+        // 404 in production, where this route does not exist.
+        errorCodes: { 404: ['NOT_FOUND'] },
         response: { 200: inboxReply, 400: problemSchema },
         errorCodes: { 404: ['NOT_FOUND'] },
       },
