@@ -249,7 +249,6 @@ function inboxRoute(app: App, { service, config }: RouteDeps) {
         // 404 in production, where this route does not exist.
         errorCodes: { 404: ['NOT_FOUND'] },
         response: { 200: inboxReply, 400: problemSchema },
-        errorCodes: { 404: ['NOT_FOUND'] },
       },
     },
     async (req) => {
