@@ -1,10 +1,12 @@
 import type { AppModule, Platform } from '../platform/module.js';
+import { createBillingModule } from './billing/index.js';
 import { createBookingModule, createOccupancyEvents } from './booking/index.js';
 import { createCatalogModule, identityPortFrom } from './catalog/index.js';
 import { createIdentityAuth, createIdentityModule } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
 import { createPaymentsModule } from './payments/index.js';
 import { createSchedulingModule, type OccupancyPort } from './scheduling/index.js';
+import { type AppointmentLookup, type ConsultationLookup, createSessionsModule } from './sessions/index.js';
 import { createVideoModule, type MeetingReadyHandler } from './video/index.js';
 
 /**
@@ -45,6 +47,26 @@ export function createModules(platform: Platform): AppModule[] {
     occupancy: (...a) => (occupancy ? occupancy(...a) : Promise.resolve([])),
     watchOccupancy: occupancyEvents.watch,
   });
+  const billing = createBillingModule({
+    ...platform,
+    auth,
+    payments: payments.service,
+    catalog: catalog.service,
+    notify: messaging.service.notify,
+    getUser: identity.service.getUser,
+  });
+  // Booking (built next) and consultations (not wired yet) are looked up late.
+  let getAppointment: AppointmentLookup | undefined;
+  const getConsultation: ConsultationLookup | undefined = undefined;
+  const sessions = createSessionsModule({
+    ...platform,
+    auth,
+    billing: billing.service,
+    notify: messaging.service.notify,
+    getUser: identity.service.getUser,
+    getAppointment: (id) => (getAppointment ? getAppointment(id) : Promise.resolve(null)),
+    getConsultation,
+  });
   const booking = createBookingModule({
     ...platform,
     auth,
@@ -58,5 +80,6 @@ export function createModules(platform: Platform): AppModule[] {
   });
   occupancy = booking.service.listOccupancy;
   onMeetingReady = booking.service.onMeetingReady;
-  return [messaging, video, identity, payments, catalog, scheduling, booking];
+  getAppointment = booking.service.findForSession;
+  return [messaging, video, identity, payments, catalog, scheduling, billing, sessions, booking];
 }

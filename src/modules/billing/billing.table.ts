@@ -36,8 +36,7 @@ export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 export const TRANSFER_FLAGS = ['posted', 'pending', 'post_pending', 'void_pending'] as const;
 export type TransferFlag = (typeof TRANSFER_FLAGS)[number];
 
-const big = (name?: string) =>
-  name ? bigint(name, { mode: 'number' }) : bigint({ mode: 'number' });
+const big = (name?: string) => (name ? bigint(name, { mode: 'number' }) : bigint({ mode: 'number' }));
 
 /**
  * A ledger account. Its four totals are kept by the `ledger_apply_transfer` trigger in the same
@@ -124,10 +123,7 @@ export const ledgerTransfers = pgTable(
     index('ledger_transfers_payable').on(t.payableKind, t.payableId),
     check('ledger_transfers_amount_positive', sql`${t.amount} > 0`),
     check('ledger_transfers_distinct_accounts', sql`${t.debitAccountId} <> ${t.creditAccountId}`),
-    check(
-      'ledger_transfers_flag',
-      sql`${t.flag} in ('posted', 'pending', 'post_pending', 'void_pending')`,
-    ),
+    check('ledger_transfers_flag', sql`${t.flag} in ('posted', 'pending', 'post_pending', 'void_pending')`),
     check(
       'ledger_transfers_pending_link',
       sql`(${t.pendingId} is not null) = (${t.flag} in ('post_pending', 'void_pending'))`,
@@ -164,9 +160,7 @@ export const subscriptions = pgTable(
   (t) => [
     uniqueIndex('subscriptions_idempotency_key').on(t.idempotencyKey),
     // At most one active subscription per patient: deductions know which credits to take.
-    uniqueIndex('subscriptions_one_active')
-      .on(t.patientId)
-      .where(sql`${t.status} = 'ACTIVE'`),
+    uniqueIndex('subscriptions_one_active').on(t.patientId).where(sql`${t.status} = 'ACTIVE'`),
     index('subscriptions_period_end').on(t.status, t.periodEnd),
     check(
       'subscriptions_status',

@@ -13,7 +13,12 @@ export const SESSION_STATUSES = [
   'REJECTED',
 ] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
-export const END_REASONS = ['PATIENT_ENDED', 'CLINICIAN_ENDED', 'INSUFFICIENT_CREDITS', 'PROVIDER_HANGUP'] as const;
+export const END_REASONS = [
+  'PATIENT_ENDED',
+  'CLINICIAN_ENDED',
+  'INSUFFICIENT_CREDITS',
+  'PROVIDER_HANGUP',
+] as const;
 
 /**
  * A text (WAITING -> ACTIVE -> ENDED) or call (RINGING -> CONNECTED -> ENDED | MISSED | REJECTED)
@@ -65,7 +70,10 @@ export const sessions = pgTable(
     ),
     check('sessions_blocks_nonnegative', sql`${t.blocksCharged} >= 0 and ${t.blockMinutes} > 0`),
     check('sessions_ended_has_time', sql`(${t.status} = 'ENDED') = (${t.endedAt} is not null)`),
-    check('sessions_funding_source', sql`${t.funding} = 'credits' or ${t.appointmentId} is not null or ${t.consultationId} is not null`),
+    check(
+      'sessions_funding_source',
+      sql`${t.funding} = 'credits' or ${t.appointmentId} is not null or ${t.consultationId} is not null`,
+    ),
   ],
 );
 
