@@ -108,3 +108,32 @@ export async function checkLedgerInvariants(t: TestApp) {
   );
   expect(late).toEqual([]);
 }
+
+/** A small Server-Sent Events reader over fetch (it can send the bearer token). */
+export async function openStream(baseUrl: string, token: string) {
+  const ctrl = new AbortController();
+  const res = await fetch(`${baseUrl}/api/notifications/stream`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: ctrl.signal,
+  });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  async function next(): Promise<{ event: string; data: string }> {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const lines = buffer.slice(0, end).split('\n');
+        buffer = buffer.slice(end + 2);
+        const field = (name: string) =>
+          lines.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trim()).join('');
+        if (!field('event') && !field('data')) continue;
+        return { event: field('event') || 'message', data: field('data') };
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  }
+  return { next, close: () => ctrl.abort() };
+}

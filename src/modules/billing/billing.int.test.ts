@@ -5,7 +5,10 @@ let scene: Awaited<ReturnType<typeof billingScene>>;
 beforeAll(async () => {
   scene = await billingScene();
 });
-afterAll(() => scene.t.close());
+afterAll(async () => {
+  await checkLedgerInvariants(scene.t);
+  await scene.t.close();
+});
 
 const account = (ownerId: string | null, kind = 'patient_credits' as const, ref = 'test') => ({
   kind,

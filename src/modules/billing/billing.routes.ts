@@ -31,7 +31,7 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
     app.post(
       '/api/subscriptions',
       {
-        preHandler: auth.requireRole('patient'),
+        onRequest: auth.requireRole('patient'),
         schema: {
           tags,
           summary: 'Buy a plan',
@@ -57,7 +57,7 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
     app.get(
       '/api/subscription',
       {
-        preHandler: auth.requireRole('patient'),
+        onRequest: auth.requireRole('patient'),
         schema: {
           tags,
           summary: "The patient's active subscription and credits left",
@@ -71,7 +71,7 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
     app.get(
       '/api/wallet',
       {
-        preHandler: auth.requireRole('clinician'),
+        onRequest: auth.requireRole('clinician'),
         schema: {
           tags,
           summary: "The doctor's wallet: posted and pending earnings, latest movements",
@@ -86,7 +86,7 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
     app.post(
       '/api/admin/payouts',
       {
-        preHandler: auth.requireRole('admin'),
+        onRequest: auth.requireRole('admin'),
         schema: {
           tags: [...tags, 'admin'],
           summary: 'Record a payout to a doctor',
@@ -108,7 +108,7 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
     app.get(
       '/api/admin/ledger/trial-balance',
       {
-        preHandler: auth.requireRole('admin'),
+        onRequest: auth.requireRole('admin'),
         schema: {
           tags: [...tags, 'admin'],
           summary: 'Trial balance per account kind and currency; totals sum to zero',

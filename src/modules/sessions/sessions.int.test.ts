@@ -15,7 +15,10 @@ beforeAll(async () => {
   scene = await billingScene();
   await setPlan(scene.t, 'standard', { textCredits: 40, callCredits: 10, payoutPerBlockMinor: 900 });
 });
-afterAll(() => scene.t.close());
+afterAll(async () => {
+  await checkLedgerInvariants(scene.t);
+  await scene.t.close();
+});
 
 const transfersOf = async (sessionId: string) =>
   (

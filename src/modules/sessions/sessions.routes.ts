@@ -41,7 +41,7 @@ export function sessionsRoutes(deps: { auth: AuthGuard; service: SessionsService
       app.post(
         `/api/sessions/${kind}`,
         {
-          preHandler: auth.requireRole('patient'),
+          onRequest: auth.requireRole('patient'),
           schema: {
             tags,
             summary: `Start a ${kind} session (${kind === 'text' ? 'WAITING' : 'RINGING'})`,
@@ -62,7 +62,7 @@ export function sessionsRoutes(deps: { auth: AuthGuard; service: SessionsService
     app.get(
       '/api/sessions/:id',
       {
-        preHandler: auth.requireRole(),
+        onRequest: auth.requireRole(),
         schema: {
           tags,
           summary: 'One session (either party)',
@@ -82,7 +82,7 @@ export function sessionsRoutes(deps: { auth: AuthGuard; service: SessionsService
       app.post(
         path,
         {
-          preHandler: auth.requireRole('patient', 'clinician', 'admin'),
+          onRequest: auth.requireRole('patient', 'clinician', 'admin'),
           schema: { tags, summary, security, params: idParams, response: { 200: sessionReply, ...problems } },
         },
         async (req) => ({ session: toSessionView(await run(actorOf(req), req.params.id)) }),
@@ -116,7 +116,7 @@ export function sessionsRoutes(deps: { auth: AuthGuard; service: SessionsService
     app.get(
       '/api/sessions/text/:id/messages',
       {
-        preHandler: auth.requireRole(),
+        onRequest: auth.requireRole(),
         schema: {
           tags,
           summary: "A chat's messages, oldest first",
@@ -132,7 +132,7 @@ export function sessionsRoutes(deps: { auth: AuthGuard; service: SessionsService
     app.post(
       '/api/sessions/text/:id/messages',
       {
-        preHandler: auth.requireRole(),
+        onRequest: auth.requireRole(),
         schema: {
           tags,
           summary: 'Send a chat message; the other party also gets it on their notification stream',
