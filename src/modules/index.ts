@@ -77,6 +77,7 @@ export function createModules(platform: Platform): AppModule[] {
     scheduling: scheduling.service,
     video: video.service,
     occupancy: occupancyEvents,
+    billing: billing.service,
   });
   occupancy = booking.service.listOccupancy;
   onMeetingReady = booking.service.onMeetingReady;

@@ -6,7 +6,7 @@ import type { BookingDeps, PayableHandlers, PaymentForHandler } from './booking.
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
 import { isLiveHold, remindAtFor, transition } from './booking.rules.js';
 
-type Deps = Pick<BookingDeps, 'config' | 'clock' | 'pool' | 'payments' | 'occupancy'>;
+type Deps = Pick<BookingDeps, 'config' | 'clock' | 'pool' | 'payments' | 'occupancy' | 'billing'>;
 
 /** Who may see an appointment at all; anyone else gets a 404, as if it did not exist. */
 export const canSee = (actor: Pick<Actor, 'userId' | 'role'>, a: Appointment) =>
@@ -26,6 +26,17 @@ export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
     const remindAt = remindAtFor(a.startsAt, deps.config.booking.reminderHoursBefore, now);
     const updated = (await repo.updateStatus(a.id, { status: transition(a.status, event), now, remindAt }))!;
     await effects.confirmed(tx, updated);
+    // The money waits in the patient's escrow; the doctor's share is pending until a session event.
+    if (a.paymentId)
+      await deps.billing?.prepaidPaid(tx, {
+        payableKind: 'appointment',
+        payableId: a.id,
+        patientId: a.patientId,
+        paymentId: a.paymentId,
+        clinicianId: a.clinicianId,
+        amountMinor: a.priceMinor,
+        currency: a.currency,
+      });
   }
 
   /** Confirms if possible; 'refund' when the money can no longer buy this appointment. */

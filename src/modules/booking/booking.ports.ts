@@ -157,6 +157,24 @@ export type SchedulingPort = {
   ): Promise<{ slots: Array<{ startAt: string; status: string }> }>;
 };
 
+/** Billing's prepaid earnings (optional until wired): escrow on payment, posted on completion, voided on cancel. */
+export type BillingPort = {
+  prepaidPaid(
+    tx: Tx,
+    p: {
+      payableKind: 'appointment';
+      payableId: string;
+      patientId: string;
+      paymentId: string;
+      clinicianId: string;
+      amountMinor: number;
+      currency: string;
+    },
+  ): Promise<void>;
+  postPrepaid(tx: Tx, p: { payableKind: 'appointment'; payableId: string }): Promise<boolean>;
+  cancelPrepaid(tx: Tx, p: { payableKind: 'appointment'; payableId: string; patientId: string }): Promise<boolean>;
+};
+
 export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {
   auth: AuthGuard;
   messaging: MessagingPort;
@@ -167,4 +185,5 @@ export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | '
   catalog: CatalogPort;
   scheduling: SchedulingPort;
   occupancy: OccupancyEvents;
+  billing?: BillingPort;
 };
