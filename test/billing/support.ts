@@ -126,7 +126,10 @@ export async function openStream(baseUrl: string, token: string) {
         const lines = buffer.slice(0, end).split('\n');
         buffer = buffer.slice(end + 2);
         const field = (name: string) =>
-          lines.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trim()).join('');
+          lines
+            .filter((l) => l.startsWith(`${name}:`))
+            .map((l) => l.slice(name.length + 1).trim())
+            .join('');
         if (!field('event') && !field('data')) continue;
         return { event: field('event') || 'message', data: field('data') };
       }

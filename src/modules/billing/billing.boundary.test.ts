@@ -19,5 +19,7 @@ test('only the billing ledger writes ledger transfers or account totals', () => 
       text,
     );
   });
-  expect(writers.map((f) => path.relative(root, f))).toEqual([path.join('modules', 'billing', 'billing.ledger.ts')]);
+  expect(writers.map((f) => path.relative(root, f))).toEqual([
+    path.join('modules', 'billing', 'billing.ledger.ts'),
+  ]);
 });

@@ -19,7 +19,11 @@ describe('prepaid: a paid appointment funds its session', () => {
     const appt = await bookAndPay(t, alice, doc.id, s.slot(3, '10:00'));
     // INR 500.00 paid: 80% pending for the doctor, nothing posted on payment (seed 001's rule does not hold).
     expect(await wallet()).toMatchObject({ posted: { amount: 0 }, pending: { amount: 40_000 } });
-    const started = await t.http.post('/api/sessions/text', { appointmentId: appt.id }, { token: alice.token });
+    const started = await t.http.post(
+      '/api/sessions/text',
+      { appointmentId: appt.id },
+      { token: alice.token },
+    );
     expect(started.status, JSON.stringify(started.body)).toBe(201);
     expect(started.body.session).toMatchObject({ funding: 'prepaid', clinicianId: doc.id });
     const id = started.body.session.id;
@@ -50,9 +54,16 @@ describe('prepaid: a paid appointment funds its session', () => {
     const tb = (await t.http.get('/api/admin/ledger/trial-balance', { token: admin.token })).body;
     expect(tb.balanced).toBe(true);
     const inr = Object.fromEntries(
-      tb.rows.filter((r: { currency: string }) => r.currency === 'INR').map((r: { kind: string; posted: number }) => [r.kind, r.posted]),
+      tb.rows
+        .filter((r: { currency: string }) => r.currency === 'INR')
+        .map((r: { kind: string; posted: number }) => [r.kind, r.posted]),
     );
-    expect(inr).toMatchObject({ refunds: 50_000, platform_revenue: 10_000, doctor_wallet: 40_000, patient_escrow: 0 });
+    expect(inr).toMatchObject({
+      refunds: 50_000,
+      platform_revenue: 10_000,
+      doctor_wallet: 40_000,
+      patient_escrow: 0,
+    });
     // A session on a cancelled appointment is refused.
     const late = await t.http.post('/api/sessions/text', { appointmentId: appt.id }, { token: alice.token });
     expect(late.status).toBe(409);

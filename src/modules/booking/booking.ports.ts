@@ -172,7 +172,10 @@ export type BillingPort = {
     },
   ): Promise<void>;
   postPrepaid(tx: Tx, p: { payableKind: 'appointment'; payableId: string }): Promise<boolean>;
-  cancelPrepaid(tx: Tx, p: { payableKind: 'appointment'; payableId: string; patientId: string }): Promise<boolean>;
+  cancelPrepaid(
+    tx: Tx,
+    p: { payableKind: 'appointment'; payableId: string; patientId: string },
+  ): Promise<boolean>;
 };
 
 export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {

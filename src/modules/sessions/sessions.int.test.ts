@@ -48,7 +48,9 @@ describe('text sessions', () => {
     expect(s).toMatchObject({ status: 'ACTIVE', blocksCharged: 1 });
     t.clock.advanceMinutes(25); // blocks 2 (10 min) and 3 (20 min) are due
     const upTo = t.clock.now();
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => sessionsOf(t).settle(s.id, upTo)));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => sessionsOf(t).settle(s.id, upTo)),
+    );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     expect(await transfersOf(s.id)).toEqual([1, 2, 3].map((n) => `text:${s.id}:block:${n}`));
     const after = await sessionsOf(t).get(actor(patient), s.id);
@@ -86,8 +88,14 @@ describe('text sessions', () => {
     const b = await sessionsOf(t).activate(actor(other), b0.id);
     expect([a.blocksCharged, b.blocksCharged]).toEqual([1, 1]);
     t.clock.advanceMinutes(10); // one block due on each, one credit left
-    await Promise.allSettled([sessionsOf(t).settle(a.id, t.clock.now()), sessionsOf(t).settle(b.id, t.clock.now())]);
-    const [sa, sb] = await Promise.all([sessionsOf(t).get(actor(patient), a.id), sessionsOf(t).get(actor(patient), b.id)]);
+    await Promise.allSettled([
+      sessionsOf(t).settle(a.id, t.clock.now()),
+      sessionsOf(t).settle(b.id, t.clock.now()),
+    ]);
+    const [sa, sb] = await Promise.all([
+      sessionsOf(t).get(actor(patient), a.id),
+      sessionsOf(t).get(actor(patient), b.id),
+    ]);
     expect([sa.blocksCharged, sb.blocksCharged].sort()).toEqual([1, 2]);
     const loser = sa.blocksCharged === 1 ? sa : sb;
     expect(loser).toMatchObject({ status: 'ENDED', endReason: 'INSUFFICIENT_CREDITS' });
@@ -116,7 +124,10 @@ describe('call sessions', () => {
     const rejected = await sessions.start(actor(patient), 'call', { clinicianId: doc.id });
     const dropped = await sessions.start(actor(patient), 'call', { clinicianId: doc.id });
     expect(await sessions.reject(actor(doc), rejected.id)).toMatchObject({ status: 'REJECTED' });
-    expect(await sessions.hangup(actor(patient), dropped.id)).toMatchObject({ status: 'ENDED', blocksCharged: 0 });
+    expect(await sessions.hangup(actor(patient), dropped.id)).toMatchObject({
+      status: 'ENDED',
+      blocksCharged: 0,
+    });
     t.clock.advanceMinutes(2);
     await expect(sessions.connect(actor(doc), missed.id)).rejects.toMatchObject({ code: 'CALL_MISSED' });
     expect((await sessions.get(actor(patient), missed.id)).status).toBe('MISSED');

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { billingScene, checkLedgerInvariants, openStream, setPlan, subscribe } from '../../../test/billing/support.js';
+import {
+  billingScene,
+  checkLedgerInvariants,
+  openStream,
+  setPlan,
+  subscribe,
+} from '../../../test/billing/support.js';
 import { catalogOf } from '../../../test/factories/booking.js';
 import { createUser } from '../../../test/factories/identity.js';
 
@@ -31,7 +37,11 @@ describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, tr
 
     await subscribe(t, patient, 'standard');
     const sub = await http.get('/api/subscription', { token: patient.token });
-    expect(sub.body).toMatchObject({ plan: { code: 'standard' }, status: 'ACTIVE', credits: { text: 6, call: 3 } });
+    expect(sub.body).toMatchObject({
+      plan: { code: 'standard' },
+      status: 'ACTIVE',
+      credits: { text: 6, call: 3 },
+    });
     // Booking's plan policy reads the same plan.
     expect((await catalogOf(t).getPatientPlan(patient.id)).planCode).toBe('standard');
 
@@ -41,7 +51,9 @@ describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, tr
     expect(started.body.session).toMatchObject({ status: 'WAITING', funding: 'credits', blocksCharged: 0 });
 
     // Only the doctor activates.
-    expect((await http.post(`/api/sessions/text/${id}/activate`, {}, { token: patient.token })).status).toBe(403);
+    expect((await http.post(`/api/sessions/text/${id}/activate`, {}, { token: patient.token })).status).toBe(
+      403,
+    );
     const active = await http.post(`/api/sessions/text/${id}/activate`, {}, { token: doc.token });
     expect(active.body.session).toMatchObject({ status: 'ACTIVE', blocksCharged: 1 });
 
@@ -49,7 +61,11 @@ describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, tr
     const stream = await openStream(t.url, patient.token);
     try {
       expect((await stream.next()).event).toBe('ready');
-      const sent = await http.post(`/api/sessions/text/${id}/messages`, { body: 'Hello Asha' }, { token: doc.token });
+      const sent = await http.post(
+        `/api/sessions/text/${id}/messages`,
+        { body: 'Hello Asha' },
+        { token: doc.token },
+      );
       expect(sent.status).toBe(201);
       const ev = await stream.next();
       expect(ev.event).toBe('notification');
@@ -69,14 +85,22 @@ describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, tr
     expect(mid.body.blocksCharged).toBe(3);
 
     const ended = await http.post(`/api/sessions/text/${id}/end`, {}, { token: patient.token });
-    expect(ended.body.session).toMatchObject({ status: 'ENDED', blocksCharged: 3, endReason: 'PATIENT_ENDED' });
+    expect(ended.body.session).toMatchObject({
+      status: 'ENDED',
+      blocksCharged: 3,
+      endReason: 'PATIENT_ENDED',
+    });
     expect((await http.get('/api/subscription', { token: patient.token })).body.credits.text).toBe(3);
 
     const wallet = await http.get('/api/wallet', { token: doc.token });
     expect(wallet.body.posted).toEqual({ amount: 15_000, currency: 'INR' });
     expect(wallet.body.pending).toEqual({ amount: 0, currency: 'INR' });
     expect(wallet.body.transactions).toHaveLength(3);
-    expect(wallet.body.transactions[0]).toMatchObject({ amount: { amount: 5000 }, sessionId: id, kind: 'text_block_earning' });
+    expect(wallet.body.transactions[0]).toMatchObject({
+      amount: { amount: 5000 },
+      sessionId: id,
+      kind: 'text_block_earning',
+    });
 
     const over = await http.post(
       '/api/admin/payouts',
@@ -103,9 +127,15 @@ describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, tr
     expect(tb.body.balanced).toBe(true);
     for (const total of tb.body.totals) expect(total).toMatchObject({ posted: 0, pending: 0 });
     const kinds = Object.fromEntries(
-      tb.body.rows.filter((r: { currency: string }) => r.currency === 'INR').map((r: { kind: string; posted: number }) => [r.kind, r.posted]),
+      tb.body.rows
+        .filter((r: { currency: string }) => r.currency === 'INR')
+        .map((r: { kind: string; posted: number }) => [r.kind, r.posted]),
     );
-    expect(kinds).toMatchObject({ gateway_clearing: -49_900, deferred_revenue: 49_900 - 15_000, payouts: 15_000 });
+    expect(kinds).toMatchObject({
+      gateway_clearing: -49_900,
+      deferred_revenue: 49_900 - 15_000,
+      payouts: 15_000,
+    });
   });
 });
 
@@ -114,19 +144,37 @@ describe('edges', () => {
     const { t, doc, patient } = scene;
     const http = t.http;
     expect((await http.post('/api/sessions/text', { nope: 1 })).status).toBe(401);
-    const bad = await http.post('/api/sessions/text', { clinicianId: doc.id, appointmentId: doc.id }, { token: patient.token });
+    const bad = await http.post(
+      '/api/sessions/text',
+      { clinicianId: doc.id, appointmentId: doc.id },
+      { token: patient.token },
+    );
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
-    const unknown = await http.post('/api/sessions/call', { clinicianId: patient.id }, { token: patient.token });
+    const unknown = await http.post(
+      '/api/sessions/call',
+      { clinicianId: patient.id },
+      { token: patient.token },
+    );
     expect(unknown.status).toBe(404);
     const mine = await http.post('/api/sessions/call', { clinicianId: doc.id }, { token: patient.token });
     expect(mine.status).toBe(201);
     const stranger = await createUser(t, { role: 'patient' });
-    expect((await http.get(`/api/sessions/${mine.body.session.id}`, { token: stranger.token })).status).toBe(404);
-    expect((await http.post(`/api/sessions/call/${mine.body.session.id}/hangup`, {}, { token: stranger.token })).status).toBe(404);
-    expect((await http.post(`/api/sessions/text/${mine.body.session.id}/end`, {}, { token: patient.token })).status).toBe(404);
+    expect((await http.get(`/api/sessions/${mine.body.session.id}`, { token: stranger.token })).status).toBe(
+      404,
+    );
+    expect(
+      (await http.post(`/api/sessions/call/${mine.body.session.id}/hangup`, {}, { token: stranger.token }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await http.post(`/api/sessions/text/${mine.body.session.id}/end`, {}, { token: patient.token }))
+        .status,
+    ).toBe(404);
     expect((await http.get('/api/wallet', { token: patient.token })).status).toBe(403);
-    expect((await http.post('/api/subscriptions', { planCode: 'gold' }, { token: patient.token })).status).toBe(404);
+    expect(
+      (await http.post('/api/subscriptions', { planCode: 'gold' }, { token: patient.token })).status,
+    ).toBe(404);
     const sessions = await t.platform.pool.query('select count(*)::int as n from sessions');
     expect(sessions.rows[0].n).toBe(2);
   });

@@ -17,7 +17,9 @@ describe('blocksDue (10-minute blocks from the anchor)', () => {
     [0, 12, 35, 2],
     [0, 0, 0, 1],
   ])('anchor %s, up to %s, ended %s -> %s', (anchor, upTo, ended, expected) => {
-    expect(blocksDue(anchor === null ? null : at(anchor), 10, at(upTo), ended === null ? null : at(ended))).toBe(expected);
+    expect(
+      blocksDue(anchor === null ? null : at(anchor), 10, at(upTo), ended === null ? null : at(ended)),
+    ).toBe(expected);
   });
 
   test('block n falls due at anchor + (n-1) blocks', () => {
