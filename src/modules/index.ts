@@ -2,7 +2,7 @@ import type { AppModule, Platform } from '../platform/module.js';
 import { createBillingModule } from './billing/index.js';
 import { createBookingModule, createOccupancyEvents } from './booking/index.js';
 import { createCatalogModule, identityPortFrom } from './catalog/index.js';
-import { createIdentityAuth, createIdentityModule } from './identity/index.js';
+import { createIdentityAuth, createIdentityModule, DEMO_PHONES } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
 import { createPaymentsModule } from './payments/index.js';
 import { createSchedulingModule, type OccupancyPort } from './scheduling/index.js';
@@ -54,6 +54,8 @@ export function createModules(platform: Platform): AppModule[] {
     catalog: catalog.service,
     notify: messaging.service.notify,
     getUser: identity.service.getUser,
+    findUserByPhone: identity.service.findUserByPhone,
+    demoPhones: DEMO_PHONES,
   });
   // Booking (built next) and consultations (not wired yet) are looked up late.
   let getAppointment: AppointmentLookup | undefined;
@@ -66,6 +68,8 @@ export function createModules(platform: Platform): AppModule[] {
     getUser: identity.service.getUser,
     getAppointment: (id) => (getAppointment ? getAppointment(id) : Promise.resolve(null)),
     getConsultation,
+    findUserByPhone: identity.service.findUserByPhone,
+    demoPhones: DEMO_PHONES,
   });
   const booking = createBookingModule({
     ...platform,

@@ -75,6 +75,7 @@ export function createBillingService(deps: BillingDeps) {
     creditsAvailable: subscriptions.creditsAvailable,
     chargeBlock: subscriptions.chargeBlock,
     lapseSubscriptions: subscriptions.lapseDue,
+    grantDemoSubscription: subscriptions.grantDemo,
     prepaidPaid: prepaid.onPaid,
     postPrepaid: prepaid.post,
     cancelPrepaid: prepaid.cancel,

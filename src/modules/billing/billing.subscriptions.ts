@@ -375,7 +375,36 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
     });
   }
 
-  return { handlers, purchase, current, creditsAvailable, chargeBlock, lapseDue };
+  /** Demo data only: an active subscription whose payment is recorded as if the sandbox had taken it. */
+  async function grantDemo(tx: Tx, patientId: string, planCode: string) {
+    const plan = await deps.catalog.getPlan(planCode);
+    if (!plan || (await activeFor(tx, patientId))) return;
+    const now = deps.clock.now();
+    const sub = (
+      await tx.query<{ id: string }>(
+        `insert into subscriptions (patient_id, plan_code, status, price_minor, currency, period_days, text_credits,
+           call_credits, payout_per_block_minor, idempotency_key, created_at, updated_at)
+         values ($1, $2, 'PENDING_PAYMENT', $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id`,
+        [patientId, plan.code, plan.priceMinor, currency, plan.periodDays, plan.textCredits, plan.callCredits, plan.payoutPerBlockMinor, `demo:${patientId}`, now],
+      )
+    ).rows[0]!;
+    await activate(tx, sub.id, now);
+    if (plan.priceMinor > 0)
+      await ledger.transfer(
+        tx,
+        {
+          debit: { kind: 'gateway_clearing', currency },
+          credit: { kind: 'deferred_revenue', ref: sub.id, currency },
+          amount: plan.priceMinor,
+          key: `demo:${sub.id}:received`,
+          cause: 'subscription_payment',
+          subscriptionId: sub.id,
+        },
+        now,
+      );
+  }
+
+  return { handlers, purchase, current, creditsAvailable, chargeBlock, lapseDue, grantDemo };
 }
 
 export type Subscriptions = ReturnType<typeof makeSubscriptions>;

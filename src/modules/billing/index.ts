@@ -2,8 +2,8 @@ import type { AuthGuard } from '../../platform/auth.js';
 import { Errors } from '../../platform/errors.js';
 import { defineJob, registerJob } from '../../platform/jobs.js';
 import type { AppModule } from '../../platform/module.js';
-import type { BillingDeps } from './billing.ports.js';
 import { billingRoutes } from './billing.routes.js';
+import { type DemoDeps, describeBillingDemo, seedBillingDemo } from './billing.seed.js';
 import { type BillingService, createBillingService } from './billing.service.js';
 
 export type { BillingDeps } from './billing.ports.js';
@@ -18,7 +18,7 @@ export const BILLING_SWEEP_CRON = '*/5 * * * *';
 export type BillingModule = AppModule & { service: BillingService };
 
 /** The ledger, subscriptions and credits, prepaid earnings, doctor wallets and payouts. */
-export function createBillingModule(deps: BillingDeps & { auth: AuthGuard }): BillingModule {
+export function createBillingModule(deps: DemoDeps & { auth: AuthGuard }): BillingModule {
   const base = createBillingService(deps);
   const service: BillingService = {
     ...base,
@@ -33,6 +33,8 @@ export function createBillingModule(deps: BillingDeps & { auth: AuthGuard }): Bi
     name: 'billing',
     service,
     routes: billingRoutes({ auth: deps.auth, service }),
+    seedDemo: () => seedBillingDemo(deps, service),
+    describeDemo: () => describeBillingDemo(deps, service),
     jobs: [
       registerJob(
         billingSweepJob,

@@ -23,12 +23,38 @@ export const SESSIONS_TICK_CRON = '* * * * *';
 
 export type SessionsModule = AppModule & { service: SessionsService };
 
-export function createSessionsModule(deps: SessionsDeps & { auth: AuthGuard }): SessionsModule {
+export type SessionsDemoDeps = {
+  findUserByPhone?: (phone: string) => Promise<{ id: string } | null>;
+  demoPhones?: { patients: readonly string[]; clinicians: readonly string[] };
+};
+
+/** Demo data: one finished chat between the subscribed demo patient and the first demo clinician (their earnings). */
+async function seedSessionsDemo(deps: SessionsDemoDeps & Pick<SessionsDeps, 'log'>, service: SessionsService) {
+  const [patient, doc] = await Promise.all([
+    deps.demoPhones?.patients[1] ? deps.findUserByPhone?.(deps.demoPhones.patients[1]) : null,
+    deps.demoPhones?.clinicians[0] ? deps.findUserByPhone?.(deps.demoPhones.clinicians[0]) : null,
+  ]);
+  if (!patient || !doc) return;
+  try {
+    const as = (userId: string, role: 'patient' | 'clinician') => ({ userId, role, sessionId: 'demo-seed' });
+    const s = await service.start(as(patient.id, 'patient'), 'text', { clinicianId: doc.id });
+    await service.activate(as(doc.id, 'clinician'), s.id);
+    await service.postMessage(as(doc.id, 'clinician'), s.id, 'Hello, how can I help today?');
+    await service.end(as(doc.id, 'clinician'), s.id);
+  } catch (err) {
+    deps.log.warn({ err }, 'sessions demo chat not created');
+  }
+}
+
+export function createSessionsModule(
+  deps: SessionsDeps & SessionsDemoDeps & { auth: AuthGuard },
+): SessionsModule {
   const service = createSessionsService(deps);
   return {
     name: 'sessions',
     service,
     routes: sessionsRoutes({ auth: deps.auth, service }),
+    seedDemo: () => seedSessionsDemo(deps, service),
     jobs: [
       registerJob(
         sessionsTickJob,

@@ -323,7 +323,7 @@ async function run(cmds: Cmd[]) {
         break;
       }
       case 'reject': {
-        if (!s || s.type !== 'call') break;
+        if (s?.type !== 'call') break;
         const res = sessions.reject(actor(doctors[s.d]!), s.id);
         if (s.status === 'RINGING' && now() >= s.ringUntil!) {
           await res;
