@@ -81,19 +81,22 @@ export function createLedger() {
     const hit = ids.get(k);
     if (hit) return hit;
     const params = [a.kind, a.ownerId ?? null, a.ref ?? '', a.currency];
-    const inserted = await tx.query<{ id: string }>(
-      `insert into ledger_accounts (kind, owner_id, ref, currency, no_overdraft, created_at)
-       values ($1, $2, $3, $4, $5, $6) on conflict on constraint ledger_accounts_identity do nothing returning id`,
-      [...params, NO_OVERDRAFT.has(a.kind), now],
-    );
+    const find = () =>
+      tx.query<{ id: string }>(
+        `select id from ledger_accounts where kind = $1 and owner_id is not distinct from $2 and ref = $3 and currency = $4`,
+        params,
+      );
+    // Most accounts exist already: one read; a new one is inserted (a racing insert wins, then read it).
     const id =
-      inserted.rows[0]?.id ??
+      (await find()).rows[0]?.id ??
       (
         await tx.query<{ id: string }>(
-          `select id from ledger_accounts where kind = $1 and owner_id is not distinct from $2 and ref = $3 and currency = $4`,
-          params,
+          `insert into ledger_accounts (kind, owner_id, ref, currency, no_overdraft, created_at)
+           values ($1, $2, $3, $4, $5, $6) on conflict on constraint ledger_accounts_identity do nothing returning id`,
+          [...params, NO_OVERDRAFT.has(a.kind), now],
         )
-      ).rows[0]!.id;
+      ).rows[0]?.id ??
+      (await find()).rows[0]!.id;
     tx.afterCommit(() => {
       if (ids.size > 50_000) ids.clear();
       ids.set(k, id);

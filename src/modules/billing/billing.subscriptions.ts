@@ -287,7 +287,8 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
       tx,
       {
         debit: creditsAccount(b.patientId, sub.id, b.kind),
-        credit: { kind: 'credit_issuance', ref: 'consumed', currency: unitCurrency(b.kind) },
+        // One consumption account per subscription: no row every deduction in the system must lock.
+        credit: { kind: 'credit_issuance', ref: `consumed:${sub.id}`, currency: unitCurrency(b.kind) },
         amount: 1,
         key,
         cause: `${b.kind}_block`,
