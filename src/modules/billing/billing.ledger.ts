@@ -281,7 +281,91 @@ export function createLedger() {
     return r.rows[0] ?? { id: null, posted: 0, available: 0, pending: 0 };
   }
 
-  return { accountId, transfer, tryTransfer, resolve, resolutionOf, balance, findByKey };
+  /** Ids of many accounts at once (missing ones created), keyed like `cacheKey`. */
+  async function accountIds(tx: Tx, refs: AccountRef[], now: Date): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const missing = new Map<string, AccountRef>();
+    for (const a of refs) {
+      const k = cacheKey(a);
+      const hit = ids.get(k);
+      if (hit) out.set(k, hit);
+      else missing.set(k, a);
+    }
+    if (missing.size === 0) return out;
+    const list = [...missing.values()];
+    const cols = [
+      list.map((a) => a.kind),
+      list.map((a) => a.ownerId ?? null),
+      list.map((a) => a.ref ?? ''),
+      list.map((a) => a.currency),
+      list.map((a) => NO_OVERDRAFT.has(a.kind)),
+    ];
+    await tx.query(
+      `insert into ledger_accounts (kind, owner_id, ref, currency, no_overdraft, created_at)
+       select k, o, r, c, n, $6 from unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::bool[]) as x(k, o, r, c, n)
+       on conflict on constraint ledger_accounts_identity do nothing`,
+      [...cols, now],
+    );
+    const found = await tx.query<{ id: string; kind: AccountKind; ownerId: string | null; ref: string; currency: string }>(
+      `select a.id, a.kind, a.owner_id as "ownerId", a.ref, a.currency from ledger_accounts a
+       join unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) as x(k, o, r, c)
+         on a.kind = x.k and a.owner_id is not distinct from x.o and a.ref = x.r and a.currency = x.c`,
+      cols.slice(0, 4),
+    );
+    const fresh: Array<[string, string]> = found.rows.map((r) => [cacheKey(r), r.id]);
+    for (const [k, id] of fresh) out.set(k, id);
+    tx.afterCommit(() => {
+      if (ids.size > 50_000) ids.clear();
+      for (const [k, id] of fresh) ids.set(k, id);
+    });
+    return out;
+  }
+
+  /**
+   * Many posted transfers in one statement, for the billing tick. The caller has locked the limited
+   * accounts and checked they can pay; a limit breach would still fail the whole statement. Keys
+   * already present are skipped (a block charged before). Returns the keys inserted now.
+   */
+  async function postMany(
+    tx: Tx,
+    rows: Array<{
+      debitId: string;
+      creditId: string;
+      amount: number;
+      currency: string;
+      key: string;
+      cause: string;
+      sessionId: string | null;
+      subscriptionId: string | null;
+    }>,
+    now: Date,
+  ): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const r = await tx.query<{ key: string }>(
+      `insert into ledger_transfers (debit_account_id, credit_account_id, amount, currency, flag, idempotency_key,
+         content_hash, cause, session_id, subscription_id, created_at)
+       select d, c, a, cur, 'posted', k, h, cause, s, sub, $9
+       from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::uuid[], $10::text[])
+         as x(d, c, a, cur, k, cause, s, sub, h)
+       on conflict do nothing returning idempotency_key as key`,
+      [
+        rows.map((x) => x.debitId),
+        rows.map((x) => x.creditId),
+        rows.map((x) => x.amount),
+        rows.map((x) => x.currency),
+        rows.map((x) => x.key),
+        rows.map((x) => x.cause),
+        rows.map((x) => x.sessionId),
+        rows.map((x) => x.subscriptionId),
+        now,
+        // The same content hash `transfer` computes, so either path recognises the other's entry.
+        rows.map((x) => hashOf([x.debitId, x.creditId, x.amount, x.currency, 'posted', x.cause, x.sessionId, null])),
+      ],
+    );
+    return new Set(r.rows.map((x) => x.key));
+  }
+
+  return { accountId, accountIds, cacheKey, transfer, tryTransfer, postMany, resolve, resolutionOf, balance, findByKey };
 }
 
 export type Ledger = ReturnType<typeof createLedger>;

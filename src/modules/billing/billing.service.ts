@@ -74,6 +74,7 @@ export function createBillingService(deps: BillingDeps) {
     currentSubscription: subscriptions.current,
     creditsAvailable: subscriptions.creditsAvailable,
     chargeBlock: subscriptions.chargeBlock,
+    chargeBlocks: subscriptions.chargeBlocks,
     lapseSubscriptions: subscriptions.lapseDue,
     grantDemoSubscription: subscriptions.grantDemo,
     prepaidPaid: prepaid.onPaid,

@@ -318,6 +318,84 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
     return { ok: true, remaining, subscriptionId: sub.id };
   }
 
+  type Block = { sessionId: string; kind: CreditUnit; n: number; patientId: string; clinicianId: string; at: Date };
+  type Charged = { ok: true; remaining: number; subscriptionId: string } | { ok: false };
+
+  /**
+   * `chargeBlock` for many blocks at once (the tick): the patients' subscriptions read `for share`,
+   * their credit accounts locked in id order and allocated in the blocks' order, then every credit
+   * and payout transfer written in one statement. Same keys, accounts and limits as `chargeBlock`.
+   */
+  async function chargeBlocks(tx: Tx, blocks: Block[], now: Date): Promise<Charged[]> {
+    if (blocks.length === 0) return [];
+    const subs = new Map(
+      (
+        await tx.query<SubscriptionRow>(
+          `select ${SUB_COLS} from subscriptions where patient_id = any($1::uuid[]) and status = 'ACTIVE' for share`,
+          [[...new Set(blocks.map((b) => b.patientId))]],
+        )
+      ).rows.map((x) => [x.patientId, x]),
+    );
+    const plan = blocks.map((b) => {
+      const sub = subs.get(b.patientId);
+      if (!sub || !coversInstant(sub, b.at)) return null;
+      const credits = creditsAccount(b.patientId, sub.id, b.kind);
+      const consumed = { kind: 'credit_issuance' as const, ref: `consumed:${sub.id}`, currency: unitCurrency(b.kind) };
+      const from =
+        sub.priceMinor > 0
+          ? { kind: 'deferred_revenue' as const, ref: sub.id, currency: sub.currency }
+          : { kind: 'platform_revenue' as const, currency: sub.currency };
+      const wallet = { kind: 'doctor_wallet' as const, ownerId: b.clinicianId, currency: sub.currency };
+      return { b, sub, credits, consumed, from, wallet };
+    });
+    const refs = plan.flatMap((p) => (p ? [p.credits, p.consumed, p.from, p.wallet] : []));
+    const idOf = await ledger.accountIds(tx, refs, now);
+    const id = (a: Parameters<typeof ledger.cacheKey>[0]) => idOf.get(ledger.cacheKey(a))!;
+    const creditIds = [...new Set(plan.flatMap((p) => (p ? [id(p.credits)] : [])))].sort();
+    const avail = new Map(
+      (
+        await tx.query<{ id: string; avail: number }>(
+          `select id, (posted_credits - posted_debits - pending_debits)::float8 as avail from ledger_accounts
+           where id = any($1::uuid[]) order by id for update`,
+          [creditIds],
+        )
+      ).rows.map((r) => [r.id, r.avail]),
+    );
+    const rows: Parameters<typeof ledger.postMany>[1] = [];
+    const out: Charged[] = plan.map((p) => {
+      if (!p) return { ok: false };
+      const acct = id(p.credits);
+      const left = avail.get(acct) ?? 0;
+      if (left < 1) return { ok: false };
+      avail.set(acct, left - 1);
+      const key = `${p.b.kind}:${p.b.sessionId}:block:${p.b.n}`;
+      const common = { currency: p.credits.currency, sessionId: p.b.sessionId, subscriptionId: p.sub.id };
+      rows.push({ ...common, debitId: acct, creditId: id(p.consumed), amount: 1, key, cause: `${p.b.kind}_block` });
+      if (p.sub.payoutPerBlockMinor > 0)
+        rows.push({
+          ...common,
+          currency: p.sub.currency,
+          debitId: id(p.from),
+          creditId: id(p.wallet),
+          amount: p.sub.payoutPerBlockMinor,
+          key: `${key}:payout`,
+          cause: `${p.b.kind}_block_earning`,
+        });
+      return { ok: true, remaining: left - 1, subscriptionId: p.sub.id };
+    });
+    // All or nothing per session: a session that cannot pay every block is left to the exact path.
+    const short = new Set(plan.flatMap((p, i) => (p && out[i]!.ok ? [] : [blocks[i]!.sessionId])));
+    await ledger.postMany(
+      tx,
+      rows.filter((r) => !short.has(r.sessionId!)),
+      now,
+    );
+    for (const [i, b] of blocks.entries()) if (short.has(b.sessionId)) out[i] = { ok: false };
+    const doctors = [...new Set(blocks.map((b) => b.clinicianId))];
+    await wallets.recoverMany(tx, doctors, subs.values().next().value?.currency ?? currency, now);
+    return out;
+  }
+
   /** Period over: unused credits lapse, the rest of the price becomes platform revenue. */
   async function lapseDue(limit = 200): Promise<number> {
     const now = deps.clock.now();
@@ -405,7 +483,7 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
       );
   }
 
-  return { handlers, purchase, current, creditsAvailable, chargeBlock, lapseDue, grantDemo };
+  return { handlers, purchase, current, creditsAvailable, chargeBlock, chargeBlocks, lapseDue, grantDemo };
 }
 
 export type Subscriptions = ReturnType<typeof makeSubscriptions>;

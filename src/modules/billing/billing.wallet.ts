@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError } from '../../platform/errors.js';
 import { type Money, money } from '../../platform/money.js';
@@ -70,6 +71,18 @@ export function makeWallets(deps: BillingDeps, ledger: Ledger) {
         },
         now,
       );
+  }
+
+  /** After a batch of earnings: doctors who owe anything pay it back from their wallets (rare; one read otherwise). */
+  async function recoverMany(tx: Tx, clinicianIds: string[], cur: string, now: Date) {
+    if (clinicianIds.length === 0) return;
+    const owing = await tx.query<{ ownerId: string }>(
+      `select owner_id as "ownerId" from ledger_accounts a where kind = 'doctor_recovery' and currency = $2
+         and owner_id = any($1::uuid[]) and posted_credits < posted_debits`,
+      [clinicianIds, cur],
+    );
+    // Worked out from the balances under lock, so each recovery is its own transfer.
+    for (const o of owing.rows) await recover(tx, o.ownerId, cur, `recovery:${o.ownerId}:${randomUUID()}`, now);
   }
 
   /**
@@ -220,7 +233,7 @@ export function makeWallets(deps: BillingDeps, ledger: Ledger) {
     });
   }
 
-  return { creditEarning, clawBack, view, recordPayout, walletOf };
+  return { creditEarning, recoverMany, clawBack, view, recordPayout, walletOf };
 }
 
 export type Wallets = ReturnType<typeof makeWallets>;

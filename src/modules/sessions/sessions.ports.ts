@@ -11,6 +11,11 @@ export type SessionsBillingPort = {
     b: { sessionId: string; kind: CreditUnit; n: number; patientId: string; clinicianId: string; at: Date },
     now: Date,
   ): Promise<{ ok: true; remaining: number; subscriptionId: string } | { ok: false }>;
+  chargeBlocks(
+    tx: Tx,
+    blocks: Array<{ sessionId: string; kind: CreditUnit; n: number; patientId: string; clinicianId: string; at: Date }>,
+    now: Date,
+  ): Promise<Array<{ ok: true; remaining: number; subscriptionId: string } | { ok: false }>>;
   postPrepaid(
     tx: Tx,
     p: { payableKind: 'appointment' | 'consultation'; payableId: string },

@@ -87,6 +87,25 @@ export const sessionsRepository = {
     return r.rows[0] ?? null;
   },
 
+  /** Up to `limit` due sessions, locked; rows other workers hold are skipped. */
+  async claimDueBatch(db: Q, now: Date, limit: number): Promise<SessionRow[]> {
+    const r = await db.query<SessionRow>(
+      `select ${COLS} from sessions where next_block_at <= $1 order by next_block_at limit $2 for update skip locked`,
+      [now, limit],
+    );
+    return r.rows;
+  },
+
+  /** The tick's common case in one statement: blocks charged and the next timer of many sessions. */
+  async updateBlocks(db: Q, rows: Array<{ id: string; blocksCharged: number; nextBlockAt: Date | null }>, now: Date) {
+    if (rows.length === 0) return;
+    await db.query(
+      `update sessions s set blocks_charged = x.b, next_block_at = x.n, updated_at = $4
+       from unnest($1::uuid[], $2::int[], $3::timestamptz[]) as x(id, b, n) where s.id = x.id`,
+      [rows.map((r) => r.id), rows.map((r) => r.blocksCharged), rows.map((r) => r.nextBlockAt), now],
+    );
+  },
+
   async claimRingingExpired(db: Q, now: Date, limit: number): Promise<SessionRow[]> {
     const r = await db.query<SessionRow>(
       `select ${COLS} from sessions where status = 'RINGING' and ring_expires_at <= $1

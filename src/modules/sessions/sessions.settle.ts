@@ -67,29 +67,66 @@ export function makeSettle(deps: SessionsDeps) {
     });
   }
 
-  /** One due session claimed with SKIP LOCKED and settled in the same transaction; false when none is due. */
-  async function settleOneDue(now: Date): Promise<boolean> {
+  /**
+   * A batch of due sessions claimed with SKIP LOCKED and settled in one transaction: every missing
+   * block of every session charged by one billing call (one ledger statement). Sessions whose blocks
+   * cannot all be paid are then settled one by one (ending them), in the same transaction.
+   */
+  async function settleDueBatch(now: Date, limit: number): Promise<number> {
     return deps.uow(async (tx) => {
-      const s = await repo.claimDue(tx, now);
-      if (!s) return false;
-      const after = await settleLocked(tx, s, now, now);
-      // Never leave a due timer behind (a session that cannot move on would be claimed forever).
-      if (after.nextBlockAt && after.nextBlockAt.getTime() <= now.getTime())
-        await repo.update(tx, s.id, { nextBlockAt: null, now });
-      return true;
+      const claimed = await repo.claimDueBatch(tx, now, limit);
+      const blocks: Parameters<SessionsDeps['billing']['chargeBlocks']>[1] = [];
+      const plain: SessionRow[] = [];
+      for (const s of claimed) {
+        const anchor = anchorOf(s);
+        if (s.funding !== 'credits' || !anchor || isOver(s.status)) {
+          plain.push(s);
+          continue;
+        }
+        for (let n = s.blocksCharged + 1; n <= blocksDue(anchor, s.blockMinutes, now, s.endedAt); n++)
+          blocks.push({ sessionId: s.id, kind: s.kind, n, patientId: s.patientId, clinicianId: s.clinicianId, at: blockDueAt(anchor, s.blockMinutes, n) });
+      }
+      const results = await deps.billing.chargeBlocks(tx, blocks, now);
+      const failed = new Set(blocks.filter((_, i) => !results[i]!.ok).map((b) => b.sessionId));
+      const charged = new Map<string, number>();
+      const lowNotices: Array<{ s: SessionRow; sub: string }> = [];
+      blocks.forEach((b, i) => {
+        const r = results[i]!;
+        if (!r.ok || failed.has(b.sessionId)) return;
+        charged.set(b.sessionId, Math.max(charged.get(b.sessionId) ?? 0, b.n));
+        if (r.remaining === 1) lowNotices.push({ s: claimed.find((x) => x.id === b.sessionId)!, sub: r.subscriptionId });
+      });
+      const updates = claimed
+        .filter((s) => !failed.has(s.id) && !plain.includes(s))
+        .map((s) => {
+          const blocksCharged = charged.get(s.id) ?? s.blocksCharged;
+          const next = blockDueAt(anchorOf(s)!, s.blockMinutes, blocksCharged + 1);
+          // Never leave a due timer behind: a session that cannot move on would be claimed forever.
+          return { id: s.id, blocksCharged, nextBlockAt: next.getTime() > now.getTime() ? next : null };
+        });
+      await repo.updateBlocks(tx, updates, now);
+      for (const { s, sub } of lowNotices) await lowCredits(tx, s, sub);
+      // Partly payable sessions: the exact path charges what it can (same keys) and ends them.
+      for (const s of claimed.filter((x) => failed.has(x.id))) await settleLocked(tx, s, now, now);
+      for (const s of plain) await repo.update(tx, s.id, { nextBlockAt: null, now });
+      return claimed.length;
     });
   }
 
   /**
-   * The periodic job: settles every due session. `workers` loops run side by side; SKIP LOCKED keeps
-   * them (and other instances) off each other's sessions.
+   * The periodic job: settles every due session, in batches. `workers` loops run side by side; SKIP
+   * LOCKED keeps them (and other instances) off each other's sessions.
    */
-  async function settleDue(opts: { workers?: number; max?: number } = {}): Promise<number> {
+  async function settleDue(opts: { workers?: number; max?: number; batch?: number } = {}): Promise<number> {
     const now = deps.clock.now();
     let settled = 0;
     const max = opts.max ?? 100_000;
     const loop = async () => {
-      while (settled < max && (await settleOneDue(now))) settled++;
+      while (settled < max) {
+        const n = await settleDueBatch(now, opts.batch ?? 100);
+        if (n === 0) break;
+        settled += n;
+      }
     };
     await Promise.all(Array.from({ length: opts.workers ?? 4 }, loop));
     return settled;
