@@ -35,11 +35,18 @@ async function main() {
     DATABASE_POOL_MAX: String(Math.max(WORKERS + 2, 10)),
   });
   const clock = new ManualClock('2030-01-07T06:00:00Z');
-  const carebook = await startCarebook({ config, role: 'api', log: pino({ level: 'warn' }), clock, listen: false });
+  const carebook = await startCarebook({
+    config,
+    role: 'api',
+    log: pino({ level: 'warn' }),
+    clock,
+    listen: false,
+  });
   try {
     const { pool } = carebook.platform;
-    const sessions = (carebook.modules.find((m) => m.name === 'sessions') as unknown as { service: SessionsService })
-      .service;
+    const sessions = (
+      carebook.modules.find((m) => m.name === 'sessions') as unknown as { service: SessionsService }
+    ).service;
     const now = clock.now();
     console.log(`setting up ${N} active chat sessions...`);
     await pool.query(
@@ -80,7 +87,9 @@ async function main() {
       [now, DOCTORS],
     );
     await pool.query('analyze');
-    await pool.query('create table bench_rows (id uuid primary key default gen_random_uuid(), n int not null, at timestamptz not null)');
+    await pool.query(
+      'create table bench_rows (id uuid primary key default gen_random_uuid(), n int not null, at timestamptz not null)',
+    );
 
     const t0 = performance.now();
     const settled = await sessions.settleDue({ workers: WORKERS });
@@ -90,13 +99,15 @@ async function main() {
     ).rows[0].n;
     const sc = (await pool.query(`select status, count(*)::int from sessions group by 1`)).rows;
     if (settled !== N || charged !== N) console.error(sc);
-    if (settled !== N || charged !== N) throw new Error(`tick settled ${settled}, charged ${charged}, expected ${N}`);
+    if (settled !== N || charged !== N)
+      throw new Error(`tick settled ${settled}, charged ${charged}, expected ${N}`);
 
     let next = 0;
     const t1 = performance.now();
     await Promise.all(
       Array.from({ length: WORKERS }, async () => {
-        for (let n = next++; n < N; n = next++) await pool.query('insert into bench_rows (n, at) values ($1, $2)', [n, now]);
+        for (let n = next++; n < N; n = next++)
+          await pool.query('insert into bench_rows (n, at) values ($1, $2)', [n, now]);
       }),
     );
     const insertMs = performance.now() - t1;

@@ -306,7 +306,13 @@ export function createLedger() {
        on conflict on constraint ledger_accounts_identity do nothing`,
       [...cols, now],
     );
-    const found = await tx.query<{ id: string; kind: AccountKind; ownerId: string | null; ref: string; currency: string }>(
+    const found = await tx.query<{
+      id: string;
+      kind: AccountKind;
+      ownerId: string | null;
+      ref: string;
+      currency: string;
+    }>(
       `select a.id, a.kind, a.owner_id as "ownerId", a.ref, a.currency from ledger_accounts a
        join unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) as x(k, o, r, c)
          on a.kind = x.k and a.owner_id is not distinct from x.o and a.ref = x.r and a.currency = x.c`,
@@ -359,13 +365,26 @@ export function createLedger() {
         rows.map((x) => x.subscriptionId),
         now,
         // The same content hash `transfer` computes, so either path recognises the other's entry.
-        rows.map((x) => hashOf([x.debitId, x.creditId, x.amount, x.currency, 'posted', x.cause, x.sessionId, null])),
+        rows.map((x) =>
+          hashOf([x.debitId, x.creditId, x.amount, x.currency, 'posted', x.cause, x.sessionId, null]),
+        ),
       ],
     );
     return new Set(r.rows.map((x) => x.key));
   }
 
-  return { accountId, accountIds, cacheKey, transfer, tryTransfer, postMany, resolve, resolutionOf, balance, findByKey };
+  return {
+    accountId,
+    accountIds,
+    cacheKey,
+    transfer,
+    tryTransfer,
+    postMany,
+    resolve,
+    resolutionOf,
+    balance,
+    findByKey,
+  };
 }
 
 export type Ledger = ReturnType<typeof createLedger>;

@@ -5,6 +5,7 @@ import {
   currentSubscriptionReply,
   idempotencyHeaders,
   jsonDates,
+  ledgerReconciliationReply,
   payoutBody,
   payoutReply,
   purchaseBody,
@@ -117,6 +118,21 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
         },
       },
       async () => service.trialBalance(),
+    );
+
+    app.get(
+      '/api/admin/ledger/reconciliation',
+      {
+        onRequest: auth.requireRole('admin'),
+        schema: {
+          tags: [...tags, 'admin'],
+          summary:
+            'Ledger reconciliation: paid subscriptions missing from the ledger, earnings without a session, imbalance',
+          security,
+          response: { 200: ledgerReconciliationReply, 401: problemSchema, 403: problemSchema },
+        },
+      },
+      async () => service.reconciliation(),
     );
   };
 }

@@ -99,3 +99,14 @@ export const trialBalanceReply = z.object({
   totals: z.array(z.object({ currency: z.string(), posted: z.number().int(), pending: z.number().int() })),
   balanced: z.boolean().describe('Every total is zero'),
 });
+
+export const ledgerReconciliationReply = z.object({
+  mismatches: z.array(
+    z.object({
+      code: z.enum(['PAYMENT_NOT_IN_LEDGER', 'EARNING_WITHOUT_SESSION', 'LEDGER_UNBALANCED']),
+      subscriptionId: z.uuid().optional(),
+      transferId: z.uuid().optional(),
+      currency: z.string().optional(),
+    }),
+  ),
+});

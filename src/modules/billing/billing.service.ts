@@ -32,36 +32,30 @@ export function createBillingService(deps: BillingDeps) {
   }
 
   /**
-   * The ledger side of reconciliation: succeeded payments of ledger-funded payables without their
-   * received transfer, and posted doctor earnings without a session or completion behind them.
+   * The ledger side of reconciliation: paid subscriptions whose money never reached the ledger,
+   * doctor earnings posted without a session or payable behind them, and an unbalanced ledger.
    */
-  async function reconciliation(payments: Array<{ id: string; payableKind: string; status: string }>) {
-    const paid = payments.filter(
-      (p) =>
-        ['subscription', 'appointment'].includes(p.payableKind) &&
-        p.status !== 'CREATED' &&
-        p.status !== 'FAILED' &&
-        p.status !== 'EXPIRED',
+  async function reconciliation() {
+    const mismatches: Array<{
+      code: 'PAYMENT_NOT_IN_LEDGER' | 'EARNING_WITHOUT_SESSION' | 'LEDGER_UNBALANCED';
+      subscriptionId?: string;
+      transferId?: string;
+      currency?: string;
+    }> = [];
+    const unpaid = await deps.pool.query<{ id: string }>(
+      `select s.id from subscriptions s where s.status in ('ACTIVE', 'EXPIRED') and s.payment_id is not null
+         and not exists (select 1 from ledger_transfers t where t.idempotency_key = 'payment:' || s.payment_id || ':received')`,
     );
-    const mismatches: Array<{ code: string; paymentId?: string; transferId?: string }> = [];
-    if (paid.length) {
-      const have = new Set(
-        (
-          await deps.pool.query<{ paymentId: string }>(
-            `select payment_id as "paymentId" from ledger_transfers where payment_id = any($1::uuid[]) and (cause like '%_payment' or cause = 'subscription_refund')`,
-            [paid.map((p) => p.id)],
-          )
-        ).rows.map((r) => r.paymentId),
-      );
-      for (const p of paid)
-        if (!have.has(p.id)) mismatches.push({ code: 'PAYMENT_NOT_IN_LEDGER', paymentId: p.id });
-    }
+    for (const r of unpaid.rows) mismatches.push({ code: 'PAYMENT_NOT_IN_LEDGER', subscriptionId: r.id });
     const orphans = await deps.pool.query<{ id: string }>(
       `select t.id from ledger_transfers t join ledger_accounts a on a.id = t.credit_account_id
-       where a.kind = 'doctor_wallet' and t.flag = 'posted' and t.session_id is null and t.cause <> 'recovery'`,
+       where a.kind = 'doctor_wallet' and t.flag in ('posted', 'pending') and t.session_id is null and t.payable_id is null`,
     );
     for (const o of orphans.rows) mismatches.push({ code: 'EARNING_WITHOUT_SESSION', transferId: o.id });
-    return mismatches;
+    for (const t of (await trialBalance()).totals)
+      if (t.posted !== 0 || t.pending !== 0)
+        mismatches.push({ code: 'LEDGER_UNBALANCED', currency: t.currency });
+    return { mismatches };
   }
 
   return {

@@ -318,7 +318,14 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
     return { ok: true, remaining, subscriptionId: sub.id };
   }
 
-  type Block = { sessionId: string; kind: CreditUnit; n: number; patientId: string; clinicianId: string; at: Date };
+  type Block = {
+    sessionId: string;
+    kind: CreditUnit;
+    n: number;
+    patientId: string;
+    clinicianId: string;
+    at: Date;
+  };
   type Charged = { ok: true; remaining: number; subscriptionId: string } | { ok: false };
 
   /**
@@ -340,7 +347,11 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
       const sub = subs.get(b.patientId);
       if (!sub || !coversInstant(sub, b.at)) return null;
       const credits = creditsAccount(b.patientId, sub.id, b.kind);
-      const consumed = { kind: 'credit_issuance' as const, ref: `consumed:${sub.id}`, currency: unitCurrency(b.kind) };
+      const consumed = {
+        kind: 'credit_issuance' as const,
+        ref: `consumed:${sub.id}`,
+        currency: unitCurrency(b.kind),
+      };
       const from =
         sub.priceMinor > 0
           ? { kind: 'deferred_revenue' as const, ref: sub.id, currency: sub.currency }
@@ -370,7 +381,14 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
       avail.set(acct, left - 1);
       const key = `${p.b.kind}:${p.b.sessionId}:block:${p.b.n}`;
       const common = { currency: p.credits.currency, sessionId: p.b.sessionId, subscriptionId: p.sub.id };
-      rows.push({ ...common, debitId: acct, creditId: id(p.consumed), amount: 1, key, cause: `${p.b.kind}_block` });
+      rows.push({
+        ...common,
+        debitId: acct,
+        creditId: id(p.consumed),
+        amount: 1,
+        key,
+        cause: `${p.b.kind}_block`,
+      });
       if (p.sub.payoutPerBlockMinor > 0)
         rows.push({
           ...common,
@@ -464,7 +482,18 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
         `insert into subscriptions (patient_id, plan_code, status, price_minor, currency, period_days, text_credits,
            call_credits, payout_per_block_minor, idempotency_key, created_at, updated_at)
          values ($1, $2, 'PENDING_PAYMENT', $3, $4, $5, $6, $7, $8, $9, $10, $10) returning id`,
-        [patientId, plan.code, plan.priceMinor, currency, plan.periodDays, plan.textCredits, plan.callCredits, plan.payoutPerBlockMinor, `demo:${patientId}`, now],
+        [
+          patientId,
+          plan.code,
+          plan.priceMinor,
+          currency,
+          plan.periodDays,
+          plan.textCredits,
+          plan.callCredits,
+          plan.payoutPerBlockMinor,
+          `demo:${patientId}`,
+          now,
+        ],
       )
     ).rows[0]!;
     await activate(tx, sub.id, now);

@@ -82,7 +82,8 @@ export function makeWallets(deps: BillingDeps, ledger: Ledger) {
       [clinicianIds, cur],
     );
     // Worked out from the balances under lock, so each recovery is its own transfer.
-    for (const o of owing.rows) await recover(tx, o.ownerId, cur, `recovery:${o.ownerId}:${randomUUID()}`, now);
+    for (const o of owing.rows)
+      await recover(tx, o.ownerId, cur, `recovery:${o.ownerId}:${randomUUID()}`, now);
   }
 
   /**

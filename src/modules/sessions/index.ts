@@ -29,7 +29,10 @@ export type SessionsDemoDeps = {
 };
 
 /** Demo data: one finished chat between the subscribed demo patient and the first demo clinician (their earnings). */
-async function seedSessionsDemo(deps: SessionsDemoDeps & Pick<SessionsDeps, 'log'>, service: SessionsService) {
+async function seedSessionsDemo(
+  deps: SessionsDemoDeps & Pick<SessionsDeps, 'log'>,
+  service: SessionsService,
+) {
   const [patient, doc] = await Promise.all([
     deps.demoPhones?.patients[1] ? deps.findUserByPhone?.(deps.demoPhones.patients[1]) : null,
     deps.demoPhones?.clinicians[0] ? deps.findUserByPhone?.(deps.demoPhones.clinicians[0]) : null,

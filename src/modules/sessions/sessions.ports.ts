@@ -13,7 +13,14 @@ export type SessionsBillingPort = {
   ): Promise<{ ok: true; remaining: number; subscriptionId: string } | { ok: false }>;
   chargeBlocks(
     tx: Tx,
-    blocks: Array<{ sessionId: string; kind: CreditUnit; n: number; patientId: string; clinicianId: string; at: Date }>,
+    blocks: Array<{
+      sessionId: string;
+      kind: CreditUnit;
+      n: number;
+      patientId: string;
+      clinicianId: string;
+      at: Date;
+    }>,
     now: Date,
   ): Promise<Array<{ ok: true; remaining: number; subscriptionId: string } | { ok: false }>>;
   postPrepaid(

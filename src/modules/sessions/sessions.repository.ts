@@ -97,7 +97,11 @@ export const sessionsRepository = {
   },
 
   /** The tick's common case in one statement: blocks charged and the next timer of many sessions. */
-  async updateBlocks(db: Q, rows: Array<{ id: string; blocksCharged: number; nextBlockAt: Date | null }>, now: Date) {
+  async updateBlocks(
+    db: Q,
+    rows: Array<{ id: string; blocksCharged: number; nextBlockAt: Date | null }>,
+    now: Date,
+  ) {
     if (rows.length === 0) return;
     await db.query(
       `update sessions s set blocks_charged = x.b, next_block_at = x.n, updated_at = $4

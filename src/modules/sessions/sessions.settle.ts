@@ -84,7 +84,14 @@ export function makeSettle(deps: SessionsDeps) {
           continue;
         }
         for (let n = s.blocksCharged + 1; n <= blocksDue(anchor, s.blockMinutes, now, s.endedAt); n++)
-          blocks.push({ sessionId: s.id, kind: s.kind, n, patientId: s.patientId, clinicianId: s.clinicianId, at: blockDueAt(anchor, s.blockMinutes, n) });
+          blocks.push({
+            sessionId: s.id,
+            kind: s.kind,
+            n,
+            patientId: s.patientId,
+            clinicianId: s.clinicianId,
+            at: blockDueAt(anchor, s.blockMinutes, n),
+          });
       }
       const results = await deps.billing.chargeBlocks(tx, blocks, now);
       const failed = new Set(blocks.filter((_, i) => !results[i]!.ok).map((b) => b.sessionId));
@@ -94,7 +101,8 @@ export function makeSettle(deps: SessionsDeps) {
         const r = results[i]!;
         if (!r.ok || failed.has(b.sessionId)) return;
         charged.set(b.sessionId, Math.max(charged.get(b.sessionId) ?? 0, b.n));
-        if (r.remaining === 1) lowNotices.push({ s: claimed.find((x) => x.id === b.sessionId)!, sub: r.subscriptionId });
+        if (r.remaining === 1)
+          lowNotices.push({ s: claimed.find((x) => x.id === b.sessionId)!, sub: r.subscriptionId });
       });
       const updates = claimed
         .filter((s) => !failed.has(s.id) && !plain.includes(s))
