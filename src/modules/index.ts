@@ -1,7 +1,7 @@
 import type { AppModule, Platform } from '../platform/module.js';
 import { createBillingModule } from './billing/index.js';
 import { createBookingModule, createOccupancyEvents } from './booking/index.js';
-import { createCatalogModule, identityPortFrom } from './catalog/index.js';
+import { createCatalogModule } from './catalog/index.js';
 import { createIdentityAuth, createIdentityModule, DEMO_PHONES } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
 import { createPaymentsModule } from './payments/index.js';
@@ -21,30 +21,31 @@ export function createModules(platform: Platform): AppModule[] {
   const messaging = createMessagingModule({
     ...platform,
     auth,
-    lookupUser: (id) => identity.service.getUser(id),
+    // Late-bound (identity is built next); reads on the caller's transaction, never the pool.
+    lookupUser: (id, tx) => identity.service.within(tx).getUser(id),
   });
   // Booking, built later, sets this to hear when a meeting has its links (it then sends `meet_link`).
   let onMeetingReady: MeetingReadyHandler | undefined;
   const video = createVideoModule({
     ...platform,
-    onReady: (tx, meeting) => (onMeetingReady ? onMeetingReady(tx, meeting) : Promise.resolve()),
+    onReady: (tx, meeting) => wired(onMeetingReady, 'booking.onMeetingReady')(tx, meeting),
   });
   const identity = createIdentityModule({ ...platform, signer, auth, notifyOtp: messaging.service.notify });
   const payments = createPaymentsModule({
     ...platform,
     auth,
-    notify: messaging.service.notify,
-    getUser: identity.service.getUser,
+    messaging: messaging.service,
+    identity: identity.service,
   });
-  const catalog = createCatalogModule({ ...platform, auth, identity: identityPortFrom(identity.service) });
-  // Booking is built after scheduling and provides slot occupancy; until it is assigned, nothing is occupied.
+  const catalog = createCatalogModule({ ...platform, auth, identity: identity.service });
+  // Booking is built after scheduling and provides slot occupancy (assigned below, before any request).
   let occupancy: OccupancyPort | undefined;
   const occupancyEvents = createOccupancyEvents(platform.listener);
   const scheduling = createSchedulingModule({
     ...platform,
     auth,
     catalog: catalog.service,
-    occupancy: (...a) => (occupancy ? occupancy(...a) : Promise.resolve([])),
+    occupancy: (...a) => wired(occupancy, 'booking.listOccupancy')(...a),
     watchOccupancy: occupancyEvents.watch,
   });
   const billing = createBillingModule({
@@ -66,7 +67,7 @@ export function createModules(platform: Platform): AppModule[] {
     billing: billing.service,
     notify: messaging.service.notify,
     getUser: identity.service.getUser,
-    getAppointment: (id) => (getAppointment ? getAppointment(id) : Promise.resolve(null)),
+    getAppointment: (id) => wired(getAppointment, 'booking.findForSession')(id),
     getConsultation,
     findUserByPhone: identity.service.findUserByPhone,
     demoPhones: DEMO_PHONES,
@@ -87,4 +88,10 @@ export function createModules(platform: Platform): AppModule[] {
   onMeetingReady = booking.service.onMeetingReady;
   getAppointment = booking.service.findForSession;
   return [messaging, video, identity, payments, catalog, scheduling, billing, sessions, booking];
+}
+
+/** A late-bound dependency: called before the composition root assigned it is a wiring bug, never a no-op. */
+function wired<F>(fn: F | undefined, name: string): F {
+  if (!fn) throw new Error(`${name} is not wired yet`);
+  return fn;
 }
