@@ -3,7 +3,6 @@ import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import { problemSchema } from '../../platform/errors.js';
 import {
   currentSubscriptionReply,
-  idempotencyHeaders,
   jsonDates,
   ledgerReconciliationReply,
   payoutBody,
@@ -15,6 +14,9 @@ import {
   walletReply,
 } from './billing.schemas.js';
 import type { BillingService } from './billing.service.js';
+
+const idempotencyKeyOf = (h: Record<string, unknown>) =>
+  typeof h['idempotency-key'] === 'string' ? (h['idempotency-key'] as string) : undefined;
 
 const problems = {
   400: problemSchema,
@@ -32,6 +34,7 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
     app.post(
       '/api/subscriptions',
       {
+        config: { idempotent: true },
         onRequest: auth.requireRole('patient'),
         schema: {
           tags,
@@ -39,7 +42,6 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
           description:
             'Creates the subscription and its payment (payable kind `subscription`); credits are granted when the payment succeeds. A free plan is active at once (`payment: null`). 409 SUBSCRIPTION_ACTIVE while another is active.',
           security,
-          headers: idempotencyHeaders,
           body: purchaseBody,
           response: { 201: purchaseReply, ...problems, 502: problemSchema },
         },
@@ -48,7 +50,7 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
         const res = await service.purchaseSubscription(
           actorOf(req).userId,
           req.body,
-          req.headers['idempotency-key'],
+          idempotencyKeyOf(req.headers),
         );
         reply.status(201);
         return jsonDates(res);
@@ -87,6 +89,7 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
     app.post(
       '/api/admin/payouts',
       {
+        config: { idempotent: true },
         onRequest: auth.requireRole('admin'),
         schema: {
           tags: [...tags, 'admin'],
@@ -94,13 +97,12 @@ export function billingRoutes(deps: { auth: AuthGuard; service: BillingService }
           description:
             'Never more than the posted balance: 409 PAYOUT_EXCEEDS_BALANCE (also for the loser of two payouts at once). The same `reference` (or Idempotency-Key) returns the first payout.',
           security,
-          headers: idempotencyHeaders,
           body: payoutBody,
           response: { 201: payoutReply, ...problems },
         },
       },
       async (req, reply) => {
-        const res = await service.recordPayout(actorOf(req).userId, req.body, req.headers['idempotency-key']);
+        const res = await service.recordPayout(actorOf(req).userId, req.body, idempotencyKeyOf(req.headers));
         reply.status(201);
         return jsonDates(res);
       },

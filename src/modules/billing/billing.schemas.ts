@@ -4,18 +4,6 @@ import { moneySchema } from '../../platform/money.js';
 const isoDate = z.iso.datetime({ offset: true });
 export const jsonDates = (value: unknown): never => JSON.parse(JSON.stringify(value)) as never;
 
-export const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe(
-      'The same key with the same body returns the first reply; with another body, 409 IDEMPOTENCY_KEY_REUSED',
-    ),
-});
-
 export const purchaseBody = z.object({
   planCode: z.string().trim().min(1).max(50),
   provider: z.enum(['sandbox', 'stripe', 'razorpay']).optional(),

@@ -69,7 +69,11 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
           : null;
       if (a.mode === 'online') await deps.video.cancelMeeting(tx, id);
       if (a.status === 'CONFIRMED' && a.paymentId)
-        await deps.billing.cancelPrepaid(tx, { payableKind: 'appointment', payableId: id, patientId: a.patientId });
+        await deps.billing.cancelPrepaid(tx, {
+          payableKind: 'appointment',
+          payableId: id,
+          patientId: a.patientId,
+        });
       await effects.cancelled(tx, appointment, refund);
       return { appointment, refund };
     });

@@ -126,7 +126,10 @@ const TEMPLATES: { [K in TemplateId]: TemplateDef<K> } = {
   // A chat message pushed live to the other party (in-app only: the stream carries it).
   session_message: {
     routes: [['in_app']],
-    render: (v) => ({ title: `Message from ${v.senderName} in session ${v.sessionId}`, text: v.preview }),
+    render: (v) => ({
+      title: `Message from ${v.senderName}`,
+      text: `${v.senderName} (session ${v.sessionId}): ${v.preview}`,
+    }),
   },
 };
 

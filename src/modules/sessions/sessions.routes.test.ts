@@ -69,7 +69,9 @@ describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, tr
       expect(sent.status).toBe(201);
       const ev = await stream.next();
       expect(ev.event).toBe('notification');
-      expect(JSON.parse(ev.data)).toMatchObject({ template: 'session_message', body: 'Hello Asha' });
+      const pushed = JSON.parse(ev.data);
+      expect(pushed.template).toBe('session_message');
+      expect(pushed.body).toContain(`(session ${id}): Hello Asha`);
     } finally {
       stream.close();
     }
