@@ -67,6 +67,7 @@ export function createModules(platform: Platform): AppModule[] {
     billing: billing.service,
     notify: messaging.service.notify,
     getUser: identity.service.getUser,
+    getUserIn: (tx, id) => identity.service.within(tx).getUser(id),
     getAppointment: (id) => wired(getAppointment, 'booking.findForSession')(id),
     getConsultation,
     findUserByPhone: identity.service.findUserByPhone,

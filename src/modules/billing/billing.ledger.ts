@@ -53,8 +53,8 @@ const COLS = `id, debit_account_id as "debitAccountId", credit_account_id as "cr
   currency, flag, pending_id as "pendingId", expires_at as "expiresAt", idempotency_key as "idempotencyKey",
   cause, session_id as "sessionId", created_at as "createdAt", content_hash as "contentHash"`;
 
-const keyConflict = () =>
-  Errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for a different transfer.');
+const keyConflict = (key: string) =>
+  Errors.conflict('IDEMPOTENCY_KEY_REUSED', `The idempotency key ${key} was used for a different transfer.`);
 
 const hashOf = (parts: unknown[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 
@@ -154,7 +154,7 @@ export function createLedger() {
     if (r.rows[0]) return { transfer: r.rows[0], created: true };
     const existing = await findByKey(tx, row.idempotencyKey);
     if (existing) {
-      if (existing.contentHash !== row.contentHash) throw keyConflict();
+      if (existing.contentHash !== row.contentHash) throw keyConflict(row.idempotencyKey);
       return { transfer: existing, created: false };
     }
     // Not our key: the pending transfer was already resolved by another post or void.

@@ -73,6 +73,8 @@ export type SessionsDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 
   billing: SessionsBillingPort;
   notify: SessionsNotify;
   getUser: (id: string) => Promise<{ id: string; fullName: string | null; role: string } | null>;
+  /** The same lookup on the caller's transaction (no pool connection inside a unit of work). */
+  getUserIn: (tx: Tx, id: string) => Promise<{ id: string; fullName: string | null } | null>;
   /** Late-bound: booking is built after sessions. */
   getAppointment?: AppointmentLookup;
   /** Late-bound: absent until the consultations module is wired. */

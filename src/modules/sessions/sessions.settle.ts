@@ -12,7 +12,7 @@ export function makeSettle(deps: SessionsDeps) {
   const anchorOf = (s: SessionRow) => (s.kind === 'text' ? s.activatedAt : s.connectedAt);
 
   async function lowCredits(tx: Tx, s: SessionRow, subscriptionId: string) {
-    const patient = await deps.getUser(s.patientId);
+    const patient = await deps.getUserIn(tx, s.patientId);
     await deps.notify(tx, {
       template: 'session_low_credits',
       vars: { patientName: patient?.fullName ?? 'there', remaining: '1' },
