@@ -97,6 +97,11 @@ export const envSchema = z.object({
   NO_SHOW_AFTER_MINUTES: z.coerce.number().int().min(0).default(60),
   REQUIRE_PLAN_FOR_BOOKING: bool.default(false),
 
+  SESSION_BLOCK_MINUTES: z.coerce.number().int().min(1).max(240).default(10),
+  PLATFORM_FEE_PERCENT: z.coerce.number().int().min(0).max(100).default(20),
+  CALL_RING_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  NO_SHOW_POLICY: z.enum(['refund', 'keep_fee']).default('keep_fee'),
+
   PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe', 'razorpay']).optional(),
   ALLOW_SANDBOX_PAYMENTS: bool.default(false),
   SANDBOX_WEBHOOK_SECRET: secret,
@@ -315,6 +320,12 @@ function toConfig(env: ParsedEnv) {
       reminderHoursBefore: env.REMINDER_HOURS_BEFORE,
       noShowAfterMinutes: env.NO_SHOW_AFTER_MINUTES,
       requirePlan: env.REQUIRE_PLAN_FOR_BOOKING,
+    },
+    billing: {
+      blockMinutes: env.SESSION_BLOCK_MINUTES,
+      platformFeePercent: env.PLATFORM_FEE_PERCENT,
+      callRingTimeoutSeconds: env.CALL_RING_TIMEOUT_SECONDS,
+      noShowPolicy: env.NO_SHOW_POLICY,
     },
     payments: {
       defaultProvider: paymentProvider,

@@ -1,10 +1,12 @@
 import type { AppModule, Platform } from '../platform/module.js';
+import { createBillingModule } from './billing/index.js';
 import { createBookingModule, createOccupancyEvents } from './booking/index.js';
 import { createCatalogModule } from './catalog/index.js';
-import { createIdentityAuth, createIdentityModule } from './identity/index.js';
+import { createIdentityAuth, createIdentityModule, DEMO_PHONES } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
 import { createPaymentsModule } from './payments/index.js';
 import { createSchedulingModule, type OccupancyPort } from './scheduling/index.js';
+import { type AppointmentLookup, type ConsultationLookup, createSessionsModule } from './sessions/index.js';
 import { createVideoModule, type MeetingReadyHandler } from './video/index.js';
 
 /**
@@ -46,6 +48,31 @@ export function createModules(platform: Platform): AppModule[] {
     occupancy: (...a) => wired(occupancy, 'booking.listOccupancy')(...a),
     watchOccupancy: occupancyEvents.watch,
   });
+  const billing = createBillingModule({
+    ...platform,
+    auth,
+    payments: payments.service,
+    catalog: catalog.service,
+    notify: messaging.service.notify,
+    getUser: identity.service.getUser,
+    findUserByPhone: identity.service.findUserByPhone,
+    demoPhones: DEMO_PHONES,
+  });
+  // Booking (built next) and consultations (not wired yet) are looked up late.
+  let getAppointment: AppointmentLookup | undefined;
+  const getConsultation: ConsultationLookup | undefined = undefined;
+  const sessions = createSessionsModule({
+    ...platform,
+    auth,
+    billing: billing.service,
+    notify: messaging.service.notify,
+    getUser: identity.service.getUser,
+    getUserIn: (tx, id) => identity.service.within(tx).getUser(id),
+    getAppointment: (id) => wired(getAppointment, 'booking.findForSession')(id),
+    getConsultation,
+    findUserByPhone: identity.service.findUserByPhone,
+    demoPhones: DEMO_PHONES,
+  });
   const booking = createBookingModule({
     ...platform,
     auth,
@@ -56,10 +83,12 @@ export function createModules(platform: Platform): AppModule[] {
     scheduling: scheduling.service,
     video: video.service,
     occupancy: occupancyEvents,
+    billing: billing.service,
   });
   occupancy = booking.service.listOccupancy;
   onMeetingReady = booking.service.onMeetingReady;
-  return [messaging, video, identity, payments, catalog, scheduling, booking];
+  getAppointment = booking.service.findForSession;
+  return [messaging, video, identity, payments, catalog, scheduling, billing, sessions, booking];
 }
 
 /** A late-bound dependency: called before the composition root assigned it is a wiring bug, never a no-op. */

@@ -17,7 +17,7 @@ import type { BookingDeps } from './booking.service.js';
 
 type Deps = Pick<
   BookingDeps,
-  'config' | 'clock' | 'uow' | 'payments' | 'scheduling' | 'video' | 'catalog' | 'occupancy'
+  'config' | 'clock' | 'uow' | 'payments' | 'scheduling' | 'video' | 'catalog' | 'occupancy' | 'billing'
 >;
 
 export type Refund = { refundId: string; amount: number; status: string };
@@ -68,6 +68,12 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
             })
           : null;
       if (a.mode === 'online') await deps.video.cancelMeeting(tx, id);
+      if (a.status === 'CONFIRMED' && a.paymentId)
+        await deps.billing.cancelPrepaid(tx, {
+          payableKind: 'appointment',
+          payableId: id,
+          patientId: a.patientId,
+        });
       await effects.cancelled(tx, appointment, refund);
       return { appointment, refund };
     });
@@ -144,6 +150,9 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         now,
         noShowReview: false,
       }))!;
+      // An in-person visit has no session: the clinician's completion is its session event.
+      if (status === 'COMPLETED' && a.mode === 'in_person')
+        await deps.billing.postPrepaid(tx, { payableKind: 'appointment', payableId: id });
       if (status === 'COMPLETED')
         await deps.catalog.recordRelationship(tx, {
           clinicianId: a.clinicianId,

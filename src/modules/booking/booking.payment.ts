@@ -10,7 +10,7 @@ import { isLiveHold, remindAtFor, transition } from './booking.rules.js';
 import type { BookingDeps } from './booking.service.js';
 
 /** The handlers run inside payments' unit of work: no pool, nothing that reads on it. */
-type HandlerDeps = Pick<BookingDeps, 'config' | 'clock' | 'occupancy'>;
+type HandlerDeps = Pick<BookingDeps, 'config' | 'clock' | 'occupancy' | 'billing'>;
 type ReadDeps = Pick<BookingDeps, 'pool' | 'payments'>;
 
 /**
@@ -24,6 +24,17 @@ export function makePaymentHandlers(deps: HandlerDeps, effects: BookingEffects) 
     const remindAt = remindAtFor(a.startsAt, deps.config.booking.reminderHoursBefore, now);
     const updated = (await repo.updateStatus(a.id, { status: transition(a.status, event), now, remindAt }))!;
     await effects.confirmed(tx, updated);
+    // The money waits in the patient's escrow; the doctor's share is pending until a session event.
+    if (a.paymentId)
+      await deps.billing.prepaidPaid(tx, {
+        payableKind: 'appointment',
+        payableId: a.id,
+        patientId: a.patientId,
+        paymentId: a.paymentId,
+        clinicianId: a.clinicianId,
+        amountMinor: a.priceMinor,
+        currency: a.currency,
+      });
   }
 
   /** Confirms if possible; 'refund' when the money can no longer buy this appointment. */

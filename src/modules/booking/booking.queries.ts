@@ -87,6 +87,15 @@ export function makeQueries(deps: Deps) {
       return (await toViews([a], now))[0]!;
     },
 
+    /** For sessions (billing): who an appointment is between and where it stands; null when unknown. */
+    async findForSession(id: string) {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+      const a = await repo.findById(id);
+      if (!a) return null;
+      const status = effectiveStatus(a, deps.clock.now());
+      return { id: a.id, patientId: a.patientId, clinicianId: a.clinicianId, status, mode: a.mode };
+    },
+
     /** The clinician's day, in the clinician's own time zone. */
     async clinicianDay(actor: Actor, q: { date?: string; clinicianId?: string }) {
       const now = deps.clock.now();

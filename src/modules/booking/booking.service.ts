@@ -1,6 +1,7 @@
 import type { AuthGuard } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import type { Platform } from '../../platform/module.js';
+import type { BillingService } from '../billing/index.js';
 import type { CatalogService } from '../catalog/index.js';
 import type { IdentityService } from '../identity/index.js';
 import type { MessagingService } from '../messaging/index.js';
@@ -40,6 +41,8 @@ export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | '
   catalog: Pick<CatalogService, 'getClinician' | 'planPolicyFor' | 'recordRelationship' | 'within'>;
   scheduling: Pick<SchedulingService, 'findSlot' | 'listSlots'>;
   occupancy: OccupancyEvents;
+  /** Prepaid earnings: escrow on payment, posted by an in-person completion, voided by a cancellation. */
+  billing: Pick<BillingService, 'prepaidPaid' | 'postPrepaid' | 'cancelPrepaid'>;
 };
 
 /** Booking's use cases, split by file; this only wires them together. */

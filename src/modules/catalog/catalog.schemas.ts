@@ -57,6 +57,13 @@ export const planSchema = z.object({
   name: z.string(),
   bookingRule: z.enum(['pay_or_refuse', 'pay', 'free_with_relationship']),
   description: z.string(),
+  price: moneySchema.describe('0 with `none`: not for sale; 0 otherwise: free (trial)'),
+  periodDays: z.number().int(),
+  credits: z.object({ text: z.number().int(), call: z.number().int() }),
+  payoutPerBlock: moneySchema.describe("What a doctor earns per charged block of this plan's credits"),
+  bookingPolicy: z
+    .enum(['pay_or_refuse', 'pay', 'free_with_relationship'])
+    .describe('How the plan lets a patient book (same as bookingRule)'),
 });
 
 export const setPlanBody = z.object({

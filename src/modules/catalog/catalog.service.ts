@@ -165,7 +165,26 @@ export function createCatalogService(deps: CatalogDeps) {
       return saved!;
     },
 
-    listPlans: () => repo.listPlans(read),
+    async listPlans() {
+      const currency = deps.config.currency;
+      return (await repo.listPlans(read)).map((p) => ({
+        ...p,
+        price: money(p.priceMinor, currency),
+        credits: { text: p.textCredits, call: p.callCredits },
+        payoutPerBlock: money(p.payoutPerBlockMinor, currency),
+        bookingPolicy: p.bookingRule,
+      }));
+    },
+    /** A plan with its billing terms (billing sells plans; booking reads the same rows). */
+    getPlan: (code: string) => repo.findPlan(read, code),
+
+    /** Billing, in its transaction: the patient's current plan follows their subscription. */
+    async recordSubscription(
+      tx: Tx,
+      input: { patientId: string; planCode: string; status: 'active' | 'expired'; periodEnd: Date },
+    ) {
+      await repo.upsertSubscription(tx.db, { ...input, updatedAt: deps.clock.now() });
+    },
 
     async getPatientPlan(patientId: string) {
       const sub = await repo.findSubscriptionWithRule(read, patientId);

@@ -72,8 +72,24 @@ export const plans = pgTable(
     name: text().notNull(),
     bookingRule: text({ enum: PLAN_BOOKING_RULES }).notNull(),
     description: text().notNull().default(''),
+    /** Billing (0012): price in the deployment currency's minor units; 0 is not for sale (none) or free (trial). */
+    priceMinor: integer().notNull().default(0),
+    periodDays: integer().notNull().default(30),
+    textCredits: integer().notNull().default(0),
+    callCredits: integer().notNull().default(0),
+    /** What a doctor earns per charged block of this plan's credits. */
+    payoutPerBlockMinor: integer().notNull().default(0),
   },
   (t) => [
+    check(
+      'plans_billing_values',
+      sql`${t.priceMinor} >= 0 and ${t.periodDays} > 0 and ${t.textCredits} >= 0 and ${t.callCredits} >= 0 and ${t.payoutPerBlockMinor} >= 0`,
+    ),
+    // A paid plan can always fund every block it sells: deferred revenue never runs out.
+    check(
+      'plans_payout_within_price',
+      sql`${t.priceMinor} = 0 or ${t.payoutPerBlockMinor} * (${t.textCredits} + ${t.callCredits}) <= ${t.priceMinor}`,
+    ),
     check('plans_booking_rule', sql`${t.bookingRule} in ('pay_or_refuse', 'pay', 'free_with_relationship')`),
   ],
 );

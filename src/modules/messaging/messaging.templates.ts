@@ -19,6 +19,7 @@ export const TEMPLATE_VARS = {
   admin_new_booking: ['patientName', 'clinicianName', 'startsAt', 'mode'],
   consultation_assigned: ['clinicianName', 'patientName', 'consultationRef'],
   session_low_credits: ['patientName', 'remaining'],
+  session_message: ['senderName', 'sessionId', 'preview'],
 } as const;
 
 export type TemplateId = keyof typeof TEMPLATE_VARS;
@@ -120,6 +121,14 @@ const TEMPLATES: { [K in TemplateId]: TemplateDef<K> } = {
     render: (v) => ({
       title: 'Session credits running low',
       text: `Hi ${v.patientName}, you have ${v.remaining} session credits left.`,
+    }),
+  },
+  // A chat message pushed live to the other party (in-app only: the stream carries it).
+  session_message: {
+    routes: [['in_app']],
+    render: (v) => ({
+      title: `Message from ${v.senderName}`,
+      text: `${v.senderName} (session ${v.sessionId}): ${v.preview}`,
     }),
   },
 };

@@ -1,0 +1,131 @@
+/**
+ * `npm run bench:billing`: one billing tick over N active chat sessions (default 10,000), each with
+ * one block due, against N bare single-row inserts at the same concurrency on the same database.
+ * Target: the tick in at most 2 s here. Prints the figures (copied into docs/notes/billing.md).
+ *
+ * The sessions, subscriptions and credit grants are set up in bulk SQL (bench set-up only); the tick
+ * is the real `sessions.settleDue` (SKIP LOCKED claims, one transaction per session, ledger transfers
+ * applied by the database's trigger with its CHECK limits).
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config.js';
+import type { SessionsService } from '../src/modules/sessions/index.js';
+import { ManualClock } from '../src/platform/clock.js';
+import { startCarebook } from '../src/runtime.js';
+
+const N = Number(process.env.BENCH_SESSIONS ?? 10_000);
+const WORKERS = Number(process.env.BENCH_TICK_WORKERS ?? 8);
+const DOCTORS = Number(process.env.BENCH_DOCTORS ?? 200);
+
+async function main() {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carebook-bench-billing-'));
+  chmodSync(dataDir, 0o755);
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    DATABASE_URL: undefined,
+    LOG_LEVEL: 'warn',
+    SEED_DEMO_DATA: 'false',
+    DATABASE_POOL_MAX: String(Math.max(WORKERS + 2, 10)),
+  });
+  const clock = new ManualClock('2030-01-07T06:00:00Z');
+  const carebook = await startCarebook({
+    config,
+    role: 'api',
+    log: pino({ level: 'warn' }),
+    clock,
+    listen: false,
+  });
+  try {
+    const { pool } = carebook.platform;
+    const sessions = (
+      carebook.modules.find((m) => m.name === 'sessions') as unknown as { service: SessionsService }
+    ).service;
+    const now = clock.now();
+    console.log(`setting up ${N} active chat sessions...`);
+    await pool.query(
+      `insert into users (phone, full_name, role) select '+9198' || lpad(g::text, 8, '0'), 'Bench ' || g,
+         case when g <= $2::int then 'clinician' else 'patient' end from generate_series(1, $1::int + $2::int) g`,
+      [N, DOCTORS],
+    );
+    await pool.query(
+      `insert into subscriptions (patient_id, plan_code, status, price_minor, currency, period_days, text_credits,
+         call_credits, payout_per_block_minor, idempotency_key, period_start, period_end, created_at, updated_at)
+       select id, 'standard', 'ACTIVE', 49900, 'INR', 30, 10, 0, 1000, 'bench:' || id, $1::timestamptz - interval '1 day',
+         $1::timestamptz + interval '29 days', $1, $1 from users where role = 'patient'`,
+      [now],
+    );
+    await pool.query(
+      `insert into ledger_accounts (kind, owner_id, ref, currency, no_overdraft, created_at)
+       select 'patient_credits', patient_id, id::text, 'CREDIT_TEXT', true, $1::timestamptz from subscriptions
+       union all select 'deferred_revenue', null, id::text, 'INR', true, $1::timestamptz from subscriptions
+       union all select 'credit_issuance', null, 'issued', 'CREDIT_TEXT', false, $1::timestamptz
+       union all select 'gateway_clearing', null, '', 'INR', false, $1::timestamptz`,
+      [now],
+    );
+    await pool.query(
+      `insert into ledger_transfers (debit_account_id, credit_account_id, amount, currency, flag, idempotency_key, content_hash, cause, created_at)
+       select i.id, c.id, 10, 'CREDIT_TEXT', 'posted', 'bench:grant:' || c.id, 'bench', 'credits_granted', $1::timestamptz
+       from ledger_accounts c, ledger_accounts i where c.kind = 'patient_credits' and i.kind = 'credit_issuance'
+       union all
+       select g.id, d.id, 49900, 'INR', 'posted', 'bench:paid:' || d.id, 'bench', 'subscription_payment', $1::timestamptz
+       from ledger_accounts d, ledger_accounts g where d.kind = 'deferred_revenue' and g.kind = 'gateway_clearing'`,
+      [now],
+    );
+    await pool.query(
+      `insert into sessions (kind, status, patient_id, clinician_id, funding, block_minutes, activated_at, blocks_charged,
+         next_block_at, created_at, updated_at)
+       select 'text', 'ACTIVE', u.id, d.id, 'credits', 10, $1::timestamptz - interval '10 minutes', 1, $1, $1, $1
+       from (select id, row_number() over (order by id) % $2::int as k from users where role = 'patient') u
+       join (select id, row_number() over (order by id) % $2::int as k from users where role = 'clinician') d using (k)`,
+      [now, DOCTORS],
+    );
+    await pool.query('analyze');
+    await pool.query(
+      'create table bench_rows (id uuid primary key default gen_random_uuid(), n int not null, at timestamptz not null)',
+    );
+
+    const t0 = performance.now();
+    const settled = await sessions.settleDue({ workers: WORKERS });
+    const tickMs = performance.now() - t0;
+    const charged = (
+      await pool.query(`select count(*)::int as n from ledger_transfers where cause = 'text_block'`)
+    ).rows[0].n;
+    const sc = (await pool.query(`select status, count(*)::int from sessions group by 1`)).rows;
+    if (settled !== N || charged !== N) console.error(sc);
+    if (settled !== N || charged !== N)
+      throw new Error(`tick settled ${settled}, charged ${charged}, expected ${N}`);
+
+    let next = 0;
+    const t1 = performance.now();
+    await Promise.all(
+      Array.from({ length: WORKERS }, async () => {
+        for (let n = next++; n < N; n = next++)
+          await pool.query('insert into bench_rows (n, at) values ($1, $2)', [n, now]);
+      }),
+    );
+    const insertMs = performance.now() - t1;
+    console.log(
+      [
+        `billing tick over ${N} active sessions (${WORKERS} workers): ${(tickMs / 1000).toFixed(2)} s (target <= 2 s), ${Math.round((N / tickMs) * 1000)} sessions/s`,
+        `${N} bare single-row inserts (${WORKERS} workers): ${(insertMs / 1000).toFixed(2)} s`,
+        `ratio tick / inserts: ${(tickMs / insertMs).toFixed(1)}x`,
+        `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+      ].join('\n'),
+    );
+  } finally {
+    await carebook.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
