@@ -1,6 +1,7 @@
 import type { AppModule, Platform } from '../platform/module.js';
 import { createBookingModule, createOccupancyEvents } from './booking/index.js';
-import { createCatalogModule, identityPortFrom } from './catalog/index.js';
+import { createCatalogModule, createServiceCatalogModule, identityPortFrom } from './catalog/index.js';
+import { createConsultationsModule } from './consultations/index.js';
 import { createIdentityAuth, createIdentityModule } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
 import { createPaymentsModule } from './payments/index.js';
@@ -58,5 +59,15 @@ export function createModules(platform: Platform): AppModule[] {
   });
   occupancy = booking.service.listOccupancy;
   onMeetingReady = booking.service.onMeetingReady;
-  return [messaging, video, identity, payments, catalog, scheduling, booking];
+  const serviceCatalog = createServiceCatalogModule({ ...platform, auth, getUser: identity.service.getUser });
+  const consultations = createConsultationsModule({
+    ...platform,
+    auth,
+    messaging: messaging.service,
+    identity: identity.service,
+    payments: payments.service,
+    services: serviceCatalog.service,
+    scheduling: scheduling.service,
+  });
+  return [messaging, video, identity, payments, catalog, scheduling, booking, serviceCatalog, consultations];
 }

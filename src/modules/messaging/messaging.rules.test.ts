@@ -95,7 +95,7 @@ describe('retries', () => {
 });
 
 describe('templates', () => {
-  test('all eleven templates exist with the contract variables', () => {
+  test('all twelve templates exist with the contract variables', () => {
     expect(TEMPLATE_IDS).toEqual([
       'otp_verification',
       'appointment_confirmed',
@@ -108,6 +108,7 @@ describe('templates', () => {
       'admin_new_booking',
       'consultation_assigned',
       'session_low_credits',
+      'consultation_queued',
     ]);
   });
 
