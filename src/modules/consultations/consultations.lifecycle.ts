@@ -23,12 +23,12 @@ export function makeLifecycle(deps: Deps, effects: ConsultationEffects) {
   const read = readRepository(deps.pool);
   const notFound = (id: string) => Errors.notFound('Consultation', id);
 
-  /** Payment cleared as of now: a gateway payment refunded in full no longer counts. */
+  /** Payment cleared as of now: a gateway payment refunded (or being refunded) in full no longer counts. */
   async function paymentCleared(c: Consultation): Promise<boolean> {
     if (!c.paymentCleared) return false;
     if (!c.paymentId) return true;
     const p = await deps.payments.getById(c.paymentId);
-    return !!p && PAID.has(p.status);
+    return !!p && PAID.has(p.status) && p.refunded.amount + p.refundPending.amount < p.amount.amount;
   }
 
   async function getConsultation(actor: Actor, id: string, who: AuditWho): Promise<Consultation> {
@@ -69,9 +69,11 @@ export function makeLifecycle(deps: Deps, effects: ConsultationEffects) {
     return deps.uow(async (tx) => {
       const repo = consultationsRepository(tx.db);
       const c = await repo.findConsultationForUpdate(id);
-      if (!c || !canRead(actor, c)) throw notFound(id);
-      if (opts.assigned) assertAssignedDoctor(actor, c);
+      if (!c) throw notFound(id);
       const e = event(c, cleared);
+      // A claim that lost the race to another doctor learns why (409 ALREADY_ASSIGNED from the transition).
+      if (!canRead(actor, c) && e.type !== 'claim') throw notFound(id);
+      if (opts.assigned) assertAssignedDoctor(actor, c);
       const next = transition({ ...c, paymentCleared: c.paymentCleared && cleared }, e);
       const updated = await repo.updateConsultation(id, {
         status: next.status,

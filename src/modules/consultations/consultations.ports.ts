@@ -45,6 +45,7 @@ export type PaymentSummary = {
   orderId: string | null;
   amount: Money;
   refunded: Money;
+  refundPending: Money;
   paidAt: Date | null;
 };
 export type CheckoutInfo = {
