@@ -104,9 +104,12 @@ export function makeVisits(deps: Deps, effects: ConsultationEffects) {
         openedBy: actor.userId,
         openedAt: now,
       });
-      // Another desk opened one a moment ago: the unique index chose it, so reuse it.
-      if (!visit)
-        throw Errors.conflict('VISIT_ALREADY_OPEN', 'This patient has just had a visit opened; try again.');
+      if (!visit) {
+        // Another desk opened one a moment ago: the unique index waited for its commit, so it is visible now.
+        const theirs = (await visits.findOpenForPatient(input.patientId))!;
+        const consultation = await consultationsRepository(tx.db).findConsultationForVisit(theirs.id);
+        return { visit: theirs, consultation, created: false };
+      }
       const consultation =
         service.billTiming === 'AFTER'
           ? await createConsultation(
