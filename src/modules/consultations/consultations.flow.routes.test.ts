@@ -224,6 +224,35 @@ describe('seed 000 over HTTP: triage, payment, clinical session, consultation', 
     ).toBe(1);
   });
 
+  test('choosing again reuses a live payment, replaces a lapsed one, and money for a replaced choice is refunded', async () => {
+    const { t } = s;
+    const pat = await createUser(t, { role: 'patient' });
+    const c = await collect(t, pat);
+    const [first, second] = c.body.recommendedConsultationTypes as string[];
+    const a = await select(t, pat, c.body.sessionId, first);
+    const again = await select(t, pat, c.body.sessionId, first);
+    expect(again.body.payment.paymentId).toBe(a.body.payment.paymentId);
+    if (second) {
+      const b = await select(t, pat, c.body.sessionId, second);
+      expect(b.body.payment.paymentId).not.toBe(a.body.payment.paymentId);
+      // The patient pays the first checkout anyway: that money is not for this session any more.
+      await paySandbox(t, a.body.payment.orderId);
+      await t.runJobs();
+      const refunds = await s.rows('select amount_minor from refunds where payment_id = $1', [
+        a.body.payment.paymentId,
+      ]);
+      expect(refunds).toHaveLength(1);
+      const [triage] = await s.rows('select status from triage_sessions where id = $1', [c.body.sessionId]);
+      expect(triage.status).toBe('payment_pending');
+    }
+    t.clock.advanceMinutes(16);
+    await s.renew(pat);
+    const fresh = await select(t, pat, c.body.sessionId, first);
+    expect(fresh.status, JSON.stringify(fresh.body)).toBe(200);
+    expect(fresh.body.payment.paymentId).not.toBe(a.body.payment.paymentId);
+    expect(new Date(fresh.body.payment.expiresAt).getTime()).toBeGreaterThan(t.clock.now().getTime());
+  });
+
   test('a failure after payment leaves a retryable clinical session, never an orphan consultation', async () => {
     const { t } = s;
     const pat = await createUser(t, { role: 'patient' });

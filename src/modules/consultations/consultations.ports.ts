@@ -46,6 +46,7 @@ export type PaymentSummary = {
   amount: Money;
   refunded: Money;
   refundPending: Money;
+  expiresAt: Date;
   paidAt: Date | null;
 };
 export type CheckoutInfo = {

@@ -11,7 +11,8 @@ describe('consultations demo data', () => {
     const services = await t.http.get('/api/services');
     expect(services.status).toBe(200);
     const byWorkflow = (w: string) => services.body.filter((s: any) => s.workflowType === w);
-    for (const w of ['ONLINE_CHAT', 'ONLINE_VIDEO', 'ONLINE_EMERGENCY']) expect(byWorkflow(w)).toHaveLength(1);
+    for (const w of ['ONLINE_CHAT', 'ONLINE_VIDEO', 'ONLINE_EMERGENCY'])
+      expect(byWorkflow(w)).toHaveLength(1);
     const gopd = byWorkflow('GOPD_CONSULT');
     expect(gopd.map((s: any) => s.billTiming).sort()).toEqual(['AFTER', 'BEFORE']);
     expect(gopd.find((s: any) => s.billTiming === 'AFTER').autoAssignDoctorId).toBeTruthy();

@@ -115,16 +115,18 @@ export function makeTriage(deps: Deps, effects: ConsultationEffects) {
         `${input.consultationType} consultations are not offered now.`,
       );
     const holdEnds = new Date(now.getTime() + deps.config.booking.holdMinutes * 60_000);
+    // The same choice again reuses its payment while that can still be paid; otherwise a new one.
+    const current = s.paymentId ? await deps.payments.getById(s.paymentId) : null;
+    const reusable =
+      current?.status === 'CREATED' && new Date(current.expiresAt).getTime() > now.getTime()
+        ? current.id
+        : null;
     const updated = await deps.uow(async (tx) => {
       const repo = consultationsRepository(tx.db);
       const locked = (await repo.findTriageForUpdate(s.id))!;
       if (locked.status === 'payment_confirmed')
         throw Errors.conflict('PAYMENT_ALREADY_CONFIRMED', 'This session is already paid for.');
-      if (
-        locked.status === 'payment_pending' &&
-        locked.consultationType === input.consultationType &&
-        locked.paymentId
-      )
+      if (locked.consultationType === input.consultationType && reusable && locked.paymentId === reusable)
         return locked;
       const { paymentId } = await deps.payments.preparePayment(tx, {
         payableKind: 'consultation',
