@@ -155,7 +155,6 @@ export const visitSchema = z.object({
   paymentStatus: z.enum(VISIT_PAYMENT_STATUSES),
   price: moneySchema,
   paymentType: z.string().nullable(),
-  chiefComplaint: z.string().nullable(),
   openedAt: z.date(),
   paidAt: z.date().nullable(),
   closedAt: z.date().nullable(),
@@ -167,7 +166,14 @@ export const visitBody = z.object({
     .enum(VISIT_PAYMENT_METHODS)
     .optional()
     .describe('How the patient means to pay (informational)'),
-  chiefComplaint: z.string().trim().max(1000).optional(),
+  chiefComplaint: z
+    .string()
+    .trim()
+    .max(1000)
+    .optional()
+    .describe(
+      'Clinical text: stored on the visit and its consultation, read back only through the audited consultation',
+    ),
 });
 export const visitReply = z.object({
   visit: visitSchema,

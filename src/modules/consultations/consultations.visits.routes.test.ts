@@ -131,6 +131,13 @@ describe('GOPD visits over HTTP (seed 002)', () => {
         serviceCode: 'GOPD_BEFORE',
       },
     });
+    // The complaint is clinical text: its write is audited and the desk's replies do not echo it.
+    expect(first.body.visit.chiefComplaint).toBeUndefined();
+    const audited = await s.rows(
+      "select changed_fields from audit_log where action = 'visit.create' and resource_id = $1",
+      [first.body.visit.id],
+    );
+    expect(audited).toEqual([{ changed_fields: ['chiefComplaint'] }]);
     const again = await openVisit(pat.id, 'GOPD_BEFORE');
     expect(again.body.created).toBe(false);
     expect(again.body.visit.id).toBe(first.body.visit.id);

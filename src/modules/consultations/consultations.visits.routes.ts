@@ -24,7 +24,6 @@ const visitDto = ({ visit: v, consultation }: VisitResult) => ({
     paymentStatus: v.paymentStatus,
     price: { amount: v.priceMinor, currency: v.currency },
     paymentType: v.paymentType,
-    chiefComplaint: v.chiefComplaint,
     openedAt: v.openedAt,
     paidAt: v.paidAt,
     closedAt: v.closedAt,

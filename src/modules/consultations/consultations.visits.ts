@@ -110,6 +110,8 @@ export function makeVisits(deps: Deps, effects: ConsultationEffects) {
         const consultation = await consultationsRepository(tx.db).findConsultationForVisit(theirs.id);
         return { visit: theirs, consultation, created: false };
       }
+      if (visit.chiefComplaint)
+        await effects.audit(tx, who, 'visit.create', { type: 'visit', id: visit.id }, ['chiefComplaint']);
       const consultation =
         service.billTiming === 'AFTER'
           ? await createConsultation(
