@@ -5,11 +5,11 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createModules } from './modules/index.js';
 import { type Clock, systemClock } from './platform/clock.js';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './platform/db/embedded.js';
+import { type EmbeddedDatabase, embeddedFiles, startEmbeddedPostgres } from './platform/db/embedded.js';
 import { createPgListener } from './platform/db/listener.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool } from './platform/db/pool.js';
-import { createUnitOfWork } from './platform/db/uow.js';
+import { createUnitOfWork, guardPool } from './platform/db/uow.js';
 import { JobQueue } from './platform/jobs.js';
 import { loggerOptions } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
@@ -42,7 +42,12 @@ export async function openDatabase(
 ): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   if (config.db.url) return { url: config.db.url };
   log.info('no DATABASE_URL: starting embedded PostgreSQL under %s', path.join(config.dataDir, 'postgres'));
-  const embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres') });
+  const dataDir = path.join(config.dataDir, 'postgres');
+  const embedded = await startEmbeddedPostgres({
+    dataDir,
+    port: config.db.embeddedPort,
+  });
+  log.info({ port: embedded.port }, 'embedded PostgreSQL is up (its log: %s)', embeddedFiles(dataDir).log);
   return { url: embedded.url, embedded };
 }
 
@@ -52,28 +57,33 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
   const role = opts.role ?? 'all';
   const log = opts.log ?? pino(loggerOptions(config.logLevel, !config.isProduction && process.stdout.isTTY));
   const { url, embedded } = await openDatabase(config, log);
-  // Transactions get a pool of their own: a transaction that holds row locks and then reads through
-  // a service (on `pool`) can never wait for a connection that only lock-waiting transactions hold.
-  const pool = createPool(url, config.db.poolMax);
-  const txPool = createPool(url, config.db.poolMax);
+  // One pool per process. Units of work take their connection from it; the application sees it
+  // guarded, so nothing inside an open unit of work can take a second connection (docs/module-contracts.md).
+  const rawPool = createPool(url, config.db.poolMax, {
+    onConnectionError: (err: Error) => log.warn({ reason: err.message }, 'database connection lost'),
+  });
+  const pool = guardPool(rawPool);
   const stops: Array<() => Promise<unknown>> = [];
+  // Last started, first stopped: HTTP, modules, listener, job workers, pools, then the database.
+  // Each step is bounded, so a database that went away (or came back as another server) cannot hang it.
   const stop = async () => {
-    for (const fn of stops.reverse()) await fn().catch((err) => log.error({ err }, 'error during shutdown'));
+    for (const fn of stops.reverse()) await boundedStep(fn, log);
     stops.length = 0;
   };
   if (embedded) stops.push(() => embedded.stop());
-  stops.push(
-    () => pool.end(),
-    () => txPool.end(),
-  );
+  stops.push(() => rawPool.end());
   try {
-    if (opts.migrate ?? role !== 'worker') await runMigrations(pool);
+    if (opts.migrate ?? role !== 'worker') await runMigrations(rawPool);
     const jobs = JobQueue.create(url, log, { worker: role !== 'api' });
     await jobs.start();
     stops.push(() => jobs.stop());
     const metrics = createMetrics();
-    const uow = createUnitOfWork(txPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
-    const listener = createPgListener({ pool, log });
+    const uow = createUnitOfWork(rawPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
+    // LISTEN holds its session for the life of the process: one connection of its own, so it never
+    // takes one from the pool that requests and units of work share.
+    const listenSession = createPool(url, 1);
+    stops.push(() => listenSession.end());
+    const listener = createPgListener({ pool: listenSession, log });
     stops.push(() => listener.close());
     const platform: Platform = {
       config,
@@ -89,12 +99,15 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     for (const mod of modules) if (mod.close) stops.push(mod.close);
     await jobs.register(modules.flatMap((m) => m.jobs ?? []));
     if (role !== 'worker' && config.seedDemoData) await seedDemoOnce(platform, modules);
-    if (role !== 'api') await jobs.startWorkers();
+    if (role !== 'api') {
+      await jobs.startWorkers({ concurrency: config.jobs.concurrency });
+      log.info({ role }, 'job workers started');
+    }
 
     let app: FastifyInstance | undefined;
     let listenUrl: string | undefined;
     if (role !== 'worker') {
-      app = await buildApp({ config, pool, metrics, log, modules });
+      app = await buildApp({ config, pool, metrics, log, modules, clock: platform.clock });
       // Closing the server first stops new requests and waits for in-flight ones.
       stops.push(() => app!.close());
       if (opts.listen !== false) {
@@ -126,4 +139,21 @@ export async function seedDemoOnce(platform: Platform, modules: AppModule[]): Pr
     throw err;
   }
   return true;
+}
+
+const STOP_STEP_MS = 10_000;
+
+async function boundedStep(fn: () => Promise<unknown>, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => {
+    timer = setTimeout(() => r('late'), STOP_STEP_MS);
+  });
+  try {
+    const result = await Promise.race([fn(), late]);
+    if (result === 'late') log.warn('a shutdown step took over %d ms; going on without it', STOP_STEP_MS);
+  } catch (err) {
+    log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'error during shutdown');
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,10 +1,21 @@
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
-import type { BookingEffects, MessageContext } from './booking.effects.js';
-import type { BookingDeps, CheckoutInfo, Mode } from './booking.ports.js';
+import type { CheckoutInfo } from '../payments/index.js';
+import type { Mode } from '../scheduling/index.js';
+import type { BookingEffects } from './booking.effects.js';
+import { assertWithinHorizon, slotNotFound, slotUnavailable } from './booking.errors.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
-import { bookingParty, bookingPolicy, remindAtFor, transition } from './booking.rules.js';
+import {
+  bookingParty,
+  bookingPolicy,
+  HOLD_QUOTA_WINDOW_MS,
+  holdQuotaExceeded,
+  MAX_UNPAID_HOLDS_PER_DAY,
+  remindAtFor,
+  transition,
+} from './booking.rules.js';
+import type { BookingDeps } from './booking.service.js';
 
 /** A patient may hold at most this many unpaid slots at once. */
 export const MAX_LIVE_HOLDS = 3;
@@ -20,11 +31,6 @@ export type InitiateInput = {
 
 export type InitiateResult = { created: boolean; appointment: Appointment; payment: CheckoutInfo | null };
 
-export const slotUnavailable = () =>
-  Errors.conflict('SLOT_UNAVAILABLE', 'That slot is no longer available; choose another one.');
-export const slotNotFound = () =>
-  new AppError(404, 'SLOT_NOT_FOUND', 'The clinician does not offer that slot in that mode.');
-
 type Deps = Pick<
   BookingDeps,
   'config' | 'clock' | 'uow' | 'log' | 'catalog' | 'scheduling' | 'identity' | 'payments' | 'occupancy'
@@ -34,6 +40,7 @@ type Deps = Pick<
 async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date) {
   const party = bookingParty(actor, input.patientId);
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
+  assertWithinHorizon(input.startAt, now, deps.config.booking.horizonDays);
   const [clinician, slot, patient, plan] = await Promise.all([
     deps.catalog.getClinician(input.clinicianId),
     deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),
@@ -75,7 +82,6 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     input: InitiateInput,
     { party, clinician, slot, plan, free }: Prepared,
     now: Date,
-    ctx: MessageContext | undefined,
   ): Promise<{ created: boolean; appointment: Appointment }> {
     const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
     // One patient's initiates run one at a time: the hold limit and "same slot again" stay exact.
@@ -91,6 +97,11 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       throw Errors.conflict(
         'TOO_MANY_HOLDS',
         `You already hold ${MAX_LIVE_HOLDS} unpaid slots; pay for or cancel one first.`,
+      );
+    if (!free && holdQuotaExceeded(await unpaidHoldsSince(tx, party.patientId, now)))
+      throw Errors.conflict(
+        'TOO_MANY_HOLDS_TODAY',
+        `You started ${MAX_UNPAID_HOLDS_PER_DAY} unpaid bookings in the last 24 hours; pay for one or try again later.`,
       );
     // A lapsed hold is not a hold, swept or not: free its range before the constraint looks.
     await repo.expireLapsedOverlapping({
@@ -117,7 +128,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       now,
     }))!;
     if (free) {
-      await effects.confirmed(tx, appointment, ctx);
+      await effects.confirmed(tx, appointment);
       return { created: true, appointment };
     }
     const { paymentId } = await deps.payments.preparePayment(tx, {
@@ -137,13 +148,9 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
   return async function initiateBooking(actor: Actor, input: InitiateInput): Promise<InitiateResult> {
     const now = deps.clock.now();
     const prepared = await prepare(deps, actor, input, now);
-    const { party, clinician, slot, free } = prepared;
-    const ctx = free
-      ? await effects.loadContext({ ...party, clinicianId: clinician.id, centreId: slot.centreId })
-      : undefined;
     let result: { created: boolean; appointment: Appointment };
     try {
-      result = await deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now, ctx));
+      result = await deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now));
     } catch (err) {
       if (isOverlapViolation(err)) throw slotUnavailable();
       throw err;
@@ -160,4 +167,14 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       throw Errors.upstream('PAYMENT_GATEWAY_UNAVAILABLE', 'The payment gateway did not answer; try again.');
     }
   };
+}
+
+/** Holds the patient started in the quota window that were never paid (still pending, or lapsed). */
+async function unpaidHoldsSince(tx: Tx, patientId: string, now: Date): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `select count(*)::int as n from appointments
+      where patient_id = $1 and created_at > $2 and status in ('PENDING_PAYMENT', 'EXPIRED')`,
+    [patientId, new Date(now.getTime() - HOLD_QUOTA_WINDOW_MS)],
+  );
+  return rows[0]?.n ?? 0;
 }

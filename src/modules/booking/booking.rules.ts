@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Role } from '../../platform/auth.js';
 import { AppError, Errors } from '../../platform/errors.js';
-import type { Money } from '../../platform/money.js';
 import type { APPOINTMENT_STATUSES, BOOKING_SOURCES } from './booking.table.js';
 
 export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
@@ -44,6 +43,15 @@ export function transition(from: AppointmentStatus, event: AppointmentEvent): Ap
     });
   return to;
 }
+
+/**
+ * Unpaid holds one patient may start in any 24 hours (security, issue 10): the live-hold cap alone
+ * lets an account re-hold slots the moment its holds lapse, keeping a clinician's day blocked.
+ */
+export const MAX_UNPAID_HOLDS_PER_DAY = 10;
+export const HOLD_QUOTA_WINDOW_MS = 24 * 3_600_000;
+export const holdQuotaExceeded = (unpaidHoldsInWindow: number) =>
+  unpaidHoldsInWindow >= MAX_UNPAID_HOLDS_PER_DAY;
 
 type HoldLike = { status: AppointmentStatus; holdExpiresAt: Date | null };
 
@@ -116,18 +124,6 @@ export function bookingPolicy(
   if (plan.policy === 'refuse') return 'refuse';
   if (plan.planCode === 'none' && requirePlan) return 'refuse';
   return plan.policy;
-}
-
-const MINOR_DIGITS: Record<string, number> = { JPY: 0, KRW: 0, BHD: 3, KWD: 3, OMR: 3 };
-
-/** `INR 299.00` from 29900 minor units; integer arithmetic only. */
-export function formatMoney(m: Money): string {
-  const digits = MINOR_DIGITS[m.currency] ?? 2;
-  const sign = m.amount < 0 ? '-' : '';
-  const abs = Math.abs(m.amount);
-  if (digits === 0) return `${m.currency} ${sign}${abs}`;
-  const unit = 10 ** digits;
-  return `${m.currency} ${sign}${Math.trunc(abs / unit)}.${String(abs % unit).padStart(digits, '0')}`;
 }
 
 /** A start time as the recipient reads it, in the named IANA zone: `Mon 7 Jan 2030, 09:30 IST`. */
