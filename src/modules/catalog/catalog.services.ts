@@ -1,7 +1,7 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { AuthGuard } from '../../platform/auth.js';
-import { sqlStateOf } from '../../platform/db/uow.js';
+import { sqlStateOf, type Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { AppModule, Platform } from '../../platform/module.js';
 import type { Money } from '../../platform/money.js';
@@ -68,8 +68,9 @@ export function createServiceCatalog(deps: ServiceCatalogDeps) {
     if (errors.length) throw Errors.validation('The service is not valid.', errors);
   }
 
-  async function get(code: string): Promise<CatalogServiceEntry | null> {
-    const [row] = await db.select().from(serviceCatalog).where(eq(serviceCatalog.code, code));
+  /** `on`: read on the caller's transaction instead of the pool. */
+  async function get(code: string, on?: Pick<Tx, 'db'>): Promise<CatalogServiceEntry | null> {
+    const [row] = await (on?.db ?? db).select().from(serviceCatalog).where(eq(serviceCatalog.code, code));
     return row ? toEntry(row) : null;
   }
 

@@ -156,15 +156,14 @@ describe('consultation lifecycle, claims and access over HTTP', () => {
       count("select count(*) from consultations where doctor_id = $1 and status in ('PENDING', 'ACTIVE')", [
         d,
       ]);
-    const assigned: string[] = [];
     for (let i = 0; i < 3; i++) {
       const before = { a: await load(docA.id), b: await load(docB.id) };
       const c = await onDemandConsultation(s.t, s.patient);
       const expected =
         before.a < before.b ? docA.id : before.b < before.a ? docB.id : [docA.id, docB.id].sort()[0];
       expect(c.assignedDoctor?.doctorId).toBe(expected);
-      assigned.push(c.assignedDoctor!.doctorId);
     }
-    expect(new Set(assigned).size).toBe(2);
+    // Both began within two of each other: three assignments leave them at most one apart.
+    expect(Math.abs((await load(docA.id)) - (await load(docB.id)))).toBeLessThanOrEqual(1);
   });
 });

@@ -14,8 +14,6 @@ export const consultationRef = (id: string) => `C-${id.slice(0, 8).toUpperCase()
 
 /** What a consultation's creation and assignment say and record, inside the caller's transaction. */
 export function consultationEffects(deps: Deps) {
-  const nameOf = async (id: string) => (await deps.identity.getUser(id))?.fullName ?? 'Patient';
-
   return {
     /** Read before the transaction (no locks held while asking scheduling). */
     onShiftNow: (now: Date) => deps.scheduling.listOnCallClinicians(now),
@@ -33,10 +31,11 @@ export function consultationEffects(deps: Deps) {
      * queue and the admins (`consultation_queued`, in-app: it reaches their live stream on commit).
      */
     async announce(tx: Tx, c: Consultation): Promise<void> {
-      const patientName = await nameOf(c.patientId);
+      const identity = deps.identity.within(tx);
+      const patientName = (await identity.getUser(c.patientId))?.fullName ?? 'Patient';
       const ref = consultationRef(c.id);
       if (c.doctorId) {
-        const doctor = await deps.identity.getClinician(c.doctorId);
+        const doctor = await identity.getClinician(c.doctorId);
         await deps.messaging.notify(tx, {
           template: 'consultation_assigned',
           vars: { clinicianName: doctor?.fullName ?? 'Doctor', patientName, consultationRef: ref },
@@ -46,8 +45,8 @@ export function consultationEffects(deps: Deps) {
         return;
       }
       const [doctors, admins] = await Promise.all([
-        deps.identity.listUsersByRole('clinician'),
-        deps.identity.listUsersByRole('admin'),
+        identity.listUsersByRole('clinician'),
+        identity.listUsersByRole('admin'),
       ]);
       for (const u of [...doctors, ...admins])
         await deps.messaging.notify(tx, {

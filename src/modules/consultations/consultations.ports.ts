@@ -19,7 +19,7 @@ export type MessagingPort = {
   ): Promise<{ notificationIds: string[] }>;
 };
 
-export type IdentityPort = {
+type IdentityReads = {
   getUser(
     id: string,
   ): Promise<{ id: string; fullName: string | null; role: string; isActive?: boolean } | null>;
@@ -27,6 +27,10 @@ export type IdentityPort = {
     id: string,
   ): Promise<{ id: string; fullName: string | null; clinician: { timeZone: string } } | null>;
   listUsersByRole(role: 'admin' | 'clinician'): Promise<Array<{ id: string }>>;
+};
+export type IdentityPort = IdentityReads & {
+  /** The same reads on the caller's transaction (no second connection while one is open). */
+  within(tx: Pick<Tx, 'db'>): IdentityReads;
 };
 
 export type PaymentForHandler = { id: string; payableKind: string; payableId: string; status: string };
@@ -100,7 +104,8 @@ export type ServiceEntry = {
   price: Money;
 };
 export type ServiceCatalogPort = {
-  get(code: string): Promise<ServiceEntry | null>;
+  /** `on`: read on the caller's transaction. */
+  get(code: string, on?: Pick<Tx, 'db'>): Promise<ServiceEntry | null>;
   findActiveByWorkflow(workflowType: ServiceEntry['workflowType']): Promise<ServiceEntry | null>;
   create(
     entry: Omit<ServiceEntry, 'autoAssignDoctorId'> & { autoAssignDoctorId?: string | null },

@@ -164,10 +164,10 @@ export function consultationsRoutes(deps: Deps): FastifyPluginAsyncZod {
           summary:
             'Seed 000 step 4: detailed symptoms; creates the consultation and assigns the doctor on shift',
           description:
-            '400 PAYMENT_NOT_CONFIRMED without a paid clinical session; 409 CLINICAL_SESSION_USED; 410 CLINICAL_SESSION_EXPIRED (its payment is refunded).',
+            '400 PAYMENT_NOT_CONFIRMED without a paid clinical session; 409 CLINICAL_SESSION_USED; 410 CLINICAL_SESSION_EXPIRED (its payment is refunded). A 500 created nothing: the clinical session stays usable, so the same call can be retried.',
           security: bearer,
           body: detailedBody,
-          response: { 201: detailedReply, ...problems(400, 401, 403, 409, 410) },
+          response: { 201: detailedReply, ...problems(400, 401, 403, 409, 410, 500) },
         },
       },
       async (req, reply) => {

@@ -163,7 +163,7 @@ export function makeVisits(deps: Deps, effects: ConsultationEffects) {
         }),
       };
     }
-    const service = await deps.services.get(v.serviceCode);
+    const service = await deps.services.get(v.serviceCode, tx);
     return {
       visit,
       consultation: await createConsultation(
