@@ -100,6 +100,7 @@ export function consultationsRoutes(deps: Deps): FastifyPluginAsyncZod {
     app.post(
       '/api/consultations/select-consultation',
       {
+        config: { idempotent: true },
         onRequest: auth.requireRole('patient'),
         schema: {
           tags,

@@ -168,6 +168,23 @@ describe('GOPD visits over HTTP (seed 002)', () => {
       paymentCleared: true,
       source: 'gopd',
     });
+    // The desk's retry with the same Idempotency-Key gets the first reply, not a 409.
+    const key = { headers: { 'idempotency-key': `visit-pay-${id}` } };
+    const body = { amount: PRICE, method: 'CARD' };
+    const other = await createUser(s.t, { role: 'patient' });
+    const v2 = await openVisit(other.id, 'GOPD_BEFORE');
+    const k1 = await s.t.http.post(`/api/visits/${v2.body.visit.id}/payments`, body, {
+      token: staff.token,
+      ...key,
+    });
+    const k2 = await s.t.http.post(`/api/visits/${v2.body.visit.id}/payments`, body, {
+      token: staff.token,
+      ...key,
+    });
+    expect(k1.status).toBe(200);
+    expect(k2.status).toBe(200);
+    expect(k2.headers.get('idempotent-replayed')).toBe('true');
+    expect(k2.body.consultation.id).toBe(k1.body.consultation.id);
     const twice = await pay(id, 'UPI');
     expect(twice.status).toBe(409);
     expect(twice.body.code).toBe('VISIT_ALREADY_PAID');

@@ -90,6 +90,7 @@ export function visitsRoutes(deps: {
       '/api/visits/:id/payments',
       {
         ...desk,
+        config: { idempotent: true },
         schema: {
           tags,
           operationId: 'recordVisitPayment',
