@@ -132,6 +132,28 @@ export const envSchema = z.object({
   GOOGLE_IMPERSONATE_SUBJECT: z.string().optional(),
   GOOGLE_CALENDAR_API_URL: z.url().default('https://www.googleapis.com/calendar/v3'),
   GOOGLE_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
+
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(8000),
+  CLINICAL_SESSION_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .default(120),
+  CLINIC_TIME_ZONE: z
+    .string()
+    .default('Asia/Kolkata')
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -385,6 +407,18 @@ function toConfig(env: ParsedEnv) {
               tokenUrl: env.GOOGLE_TOKEN_URL,
             }
           : undefined,
+    },
+    consultations: {
+      llm: env.LLM_BASE_URL
+        ? {
+            baseUrl: env.LLM_BASE_URL.replace(/\/$/, ''),
+            apiKey: env.LLM_API_KEY,
+            model: env.LLM_MODEL,
+            timeoutMs: env.LLM_TIMEOUT_MS,
+          }
+        : undefined,
+      clinicalSessionMinutes: env.CLINICAL_SESSION_MINUTES,
+      clinicTimeZone: env.CLINIC_TIME_ZONE,
     },
   });
 }

@@ -1,7 +1,8 @@
 import type { AppModule, Platform } from '../platform/module.js';
 import { createBillingModule } from './billing/index.js';
 import { createBookingModule, createOccupancyEvents } from './booking/index.js';
-import { createCatalogModule } from './catalog/index.js';
+import { createCatalogModule, createServiceCatalogModule } from './catalog/index.js';
+import { createConsultationsModule } from './consultations/index.js';
 import { createIdentityAuth, createIdentityModule, DEMO_PHONES } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
 import { createPaymentsModule } from './payments/index.js';
@@ -88,7 +89,29 @@ export function createModules(platform: Platform): AppModule[] {
   occupancy = booking.service.listOccupancy;
   onMeetingReady = booking.service.onMeetingReady;
   getAppointment = booking.service.findForSession;
-  return [messaging, video, identity, payments, catalog, scheduling, billing, sessions, booking];
+  const serviceCatalog = createServiceCatalogModule({ ...platform, auth, getUser: identity.service.getUser });
+  const consultations = createConsultationsModule({
+    ...platform,
+    auth,
+    messaging: messaging.service,
+    identity: identity.service,
+    payments: payments.service,
+    services: serviceCatalog.service,
+    scheduling: scheduling.service,
+  });
+  return [
+    messaging,
+    video,
+    identity,
+    payments,
+    catalog,
+    scheduling,
+    billing,
+    sessions,
+    booking,
+    serviceCatalog,
+    consultations,
+  ];
 }
 
 /** A late-bound dependency: called before the composition root assigned it is a wiring bug, never a no-op. */

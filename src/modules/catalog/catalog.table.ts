@@ -131,3 +131,41 @@ export const doctorPatientRelationships = pgTable(
     check('doctor_patient_relationships_source', sql`${t.source} in ('appointment', 'admin')`),
   ],
 );
+
+/** How a catalog service runs: GOPD visits at the desk, or one of the on-demand consultation types. */
+export const SERVICE_WORKFLOWS = ['GOPD_CONSULT', 'ONLINE_CHAT', 'ONLINE_VIDEO', 'ONLINE_EMERGENCY'] as const;
+/** BEFORE: no consultation until the payment is cleared; AFTER: the consultation starts, payment follows. */
+export const BILL_TIMINGS = ['BEFORE', 'AFTER'] as const;
+
+/** The service catalog (seed 002): what the clinic sells, its price and how its workflow runs. */
+export const serviceCatalog = pgTable(
+  'service_catalog',
+  {
+    code: text().primaryKey(),
+    name: text().notNull(),
+    workflowType: text({ enum: SERVICE_WORKFLOWS }).notNull(),
+    billTiming: text({ enum: BILL_TIMINGS }).notNull(),
+    autoAssignDoctorId: uuid().references(() => users.id, { onDelete: 'set null' }),
+    isActive: boolean().notNull().default(true),
+    priceMinor: integer().notNull(),
+    currency: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull(),
+    updatedAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('service_catalog_workflow').on(t.workflowType, t.isActive),
+    check('service_catalog_code', sql`${t.code} ~ '^[A-Z0-9_]{2,40}$'`),
+    check(
+      'service_catalog_workflow_type',
+      sql`${t.workflowType} in ('GOPD_CONSULT', 'ONLINE_CHAT', 'ONLINE_VIDEO', 'ONLINE_EMERGENCY')`,
+    ),
+    check('service_catalog_bill_timing', sql`${t.billTiming} in ('BEFORE', 'AFTER')`),
+    check('service_catalog_price', sql`${t.priceMinor} > 0`),
+    check('service_catalog_currency', sql`${t.currency} ~ '^[A-Z]{3}$'`),
+    // Money before any on-demand consultation (seed 000): only GOPD may bill after.
+    check(
+      'service_catalog_online_bills_before',
+      sql`${t.workflowType} = 'GOPD_CONSULT' or ${t.billTiming} = 'BEFORE'`,
+    ),
+  ],
+);

@@ -20,3 +20,8 @@ export function createCatalogModule(deps: CatalogDeps & { auth: AuthGuard }): Ca
     seedDemo: () => seedCatalogDemo({ ...deps, service }),
   };
 }
+export {
+  type CatalogServiceEntry,
+  createServiceCatalogModule,
+  type ServiceCatalog,
+} from './catalog.services.js';

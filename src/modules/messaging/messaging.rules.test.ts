@@ -109,6 +109,7 @@ describe('templates', () => {
       'consultation_assigned',
       'session_low_credits',
       'session_message',
+      'consultation_queued',
     ]);
   });
 

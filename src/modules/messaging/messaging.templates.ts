@@ -20,6 +20,7 @@ export const TEMPLATE_VARS = {
   consultation_assigned: ['clinicianName', 'patientName', 'consultationRef'],
   session_low_credits: ['patientName', 'remaining'],
   session_message: ['senderName', 'sessionId', 'preview'],
+  consultation_queued: ['patientName', 'consultationRef', 'consultationType'],
 } as const;
 
 export type TemplateId = keyof typeof TEMPLATE_VARS;
@@ -114,6 +115,13 @@ const TEMPLATES: { [K in TemplateId]: TemplateDef<K> } = {
     render: (v) => ({
       title: 'Consultation assigned',
       text: `Dr ${v.clinicianName}, consultation ${v.consultationRef} for ${v.patientName} is assigned to you.`,
+    }),
+  },
+  consultation_queued: {
+    routes: [['in_app']],
+    render: (v) => ({
+      title: 'Consultation waiting for a doctor',
+      text: `A ${v.consultationType} consultation ${v.consultationRef} for ${v.patientName} is waiting in the shared queue for a doctor.`,
     }),
   },
   session_low_credits: {
@@ -236,6 +244,7 @@ export function render<K extends TemplateId>(template: K, vars: TemplateVars[K])
 /** Who a message is addressed to, for providers that want a contact name (Gallabox). */
 export function recipientName(template: TemplateId, vars: Record<string, string>): string {
   if (template === 'admin_new_booking') return 'Carebook admin';
+  if (template === 'consultation_queued') return 'Carebook team';
   if (template === 'doctor_new_booking' || template === 'consultation_assigned')
     return vars.clinicianName || 'Doctor';
   return vars.patientName || 'Carebook user';

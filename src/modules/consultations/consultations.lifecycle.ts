@@ -1,0 +1,127 @@
+import type { Actor } from '../../platform/auth.js';
+import { Errors } from '../../platform/errors.js';
+import type { AuditWho, ConsultationEffects } from './consultations.effects.js';
+import type { ConsultationsDeps } from './consultations.ports.js';
+import { type Consultation, consultationsRepository, readRepository } from './consultations.repository.js';
+import {
+  assertAssignedDoctor,
+  assertCanWriteNotes,
+  canRead,
+  type LifecycleEvent,
+  transition,
+} from './consultations.rules.js';
+
+type Deps = Pick<ConsultationsDeps, 'clock' | 'uow' | 'pool' | 'payments'>;
+
+const LIST_LIMIT = 100;
+const PAID = new Set(['SUCCEEDED', 'PARTIALLY_REFUNDED']);
+
+export type NotesInput = { notes: string; diagnosis?: string; plan?: string };
+
+/** Reads, claims, activation, closing and notes: access rules of seed 002, every clinical read audited. */
+export function makeLifecycle(deps: Deps, effects: ConsultationEffects) {
+  const read = readRepository(deps.pool);
+  const notFound = (id: string) => Errors.notFound('Consultation', id);
+
+  /** Payment cleared as of now: a gateway payment refunded (or being refunded) in full no longer counts. */
+  async function paymentCleared(c: Consultation): Promise<boolean> {
+    if (!c.paymentCleared) return false;
+    if (!c.paymentId) return true;
+    const p = await deps.payments.getById(c.paymentId);
+    return !!p && PAID.has(p.status) && p.refunded.amount + p.refundPending.amount < p.amount.amount;
+  }
+
+  async function getConsultation(actor: Actor, id: string, who: AuditWho): Promise<Consultation> {
+    return deps.uow(async (tx) => {
+      const c = await consultationsRepository(tx.db).findConsultation(id);
+      if (!c || !canRead(actor, c)) throw notFound(id);
+      await effects.audit(tx, who, 'consultation.read', { type: 'consultation', id }, [
+        'symptoms',
+        'aiDiagnosis',
+        'notes',
+        'diagnosis',
+        'plan',
+      ]);
+      return c;
+    });
+  }
+
+  async function listMine(actor: Actor): Promise<Consultation[]> {
+    if (actor.role === 'patient') return read().listForPatient(actor.userId, LIST_LIMIT);
+    if (actor.role === 'clinician') return read().listForDoctor(actor.userId, LIST_LIMIT);
+    return read().listAll(LIST_LIMIT);
+  }
+
+  const queue = (actor: Actor) => read().listQueue(actor.userId, LIST_LIMIT);
+
+  /** Locks the row, checks who may act, applies the one transition function, writes the result. */
+  async function apply(
+    actor: Actor,
+    id: string,
+    who: AuditWho,
+    event: (c: Consultation, cleared: boolean) => LifecycleEvent,
+    opts: { assigned: boolean },
+  ): Promise<Consultation> {
+    const before = await read().findConsultation(id);
+    if (!before || !canRead(actor, before) || actor.role === 'patient') throw notFound(id);
+    const cleared = await paymentCleared(before);
+    const now = deps.clock.now();
+    return deps.uow(async (tx) => {
+      const repo = consultationsRepository(tx.db);
+      const c = await repo.findConsultationForUpdate(id);
+      if (!c) throw notFound(id);
+      const e = event(c, cleared);
+      // A claim that lost the race to another doctor learns why (409 ALREADY_ASSIGNED from the transition).
+      if (!canRead(actor, c) && e.type !== 'claim') throw notFound(id);
+      if (opts.assigned) assertAssignedDoctor(actor, c);
+      const next = transition({ ...c, paymentCleared: c.paymentCleared && cleared }, e);
+      const updated = await repo.updateConsultation(id, {
+        status: next.status,
+        pendingReason: next.pendingReason,
+        doctorId: next.doctorId,
+        updatedAt: now,
+        ...(e.type === 'claim' ? { assignedAt: now } : {}),
+        ...(e.type === 'activate' ? { activatedAt: now } : {}),
+        ...(e.type === 'close' ? { closedAt: now } : {}),
+        ...(e.type === 'cancel' ? { cancelledAt: now } : {}),
+      });
+      await effects.audit(tx, who, `consultation.${e.type}`, { type: 'consultation', id }, ['status']);
+      return updated;
+    });
+  }
+
+  return {
+    getConsultation,
+    listMine,
+    queue,
+    claim: (actor: Actor, id: string, who: AuditWho) =>
+      apply(actor, id, who, () => ({ type: 'claim', doctorId: actor.userId }), { assigned: false }),
+    activate: (actor: Actor, id: string, who: AuditWho) =>
+      apply(actor, id, who, () => ({ type: 'activate' }), { assigned: true }),
+    close: (actor: Actor, id: string, who: AuditWho) =>
+      apply(actor, id, who, () => ({ type: 'close' }), { assigned: true }),
+
+    async updateNotes(actor: Actor, id: string, input: NotesInput, who: AuditWho): Promise<Consultation> {
+      const now = deps.clock.now();
+      return deps.uow(async (tx) => {
+        const repo = consultationsRepository(tx.db);
+        const c = await repo.findConsultationForUpdate(id);
+        if (!c || !canRead(actor, c)) throw notFound(id);
+        assertCanWriteNotes(actor, c);
+        const fields = [
+          'notes',
+          ...(input.diagnosis !== undefined ? ['diagnosis'] : []),
+          ...(input.plan !== undefined ? ['plan'] : []),
+        ];
+        const updated = await repo.updateConsultation(id, {
+          notes: input.notes,
+          ...(input.diagnosis !== undefined ? { diagnosis: input.diagnosis } : {}),
+          ...(input.plan !== undefined ? { plan: input.plan } : {}),
+          updatedAt: now,
+        });
+        await effects.audit(tx, who, 'consultation.notes.update', { type: 'consultation', id }, fields);
+        return updated;
+      });
+    },
+  };
+}
