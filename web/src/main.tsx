@@ -1,18 +1,32 @@
+import './i18n';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
+import { restoreSession } from './api';
 import { Layout } from './Layout';
-import { AppointmentsPage } from './pages/AppointmentsPage';
-import { ClinicianDayPage } from './pages/ClinicianDayPage';
-import { ClinicianPage } from './pages/ClinicianPage';
-import { FrontDeskPage } from './pages/FrontDeskPage';
+import { NotificationsPage } from './notifications';
+import { AdminAppointment, AdminAppointments } from './pages/admin/AdminAppointments';
+import { AdminAudit, AdminReconciliation } from './pages/admin/AdminFinance';
+import { AdminHome } from './pages/admin/AdminHome';
+import { AdminCentres, AdminClinician, AdminClinicians, AdminUsers } from './pages/admin/AdminPeople';
+import { ClinicianDayPage } from './pages/clinician/ClinicianDayPage';
+import { SchedulePage } from './pages/clinician/SchedulePage';
+import { FrontDeskPage } from './pages/desk/FrontDeskPage';
 import { LoginPage } from './pages/LoginPage';
-import { PaymentReturnPage } from './pages/PaymentReturnPage';
-import { SearchPage } from './pages/SearchPage';
+import { AppointmentPage } from './pages/patient/AppointmentPage';
+import { AppointmentsPage } from './pages/patient/AppointmentsPage';
+import { ClinicianPage } from './pages/patient/ClinicianPage';
+import { PaymentReturnPage } from './pages/patient/PaymentReturnPage';
+import { ProfilePage } from './pages/patient/ProfilePage';
+import { ReceiptPage } from './pages/patient/ReceiptPage';
+import { SearchPage } from './pages/patient/SearchPage';
+import { NotFoundPage } from './ui';
 import './styles.css';
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 10_000 } } });
+
+void restoreSession();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -24,9 +38,24 @@ createRoot(document.getElementById('root')!).render(
             <Route path="clinicians/:id" element={<ClinicianPage />} />
             <Route path="login" element={<LoginPage />} />
             <Route path="appointments" element={<AppointmentsPage />} />
-            <Route path="clinician/day" element={<ClinicianDayPage />} />
-            <Route path="front-desk" element={<FrontDeskPage />} />
+            <Route path="appointments/:id" element={<AppointmentPage />} />
+            <Route path="appointments/:id/receipt" element={<ReceiptPage />} />
+            <Route path="profile" element={<ProfilePage />} />
+            <Route path="notifications" element={<NotificationsPage />} />
             <Route path="payments/return" element={<PaymentReturnPage />} />
+            <Route path="clinician/day" element={<ClinicianDayPage />} />
+            <Route path="clinician/schedule" element={<SchedulePage />} />
+            <Route path="front-desk" element={<FrontDeskPage />} />
+            <Route path="admin" element={<AdminHome />} />
+            <Route path="admin/appointments" element={<AdminAppointments />} />
+            <Route path="admin/appointments/:id" element={<AdminAppointment />} />
+            <Route path="admin/clinicians" element={<AdminClinicians />} />
+            <Route path="admin/clinicians/:id" element={<AdminClinician />} />
+            <Route path="admin/centres" element={<AdminCentres />} />
+            <Route path="admin/users" element={<AdminUsers />} />
+            <Route path="admin/reconciliation" element={<AdminReconciliation />} />
+            <Route path="admin/audit" element={<AdminAudit />} />
+            <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>
       </BrowserRouter>
