@@ -69,7 +69,18 @@ export function Layout() {
               className="badge-link"
               aria-label={t('nav.notificationsCount', { count: unread.data ?? 0 })}
             >
-              <span aria-hidden="true">🔔</span>
+              <svg
+                aria-hidden="true"
+                width="20"
+                height="20"
+                viewBox="0 0 24 24"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="2"
+              >
+                <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
+                <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
+              </svg>
               {!!unread.data && (
                 <span className="badge" aria-hidden="true">
                   {unread.data}

@@ -43,8 +43,8 @@ export function ScheduleEditor({ clinicianId }: { clinicianId: string }) {
     <QueryView query={schedule}>
       {(sc) => (
         <>
-          <RulesEditor key={`r${sc.rules.length}`} schedule={sc} />
-          <ShiftsEditor key={`s${sc.shifts.length}`} schedule={sc} />
+          <RulesEditor schedule={sc} />
+          <ShiftsEditor schedule={sc} />
           <TimeOffEditor schedule={sc} />
         </>
       )}
