@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { signOut } from './api';
+import { useHasApi } from './features';
 import { LANGUAGES, type Language, setLanguage } from './i18n';
 import { useLiveUpdates, useUnreadCount } from './notifications';
 import { useSession } from './ui';
@@ -18,6 +19,11 @@ function NavLinks() {
   const { t } = useTranslation();
   const s = useSession();
   const role = s?.user.role;
+  const consults = useHasApi('GET /api/consultations');
+  const symptoms = useHasApi('POST /api/consultations/symptoms/collect');
+  const plans = useHasApi('POST /api/subscriptions');
+  const wallet = useHasApi('GET /api/wallet');
+  const ledger = useHasApi('GET /api/admin/ledger/trial-balance');
   return (
     <>
       {(!role || role === 'patient') && (
@@ -26,7 +32,14 @@ function NavLinks() {
         </NavLink>
       )}
       {role === 'patient' && <NavLink to="/appointments">{t('nav.appointments')}</NavLink>}
+      {role === 'patient' && symptoms && <NavLink to="/symptoms">{t('nav.symptoms')}</NavLink>}
+      {(role === 'patient' || role === 'clinician') && consults && (
+        <NavLink to="/consultations">{t('nav.consultations')}</NavLink>
+      )}
+      {role === 'patient' && plans && <NavLink to="/plans">{t('nav.plans')}</NavLink>}
       {role === 'patient' && <NavLink to="/profile">{t('nav.profile')}</NavLink>}
+      {role === 'clinician' && wallet && <NavLink to="/clinician/wallet">{t('nav.wallet')}</NavLink>}
+      {role === 'admin' && ledger && <NavLink to="/admin/ledger">{t('nav.ledger')}</NavLink>}
       {role === 'clinician' && <NavLink to="/clinician/day">{t('nav.myDay')}</NavLink>}
       {role === 'clinician' && <NavLink to="/clinician/schedule">{t('nav.schedule')}</NavLink>}
       {(role === 'staff' || role === 'admin') && <NavLink to="/front-desk">{t('nav.frontDesk')}</NavLink>}

@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api } from './api';
@@ -26,6 +26,37 @@ const mmss = (ms: number) => {
 };
 
 type Appt = { id: string; status: string };
+
+/** Calls `onResult` when a checkout tab of this browser returns for `orderId` (and tells it so). */
+export function useCheckoutResult(orderId: string | undefined, onResult: (r: CheckoutResult) => void) {
+  const latest = useRef(onResult);
+  latest.current = onResult;
+  useEffect(() => {
+    if (!orderId) return;
+    const channel = new BroadcastChannel(CHECKOUT_CHANNEL);
+    channel.onmessage = (e: MessageEvent<CheckoutResult>) => {
+      if (e.data.orderId !== orderId) return;
+      channel.postMessage({ ack: orderId });
+      latest.current(e.data);
+    };
+    return () => channel.close();
+  }, [orderId]);
+}
+
+/** The gateway's hosted checkout, in a new tab. */
+export function CheckoutLink({ payment }: { payment: Checkout }) {
+  const { t } = useTranslation();
+  return payment.checkoutUrl ? (
+    <>
+      <a className="button" href={payment.checkoutUrl} target="_blank" rel="noopener">
+        {t('book.pay', { amount: formatMoney(payment) })}
+      </a>
+      <p className="muted">{t('book.payHelp')}</p>
+    </>
+  ) : (
+    <p className="muted">{t('book.noCheckout')}</p>
+  );
+}
 
 /**
  * A held booking while the patient pays: the hold's countdown, the gateway's checkout opened in a
@@ -55,16 +86,10 @@ export function PayForHold(props: { appointmentId: string; payment: Checkout; wh
     onSettled: () => status.refetch(),
   });
   const [failed, setFailed] = useState(false);
-  useEffect(() => {
-    const channel = new BroadcastChannel(CHECKOUT_CHANNEL);
-    channel.onmessage = (e: MessageEvent<CheckoutResult>) => {
-      if (e.data.orderId !== payment.orderId) return;
-      channel.postMessage({ ack: e.data.orderId });
-      if (e.data.status === 'failed') setFailed(true);
-      else confirm.mutate(e.data);
-    };
-    return () => channel.close();
-  }, [payment.orderId, confirm.mutate]);
+  useCheckoutResult(payment.orderId, (r) => {
+    if (r.status === 'failed') setFailed(true);
+    else confirm.mutate(r);
+  });
 
   const current = confirm.data?.appointment.status ?? status.data?.status;
   if (current === 'CONFIRMED')
@@ -91,14 +116,7 @@ export function PayForHold(props: { appointmentId: string; payment: Checkout; wh
       <p className="status PENDING_PAYMENT" role="timer" aria-live="off">
         {t('book.holdCountdown', { time: mmss(left) })}
       </p>
-      {payment.checkoutUrl ? (
-        <a className="button" href={payment.checkoutUrl} target="_blank" rel="noopener">
-          {t('book.pay', { amount: formatMoney(payment) })}
-        </a>
-      ) : (
-        <p className="muted">{t('book.noCheckout')}</p>
-      )}
-      <p className="muted">{t('book.payHelp')}</p>
+      <CheckoutLink payment={payment} />
       {failed && (
         <p className="error" role="alert">
           {t('book.payFailed')}

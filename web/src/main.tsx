@@ -10,6 +10,10 @@ import { AdminAppointment, AdminAppointments } from './pages/admin/AdminAppointm
 import { AdminAudit, AdminReconciliation } from './pages/admin/AdminFinance';
 import { AdminHome } from './pages/admin/AdminHome';
 import { AdminCentres, AdminClinician, AdminClinicians, AdminUsers } from './pages/admin/AdminPeople';
+import { ConsultationPage, ConsultationsPage } from './pages/care/Consultations';
+import { PlansPage, TrialBalancePage, WalletPage } from './pages/care/MoneyPages';
+import { SessionPage } from './pages/care/SessionPage';
+import { SymptomsPage } from './pages/care/SymptomsPage';
 import { ClinicianDayPage } from './pages/clinician/ClinicianDayPage';
 import { SchedulePage } from './pages/clinician/SchedulePage';
 import { FrontDeskPage } from './pages/desk/FrontDeskPage';
@@ -55,6 +59,13 @@ createRoot(document.getElementById('root')!).render(
             <Route path="admin/users" element={<AdminUsers />} />
             <Route path="admin/reconciliation" element={<AdminReconciliation />} />
             <Route path="admin/audit" element={<AdminAudit />} />
+            <Route path="symptoms" element={<SymptomsPage />} />
+            <Route path="consultations" element={<ConsultationsPage />} />
+            <Route path="consultations/:id" element={<ConsultationPage />} />
+            <Route path="sessions/:id" element={<SessionPage />} />
+            <Route path="plans" element={<PlansPage />} />
+            <Route path="clinician/wallet" element={<WalletPage />} />
+            <Route path="admin/ledger" element={<TrialBalancePage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -28,7 +28,17 @@ export function useLiveUpdates() {
         if (stopped) return;
         source = new EventSource(`/api/notifications/stream?ticket=${encodeURIComponent(ticket)}`);
         source.addEventListener('notification', () => {
-          for (const key of ['appointments', 'appointment', 'notifications', 'clinician-day'])
+          for (const key of [
+            'appointments',
+            'appointment',
+            'notifications',
+            'clinician-day',
+            'consultations',
+            'consultation',
+            'session',
+            'session-messages',
+            'subscription',
+          ])
             void client.invalidateQueries({ queryKey: [key] });
         });
         // A ticket is single-use: on an error open a new stream with a new ticket.

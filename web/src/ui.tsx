@@ -86,6 +86,11 @@ export function PageTitle({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (text) document.title = `${text} · Carebook`;
   }, [text]);
+  // After following a link the focus would stay on it (or fall to the body): move it to the new page's title.
+  useEffect(() => {
+    const active = document.activeElement;
+    if (!active || active === document.body || active.closest('header')) ref.current?.focus();
+  }, []);
   return (
     <h1 ref={ref} tabIndex={-1}>
       {children}
@@ -105,3 +110,16 @@ export function NotFoundPage() {
 }
 
 export const statusLabel = (t: (k: string) => string, status: string) => t(`status.${status}`);
+
+/** A screen whose API the server does not offer yet: loading while unknown, a plain message when absent. */
+export function Feature({ available, children }: { available: boolean | undefined; children: ReactNode }) {
+  const { t } = useTranslation();
+  if (available === undefined) return <Loading />;
+  if (!available)
+    return (
+      <p className="muted empty unavailable" role="status">
+        {t('common.unavailable')}
+      </p>
+    );
+  return <>{children}</>;
+}

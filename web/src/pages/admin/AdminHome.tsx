@@ -13,6 +13,7 @@ export const ADMIN_SECTIONS = [
   ['users', '/admin/users'],
   ['reconciliation', '/admin/reconciliation'],
   ['audit', '/admin/audit'],
+  ['ledger', '/admin/ledger'],
   ['frontDesk', '/front-desk'],
 ] as const;
 

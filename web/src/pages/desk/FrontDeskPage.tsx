@@ -8,6 +8,7 @@ import { useNow } from '../../checkout';
 import { addDays, clockTime, formatDateTime, formatMoney, isoDay, myZone } from '../../format';
 import { type Initiated, type Slot, SlotDays, useWeekOfSlots } from '../../slots';
 import { ErrorText, PageTitle, QueryView, RequireRole } from '../../ui';
+import { DeskVisits } from './Visits';
 
 type Patient = { id: string; fullName: string | null; phone: string; email: string | null };
 
@@ -32,6 +33,7 @@ export function FrontDeskPage() {
           <FindPatient onFound={setPatient} />
         )}
         {patient && <BookForPatient key={patient.id} patient={patient} />}
+        <DeskVisits patientId={patient?.id ?? null} />
         <DayAppointments />
       </section>
     </RequireRole>

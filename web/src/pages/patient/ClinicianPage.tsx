@@ -123,6 +123,11 @@ export function ClinicianPage() {
           </section>
         )
       )}
+      {!book.data && chosen && slots.data && !chosenSlot && (
+        <p className="error" role="alert">
+          {t('book.slotGone')}
+        </p>
+      )}
       {!book.data && (
         <>
           <h2>{t('book.chooseSlot')}</h2>
