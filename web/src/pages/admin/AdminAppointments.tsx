@@ -157,8 +157,10 @@ function AdminAppointmentDetails({ a }: { a: AppointmentView }) {
     gcTime: 0,
   });
   const paymentId = a.paymentId ?? a.payment?.id;
+  const [done, setDone] = useState<string | null>(null);
   return (
     <>
+      {done && <Success>{done}</Success>}
       <div className="card appointment" data-status={a.status}>
         <p className={`status ${a.status}`}>{t(`status.${a.status}`)}</p>
         <p>
@@ -184,14 +186,14 @@ function AdminAppointmentDetails({ a }: { a: AppointmentView }) {
           {a.cancelReason ? ` · ${a.cancelReason}` : ''}
         </p>
       </div>
-      {a.status === 'CONFIRMED' && <CancelAndRefund a={a} />}
+      {a.status === 'CONFIRMED' && <CancelAndRefund a={a} onDone={setDone} />}
       {paymentId && <PartialRefund paymentId={paymentId} currency={a.payment?.currency ?? 'INR'} />}
     </>
   );
 }
 
 /** The admin cancels the appointment; whatever was paid and not yet refunded goes back in full. */
-function CancelAndRefund({ a }: { a: AppointmentView }) {
+function CancelAndRefund({ a, onDone }: { a: AppointmentView; onDone: (message: string) => void }) {
   const { t } = useTranslation();
   const client = useQueryClient();
   const [asking, setAsking] = useState(false);
@@ -203,22 +205,16 @@ function CancelAndRefund({ a }: { a: AppointmentView }) {
         `/api/patient-dashboard/appointments/${a.id}/cancel`,
         reason ? { reason } : {},
       ),
-    onSuccess: () => {
+    onSuccess: (res) => {
+      onDone(
+        res.refund
+          ? t('admin.refunded', { amount: formatMoney(res.refund.amount), status: res.refund.status })
+          : t('appointment.cancelled'),
+      );
       void client.invalidateQueries({ queryKey: ['appointment', a.id] });
       void client.invalidateQueries({ queryKey: ['admin-appointments'] });
     },
   });
-  if (cancel.data)
-    return (
-      <Success>
-        {cancel.data.refund
-          ? t('admin.refunded', {
-              amount: formatMoney(cancel.data.refund.amount),
-              status: cancel.data.refund.status,
-            })
-          : t('appointment.cancelled')}
-      </Success>
-    );
   return (
     <div className="card">
       <h2>{a.payment ? t('admin.cancelRefund') : t('admin.cancelOnly')}</h2>
