@@ -56,6 +56,7 @@ async function checkA11y(page: Page, label: string) {
 /** A screenshot of the whole page, and the accessibility check of what it shows. */
 async function visit(page: Page, name: string) {
   await page.waitForLoadState('networkidle').catch(() => {});
+  await page.evaluate('document.fonts.ready.then(() => true)');
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   await checkA11y(page, name);
 }

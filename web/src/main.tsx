@@ -26,6 +26,9 @@ import { ProfilePage } from './pages/patient/ProfilePage';
 import { ReceiptPage } from './pages/patient/ReceiptPage';
 import { SearchPage } from './pages/patient/SearchPage';
 import { NotFoundPage } from './ui';
+// Hindi renders on devices without a Devanagari font (woff2 served by the app itself, loaded only for Devanagari text).
+import '@fontsource/noto-sans-devanagari/devanagari-400.css';
+import '@fontsource/noto-sans-devanagari/devanagari-700.css';
 import './styles.css';
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 10_000 } } });
