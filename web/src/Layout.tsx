@@ -1,11 +1,11 @@
-import { useState } from 'react';
+import { Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { signOut } from './api';
 import { useHasApi } from './features';
 import { LANGUAGES, type Language, setLanguage } from './i18n';
 import { useLiveUpdates, useUnreadCount } from './notifications';
-import { useSession } from './ui';
+import { Loading, useSession } from './ui';
 
 /** Where each role starts after signing in. */
 export const HOME: Record<string, string> = {
@@ -133,7 +133,9 @@ export function Layout() {
         </nav>
       </header>
       <main id="main">
-        <Outlet />
+        <Suspense fallback={<Loading />}>
+          <Outlet />
+        </Suspense>
       </main>
     </>
   );

@@ -1,22 +1,11 @@
 import './i18n';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode } from 'react';
+import { lazy, StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { restoreSession } from './api';
 import { Layout } from './Layout';
 import { NotificationsPage } from './notifications';
-import { AdminAppointment, AdminAppointments } from './pages/admin/AdminAppointments';
-import { AdminAudit, AdminReconciliation } from './pages/admin/AdminFinance';
-import { AdminHome } from './pages/admin/AdminHome';
-import { AdminCentres, AdminClinician, AdminClinicians, AdminUsers } from './pages/admin/AdminPeople';
-import { ConsultationPage, ConsultationsPage } from './pages/care/Consultations';
-import { PlansPage, TrialBalancePage, WalletPage } from './pages/care/MoneyPages';
-import { SessionPage } from './pages/care/SessionPage';
-import { SymptomsPage } from './pages/care/SymptomsPage';
-import { ClinicianDayPage } from './pages/clinician/ClinicianDayPage';
-import { SchedulePage } from './pages/clinician/SchedulePage';
-import { FrontDeskPage } from './pages/desk/FrontDeskPage';
 import { LoginPage } from './pages/LoginPage';
 import { AppointmentPage } from './pages/patient/AppointmentPage';
 import { AppointmentsPage } from './pages/patient/AppointmentsPage';
@@ -30,6 +19,53 @@ import { NotFoundPage } from './ui';
 import '@fontsource/noto-sans-devanagari/devanagari-400.css';
 import '@fontsource/noto-sans-devanagari/devanagari-700.css';
 import './styles.css';
+
+/** Team and optional screens load on first use, so a patient's first page stays small. */
+const AdminAppointment = lazy(() =>
+  import('./pages/admin/AdminAppointments').then((m) => ({ default: m.AdminAppointment })),
+);
+const AdminAppointments = lazy(() =>
+  import('./pages/admin/AdminAppointments').then((m) => ({ default: m.AdminAppointments })),
+);
+const AdminAudit = lazy(() => import('./pages/admin/AdminFinance').then((m) => ({ default: m.AdminAudit })));
+const AdminReconciliation = lazy(() =>
+  import('./pages/admin/AdminFinance').then((m) => ({ default: m.AdminReconciliation })),
+);
+const AdminHome = lazy(() => import('./pages/admin/AdminHome').then((m) => ({ default: m.AdminHome })));
+const AdminCentres = lazy(() =>
+  import('./pages/admin/AdminPeople').then((m) => ({ default: m.AdminCentres })),
+);
+const AdminClinician = lazy(() =>
+  import('./pages/admin/AdminPeople').then((m) => ({ default: m.AdminClinician })),
+);
+const AdminClinicians = lazy(() =>
+  import('./pages/admin/AdminPeople').then((m) => ({ default: m.AdminClinicians })),
+);
+const AdminUsers = lazy(() => import('./pages/admin/AdminPeople').then((m) => ({ default: m.AdminUsers })));
+const ClinicianDayPage = lazy(() =>
+  import('./pages/clinician/ClinicianDayPage').then((m) => ({ default: m.ClinicianDayPage })),
+);
+const SchedulePage = lazy(() =>
+  import('./pages/clinician/SchedulePage').then((m) => ({ default: m.SchedulePage })),
+);
+const FrontDeskPage = lazy(() =>
+  import('./pages/desk/FrontDeskPage').then((m) => ({ default: m.FrontDeskPage })),
+);
+const ConsultationPage = lazy(() =>
+  import('./pages/care/Consultations').then((m) => ({ default: m.ConsultationPage })),
+);
+const ConsultationsPage = lazy(() =>
+  import('./pages/care/Consultations').then((m) => ({ default: m.ConsultationsPage })),
+);
+const PlansPage = lazy(() => import('./pages/care/MoneyPages').then((m) => ({ default: m.PlansPage })));
+const TrialBalancePage = lazy(() =>
+  import('./pages/care/MoneyPages').then((m) => ({ default: m.TrialBalancePage })),
+);
+const WalletPage = lazy(() => import('./pages/care/MoneyPages').then((m) => ({ default: m.WalletPage })));
+const SessionPage = lazy(() => import('./pages/care/SessionPage').then((m) => ({ default: m.SessionPage })));
+const SymptomsPage = lazy(() =>
+  import('./pages/care/SymptomsPage').then((m) => ({ default: m.SymptomsPage })),
+);
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 10_000 } } });
 
