@@ -64,7 +64,12 @@ export function CheckoutLink({ payment }: { payment: Checkout }) {
  * signed callback, verified by the API) or, failing that, from the appointment's own status, which
  * the gateway's webhook moves.
  */
-export function PayForHold(props: { appointmentId: string; payment: Checkout; what: string }) {
+export function PayForHold(props: {
+  appointmentId: string;
+  payment: Checkout;
+  what: string;
+  onRestart: () => void;
+}) {
   const { t } = useTranslation();
   const { appointmentId, payment } = props;
   const now = useNow();
@@ -107,6 +112,9 @@ export function PayForHold(props: { appointmentId: string; payment: Checkout; wh
       <div className="card booked" data-status="EXPIRED" role="alert">
         <h2>{t('book.holdLapsed')}</h2>
         <p>{t('book.holdLapsedHelp')}</p>
+        <button type="button" onClick={props.onRestart}>
+          {t('book.chooseAgain')}
+        </button>
       </div>
     );
   return (

@@ -85,6 +85,7 @@ export const en = {
     booked: 'booked',
   },
   book: {
+    chooseAgain: 'Choose a time again',
     slotGone: 'The time you chose is no longer free. Please choose another.',
     chooseSlot: 'Choose a time',
     reviewTitle: 'Book this appointment?',

@@ -87,6 +87,7 @@ export const hi: Strings = {
     booked: 'बुक',
   },
   book: {
+    chooseAgain: 'फिर से समय चुनें',
     slotGone: 'आपका चुना हुआ समय अब खाली नहीं है। कृपया दूसरा समय चुनें।',
     chooseSlot: 'समय चुनें',
     reviewTitle: 'यह अपॉइंटमेंट बुक करें?',

@@ -94,7 +94,15 @@ export function ClinicianPage() {
         </div>
       )}
       {book.data?.payment ? (
-        <PayForHold appointmentId={book.data.appointment.id} payment={book.data.payment} what={what} />
+        <PayForHold
+          appointmentId={book.data.appointment.id}
+          payment={book.data.payment}
+          what={what}
+          onRestart={() => {
+            book.reset();
+            setParam('slot', null);
+          }}
+        />
       ) : book.data ? (
         <div className="card booked" data-status="CONFIRMED" role="status">
           <h2>{t('book.confirmedTitle')}</h2>
