@@ -9,7 +9,7 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from './platform/db/embe
 import { createPgListener } from './platform/db/listener.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool } from './platform/db/pool.js';
-import { createUnitOfWork } from './platform/db/uow.js';
+import { createUnitOfWork, guardPool } from './platform/db/uow.js';
 import { JobQueue } from './platform/jobs.js';
 import { loggerOptions } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
@@ -52,28 +52,29 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
   const role = opts.role ?? 'all';
   const log = opts.log ?? pino(loggerOptions(config.logLevel, !config.isProduction && process.stdout.isTTY));
   const { url, embedded } = await openDatabase(config, log);
-  // Transactions get a pool of their own: a transaction that holds row locks and then reads through
-  // a service (on `pool`) can never wait for a connection that only lock-waiting transactions hold.
-  const pool = createPool(url, config.db.poolMax);
-  const txPool = createPool(url, config.db.poolMax);
+  // One pool per process. Units of work take their connection from it; the application sees it
+  // guarded, so nothing inside an open unit of work can take a second connection (docs/module-contracts.md).
+  const rawPool = createPool(url, config.db.poolMax);
+  const pool = guardPool(rawPool);
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const fn of stops.reverse()) await fn().catch((err) => log.error({ err }, 'error during shutdown'));
     stops.length = 0;
   };
   if (embedded) stops.push(() => embedded.stop());
-  stops.push(
-    () => pool.end(),
-    () => txPool.end(),
-  );
+  stops.push(() => rawPool.end());
   try {
-    if (opts.migrate ?? role !== 'worker') await runMigrations(pool);
+    if (opts.migrate ?? role !== 'worker') await runMigrations(rawPool);
     const jobs = JobQueue.create(url, log, { worker: role !== 'api' });
     await jobs.start();
     stops.push(() => jobs.stop());
     const metrics = createMetrics();
-    const uow = createUnitOfWork(txPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
-    const listener = createPgListener({ pool, log });
+    const uow = createUnitOfWork(rawPool, jobs, (_attempt, code) => metrics.txRetries.inc({ code }));
+    // LISTEN holds its session for the life of the process: one connection of its own, so it never
+    // takes one from the pool that requests and units of work share.
+    const listenSession = createPool(url, 1);
+    stops.push(() => listenSession.end());
+    const listener = createPgListener({ pool: listenSession, log });
     stops.push(() => listener.close());
     const platform: Platform = {
       config,

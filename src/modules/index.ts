@@ -1,6 +1,6 @@
 import type { AppModule, Platform } from '../platform/module.js';
 import { createBookingModule, createOccupancyEvents } from './booking/index.js';
-import { createCatalogModule, identityPortFrom } from './catalog/index.js';
+import { createCatalogModule } from './catalog/index.js';
 import { createIdentityAuth, createIdentityModule } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
 import { createPaymentsModule } from './payments/index.js';
@@ -19,30 +19,31 @@ export function createModules(platform: Platform): AppModule[] {
   const messaging = createMessagingModule({
     ...platform,
     auth,
-    lookupUser: (id) => identity.service.getUser(id),
+    // Late-bound (identity is built next); reads on the caller's transaction, never the pool.
+    lookupUser: (id, tx) => identity.service.within(tx).getUser(id),
   });
   // Booking, built later, sets this to hear when a meeting has its links (it then sends `meet_link`).
   let onMeetingReady: MeetingReadyHandler | undefined;
   const video = createVideoModule({
     ...platform,
-    onReady: (tx, meeting) => (onMeetingReady ? onMeetingReady(tx, meeting) : Promise.resolve()),
+    onReady: (tx, meeting) => wired(onMeetingReady, 'booking.onMeetingReady')(tx, meeting),
   });
   const identity = createIdentityModule({ ...platform, signer, auth, notifyOtp: messaging.service.notify });
   const payments = createPaymentsModule({
     ...platform,
     auth,
-    notify: messaging.service.notify,
-    getUser: identity.service.getUser,
+    messaging: messaging.service,
+    identity: identity.service,
   });
-  const catalog = createCatalogModule({ ...platform, auth, identity: identityPortFrom(identity.service) });
-  // Booking is built after scheduling and provides slot occupancy; until it is assigned, nothing is occupied.
+  const catalog = createCatalogModule({ ...platform, auth, identity: identity.service });
+  // Booking is built after scheduling and provides slot occupancy (assigned below, before any request).
   let occupancy: OccupancyPort | undefined;
   const occupancyEvents = createOccupancyEvents(platform.listener);
   const scheduling = createSchedulingModule({
     ...platform,
     auth,
     catalog: catalog.service,
-    occupancy: (...a) => (occupancy ? occupancy(...a) : Promise.resolve([])),
+    occupancy: (...a) => wired(occupancy, 'booking.listOccupancy')(...a),
     watchOccupancy: occupancyEvents.watch,
   });
   const booking = createBookingModule({
@@ -59,4 +60,10 @@ export function createModules(platform: Platform): AppModule[] {
   occupancy = booking.service.listOccupancy;
   onMeetingReady = booking.service.onMeetingReady;
   return [messaging, video, identity, payments, catalog, scheduling, booking];
+}
+
+/** A late-bound dependency: called before the composition root assigned it is a wiring bug, never a no-op. */
+function wired<F>(fn: F | undefined, name: string): F {
+  if (!fn) throw new Error(`${name} is not wired yet`);
+  return fn;
 }

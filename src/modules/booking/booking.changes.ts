@@ -1,10 +1,9 @@
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
+import { canSee } from './booking.access.js';
 import type { BookingEffects } from './booking.effects.js';
-import { slotNotFound, slotUnavailable } from './booking.initiate.js';
-import { canSee } from './booking.payment.js';
-import type { BookingDeps } from './booking.ports.js';
+import { slotNotFound, slotUnavailable } from './booking.errors.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
 import {
   effectiveStatus,
@@ -14,6 +13,7 @@ import {
   sameInstant,
   transition,
 } from './booking.rules.js';
+import type { BookingDeps } from './booking.service.js';
 
 type Deps = Pick<
   BookingDeps,
@@ -67,7 +67,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
               idempotencyKey: `appointment:${id}:cancel-refund`,
             })
           : null;
-      if (a.mode === 'online') await deps.video?.cancelMeeting(tx, id);
+      if (a.mode === 'online') await deps.video.cancelMeeting(tx, id);
       await effects.cancelled(tx, appointment, refund);
       return { appointment, refund };
     });
@@ -166,7 +166,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         if (a?.status !== 'CONFIRMED' || !sameInstant(a.remindAt, new Date(remindAt))) return false;
         // A job run so late that the appointment has begun would only confuse the patient.
         if (a.startsAt.getTime() <= deps.clock.now().getTime()) return false;
-        const meeting = a.mode === 'online' && deps.video ? await deps.video.findForAppointment(a.id) : null;
+        const meeting = a.mode === 'online' ? await deps.video.within(tx).findForAppointment(a.id) : null;
         await effects.reminder(tx, a, meeting?.joinUrl ?? '');
         return true;
       });

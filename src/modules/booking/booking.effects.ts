@@ -1,16 +1,28 @@
 import type { Tx } from '../../platform/db/uow.js';
+import { formatMoney } from '../../platform/money.js';
+import type { Centre, Clinician } from '../catalog/index.js';
+import type { User } from '../identity/index.js';
 import { remindJob } from './booking.jobs.js';
-import type { BookingDeps, CentreInfo, ClinicianInfo, UserSummary } from './booking.ports.js';
 import type { Appointment } from './booking.repository.js';
-import { formatMoney, formatWhen } from './booking.rules.js';
+import { formatWhen } from './booking.rules.js';
+import type { BookingDeps } from './booking.service.js';
 
-type EffectDeps = Pick<BookingDeps, 'messaging' | 'video' | 'identity' | 'catalog'>;
+/**
+ * Effects run inside a unit of work, so they get only transaction-bound handles: other modules'
+ * writes that take `tx` and their `within(tx)` reads. No pool, no pool-reading function.
+ */
+type EffectDeps = {
+  messaging: BookingDeps['messaging'];
+  video: Pick<BookingDeps['video'], 'requestMeeting' | 'rescheduleMeeting'>;
+  identity: Pick<BookingDeps['identity'], 'within'>;
+  catalog: Pick<BookingDeps['catalog'], 'within'>;
+};
 
-/** Names and places a message needs, read before (or, from a payment callback, inside) the transaction. */
+/** Names and places a message needs, read on the change's own transaction. */
 export type MessageContext = {
-  patient: UserSummary | null;
-  clinician: ClinicianInfo | null;
-  centre: CentreInfo | null;
+  patient: User | null;
+  clinician: Clinician | null;
+  centre: Centre | null;
   adminIds: string[];
   zone: string;
 };
@@ -22,12 +34,12 @@ const MODE_LABEL = { online: 'Online', in_person: 'In person' } as const;
  * (rows + delivery jobs), the meeting request and the reminder job commit or roll back with it.
  */
 export function bookingEffects(deps: EffectDeps) {
-  async function loadContext(a: Pick<Appointment, 'patientId' | 'clinicianId' | 'centreId'>) {
-    const [patient, clinician, admins] = await Promise.all([
-      deps.identity.getUser(a.patientId),
-      deps.catalog.getClinician(a.clinicianId),
-      deps.identity.listUsersByRole('admin'),
-    ]);
+  async function loadContext(tx: Tx, a: Pick<Appointment, 'patientId' | 'clinicianId' | 'centreId'>) {
+    // One connection runs one query at a time: these are sequential on purpose.
+    const users = deps.identity.within(tx);
+    const patient = await users.getUser(a.patientId);
+    const clinician = await deps.catalog.within(tx).getClinician(a.clinicianId);
+    const admins = await users.listUsersByRole('admin');
     const centre = (a.centreId && clinician?.centres.find((c) => c.id === a.centreId)) || null;
     const zone = centre?.timeZone ?? clinician?.timeZone ?? 'UTC';
     return { patient, clinician, centre, adminIds: admins.map((u) => u.id), zone } satisfies MessageContext;
@@ -53,8 +65,8 @@ export function bookingEffects(deps: EffectDeps) {
     loadContext,
     scheduleReminder,
 
-    async confirmed(tx: Tx, a: Appointment, given?: MessageContext) {
-      const c = given ?? (await loadContext(a));
+    async confirmed(tx: Tx, a: Appointment) {
+      const c = await loadContext(tx, a);
       const n = names(a, c);
       const mode = MODE_LABEL[a.mode];
       const key = `appointment:${a.id}`;
@@ -85,7 +97,7 @@ export function bookingEffects(deps: EffectDeps) {
           recipient: { userId: adminId },
           idempotencyKey: `${key}:confirmed:admin:${adminId}`,
         });
-      if (a.mode === 'online' && deps.video)
+      if (a.mode === 'online')
         await deps.video.requestMeeting(tx, {
           appointmentId: a.id,
           startsAt: a.startsAt,
@@ -98,14 +110,14 @@ export function bookingEffects(deps: EffectDeps) {
     },
 
     async rescheduled(tx: Tx, a: Appointment) {
-      const c = await loadContext(a);
+      const c = await loadContext(tx, a);
       await deps.messaging.notify(tx, {
         template: 'appointment_confirmed',
         vars: { ...names(a, c), mode: MODE_LABEL[a.mode] },
         recipient: { userId: a.patientId },
         idempotencyKey: `appointment:${a.id}:rescheduled:${a.startsAt.toISOString()}`,
       });
-      if (a.mode === 'online' && deps.video)
+      if (a.mode === 'online')
         await deps.video.rescheduleMeeting(tx, {
           appointmentId: a.id,
           startsAt: a.startsAt,
@@ -115,14 +127,14 @@ export function bookingEffects(deps: EffectDeps) {
     },
 
     async cancelled(tx: Tx, a: Appointment, refund: { amount: number } | null) {
-      const c = await loadContext(a);
+      const c = await loadContext(tx, a);
       const { patientName, clinicianName, startsAt } = names(a, c);
       const vars = {
         patientName,
         clinicianName,
         startsAt,
         reason: a.cancelReason ?? '',
-        refundAmount: refund ? formatMoney({ amount: refund.amount, currency: a.currency }) : '',
+        refundAmount: refund ? formatMoney(refund.amount, a.currency) : '',
       };
       for (const [who, userId] of [
         ['patient', a.patientId],
@@ -137,7 +149,7 @@ export function bookingEffects(deps: EffectDeps) {
     },
 
     async reminder(tx: Tx, a: Appointment, joinUrl: string) {
-      const c = await loadContext(a);
+      const c = await loadContext(tx, a);
       const { patientName, clinicianName, startsAt, place } = names(a, c);
       await deps.messaging.notify(tx, {
         template: 'appointment_reminder',
@@ -148,7 +160,7 @@ export function bookingEffects(deps: EffectDeps) {
     },
 
     async meetLink(tx: Tx, a: Appointment, joinUrl: string) {
-      const c = await loadContext(a);
+      const c = await loadContext(tx, a);
       const { patientName, clinicianName, startsAt } = names(a, c);
       await deps.messaging.notify(tx, {
         template: 'meet_link',

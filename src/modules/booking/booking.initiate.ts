@@ -1,10 +1,13 @@
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
-import type { BookingEffects, MessageContext } from './booking.effects.js';
-import type { BookingDeps, CheckoutInfo, Mode } from './booking.ports.js';
+import type { CheckoutInfo } from '../payments/index.js';
+import type { Mode } from '../scheduling/index.js';
+import type { BookingEffects } from './booking.effects.js';
+import { slotNotFound, slotUnavailable } from './booking.errors.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
 import { bookingParty, bookingPolicy, remindAtFor, transition } from './booking.rules.js';
+import type { BookingDeps } from './booking.service.js';
 
 /** A patient may hold at most this many unpaid slots at once. */
 export const MAX_LIVE_HOLDS = 3;
@@ -19,11 +22,6 @@ export type InitiateInput = {
 };
 
 export type InitiateResult = { created: boolean; appointment: Appointment; payment: CheckoutInfo | null };
-
-export const slotUnavailable = () =>
-  Errors.conflict('SLOT_UNAVAILABLE', 'That slot is no longer available; choose another one.');
-export const slotNotFound = () =>
-  new AppError(404, 'SLOT_NOT_FOUND', 'The clinician does not offer that slot in that mode.');
 
 type Deps = Pick<
   BookingDeps,
@@ -75,7 +73,6 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     input: InitiateInput,
     { party, clinician, slot, plan, free }: Prepared,
     now: Date,
-    ctx: MessageContext | undefined,
   ): Promise<{ created: boolean; appointment: Appointment }> {
     const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
     // One patient's initiates run one at a time: the hold limit and "same slot again" stay exact.
@@ -117,7 +114,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       now,
     }))!;
     if (free) {
-      await effects.confirmed(tx, appointment, ctx);
+      await effects.confirmed(tx, appointment);
       return { created: true, appointment };
     }
     const { paymentId } = await deps.payments.preparePayment(tx, {
@@ -137,13 +134,9 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
   return async function initiateBooking(actor: Actor, input: InitiateInput): Promise<InitiateResult> {
     const now = deps.clock.now();
     const prepared = await prepare(deps, actor, input, now);
-    const { party, clinician, slot, free } = prepared;
-    const ctx = free
-      ? await effects.loadContext({ ...party, clinicianId: clinician.id, centreId: slot.centreId })
-      : undefined;
     let result: { created: boolean; appointment: Appointment };
     try {
-      result = await deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now, ctx));
+      result = await deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now));
     } catch (err) {
       if (isOverlapViolation(err)) throw slotUnavailable();
       throw err;

@@ -1,26 +1,23 @@
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
+import type { PayableHandlers, PaymentForHandler } from '../payments/index.js';
+import { canSee } from './booking.access.js';
 import type { BookingEffects } from './booking.effects.js';
-import type { BookingDeps, PayableHandlers, PaymentForHandler } from './booking.ports.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
 import { isLiveHold, remindAtFor, transition } from './booking.rules.js';
+import type { BookingDeps } from './booking.service.js';
 
-type Deps = Pick<BookingDeps, 'config' | 'clock' | 'pool' | 'payments' | 'occupancy'>;
-
-/** Who may see an appointment at all; anyone else gets a 404, as if it did not exist. */
-export const canSee = (actor: Pick<Actor, 'userId' | 'role'>, a: Appointment) =>
-  actor.role === 'admin' ||
-  actor.role === 'staff' ||
-  (actor.role === 'patient' && a.patientId === actor.userId) ||
-  (actor.role === 'clinician' && a.clinicianId === actor.userId);
+/** The handlers run inside payments' unit of work: no pool, nothing that reads on it. */
+type HandlerDeps = Pick<BookingDeps, 'config' | 'clock' | 'occupancy'>;
+type ReadDeps = Pick<BookingDeps, 'pool' | 'payments'>;
 
 /**
  * The appointment side of a payment. Invariant (money.md 9, 10): an appointment is confirmed
  * only by money that arrived while its hold was live, or by the late path while the slot is
  * still free (the exclusion constraint decides); otherwise the money is refunded in full.
  */
-export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
+export function makePaymentHandlers(deps: HandlerDeps, effects: BookingEffects) {
   async function confirm(tx: Tx, a: Appointment, event: 'pay' | 'late_pay', now: Date) {
     const repo = appointmentsRepository(tx, deps.occupancy.onCommit(tx));
     const remindAt = remindAtFor(a.startsAt, deps.config.booking.reminderHoursBefore, now);
@@ -65,25 +62,24 @@ export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
   }
 
   const handlers: PayableHandlers = {
-    async onSucceeded(tx, payment) {
-      if ((await settle(tx, payment)) === 'fulfilled') return;
-      // payments called us as "still waiting", but the hold had lapsed and the slot is gone.
-      await deps.payments.requestRefund(tx, {
-        paymentId: payment.id,
-        reason: 'The appointment slot was no longer available when the payment arrived.',
-        idempotencyKey: `appointment:${payment.payableId}:late-refund:${payment.id}`,
-      });
-    },
+    // "Still waiting" from payments' side; 'refund' when the hold had lapsed and the slot is gone
+    // (payments then refunds in full: it alone decides and issues refunds).
+    onSucceeded: settle,
     onFailed: expire,
     onExpired: expire,
     onLate: settle,
-    /** For payments' reconciliation: the appointment's state and whether it counts itself paid. */
-    async describe(payableId) {
-      const a = await appointmentsRepository(deps.pool).findById(payableId);
-      if (!a) return null;
-      const paid = a.status === 'CONFIRMED' || a.status === 'COMPLETED' || a.status === 'NO_SHOW';
-      return { state: a.status, paid };
-    },
+  };
+  return handlers;
+}
+
+/** The payment reads booking makes outside any transaction: reconciliation's view and the checkout callback. */
+export function makePaymentReads(deps: ReadDeps) {
+  /** For payments' reconciliation: the appointment's state and whether it counts itself paid. */
+  const describe: NonNullable<PayableHandlers['describe']> = async (payableId) => {
+    const a = await appointmentsRepository(deps.pool).findById(payableId);
+    if (!a) return null;
+    const paid = a.status === 'CONFIRMED' || a.status === 'COMPLETED' || a.status === 'NO_SHOW';
+    return { state: a.status, paid };
   };
 
   /** The checkout's success callback: payments verifies it (and confirms through the handlers). */
@@ -122,5 +118,5 @@ export function makePaymentHandlers(deps: Deps, effects: BookingEffects) {
     return { appointment: after, awaitingCapture: false };
   }
 
-  return { handlers, confirmBooking };
+  return { describe, confirmBooking };
 }

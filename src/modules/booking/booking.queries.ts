@@ -1,9 +1,10 @@
 import type { Actor } from '../../platform/auth.js';
 import { Errors } from '../../platform/errors.js';
-import { canSee } from './booking.payment.js';
-import type { BookingDeps, CentreInfo, ClinicianInfo } from './booking.ports.js';
+import type { Centre, Clinician } from '../catalog/index.js';
+import { canSee } from './booking.access.js';
 import { type AdminFilters, type Appointment, appointmentsRepository } from './booking.repository.js';
 import { dayRange, effectiveStatus } from './booking.rules.js';
+import type { BookingDeps } from './booking.service.js';
 
 type Deps = Pick<BookingDeps, 'clock' | 'pool' | 'catalog' | 'payments' | 'video'>;
 
@@ -15,7 +16,7 @@ export type AppointmentView = {
   mode: Appointment['mode'];
   patientId: string;
   clinician: { id: string; fullName: string; specialization: string } | null;
-  centre: CentreInfo | null;
+  centre: Centre | null;
   payment: { status: string; amount: number; currency: string } | null;
   meetLink: string | null;
   holdExpiresAt: Date | null;
@@ -31,7 +32,7 @@ export function makeQueries(deps: Deps) {
 
   /** Enriches appointments with clinician, centre, payment and meeting; one catalog read per clinician. */
   async function toViews(rows: Appointment[], now: Date): Promise<AppointmentView[]> {
-    const clinicians = new Map<string, Promise<ClinicianInfo | null>>();
+    const clinicians = new Map<string, Promise<Clinician | null>>();
     const clinicianOf = (id: string) => {
       if (!clinicians.has(id)) clinicians.set(id, deps.catalog.getClinician(id));
       return clinicians.get(id)!;
@@ -41,7 +42,7 @@ export function makeQueries(deps: Deps) {
         const [clinician, payment, meeting] = await Promise.all([
           clinicianOf(a.clinicianId),
           a.paymentId ? deps.payments.getForPayable('appointment', a.id) : null,
-          a.mode === 'online' && deps.video ? deps.video.findForAppointment(a.id) : null,
+          a.mode === 'online' ? deps.video.findForAppointment(a.id) : null,
         ]);
         return {
           id: a.id,

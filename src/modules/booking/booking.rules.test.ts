@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { AppError } from '../../platform/errors.js';
+import { formatMoney } from '../../platform/money.js';
 import {
   type AppointmentEvent,
   type AppointmentStatus,
@@ -7,7 +8,6 @@ import {
   bookingPolicy,
   dayRange,
   effectiveStatus,
-  formatMoney,
   formatWhen,
   nextStatus,
   noShowDueBefore,
@@ -168,7 +168,7 @@ describe('formatting for messages', () => {
     [1500, 'JPY', 'JPY 1500'],
     [12345, 'KWD', 'KWD 12.345'],
   ])('%i %s -> %s', (amount, currency, text) => {
-    expect(formatMoney({ amount, currency })).toBe(text);
+    expect(formatMoney(amount, currency)).toBe(text);
   });
   test('times are written in the named zone', () => {
     const at = new Date('2030-01-07T04:00:00Z');

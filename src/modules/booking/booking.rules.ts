@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Role } from '../../platform/auth.js';
 import { AppError, Errors } from '../../platform/errors.js';
-import type { Money } from '../../platform/money.js';
 import type { APPOINTMENT_STATUSES, BOOKING_SOURCES } from './booking.table.js';
 
 export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
@@ -116,18 +115,6 @@ export function bookingPolicy(
   if (plan.policy === 'refuse') return 'refuse';
   if (plan.planCode === 'none' && requirePlan) return 'refuse';
   return plan.policy;
-}
-
-const MINOR_DIGITS: Record<string, number> = { JPY: 0, KRW: 0, BHD: 3, KWD: 3, OMR: 3 };
-
-/** `INR 299.00` from 29900 minor units; integer arithmetic only. */
-export function formatMoney(m: Money): string {
-  const digits = MINOR_DIGITS[m.currency] ?? 2;
-  const sign = m.amount < 0 ? '-' : '';
-  const abs = Math.abs(m.amount);
-  if (digits === 0) return `${m.currency} ${sign}${abs}`;
-  const unit = 10 ** digits;
-  return `${m.currency} ${sign}${Math.trunc(abs / unit)}.${String(abs % unit).padStart(digits, '0')}`;
 }
 
 /** A start time as the recipient reads it, in the named IANA zone: `Mon 7 Jan 2030, 09:30 IST`. */

@@ -1,6 +1,5 @@
 import { DEMO_PHONES } from '../identity/index.js';
-import type { BookingDeps } from './booking.ports.js';
-import type { BookingService } from './booking.service.js';
+import type { BookingDeps, BookingService } from './booking.service.js';
 
 const DAY = 86_400_000;
 

@@ -1,24 +1,60 @@
+import type { AuthGuard } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
+import type { Platform } from '../../platform/module.js';
+import type { CatalogService } from '../catalog/index.js';
+import type { IdentityService } from '../identity/index.js';
+import type { MessagingService } from '../messaging/index.js';
+import type { PaymentsService } from '../payments/index.js';
+import type { SchedulingService } from '../scheduling/index.js';
+import type { VideoService } from '../video/index.js';
 import { makeChanges } from './booking.changes.js';
 import { bookingEffects } from './booking.effects.js';
 import { makeInitiate } from './booking.initiate.js';
-import { makePaymentHandlers } from './booking.payment.js';
-import type { BookingDeps } from './booking.ports.js';
+import type { OccupancyEvents } from './booking.occupancy.js';
+import { makePaymentHandlers, makePaymentReads } from './booking.payment.js';
 import { makeQueries } from './booking.queries.js';
 import { appointmentsRepository } from './booking.repository.js';
+
+/**
+ * What booking uses of other modules: each module's public service type (from its index.ts),
+ * narrowed with Pick<>. Every one is required. Code that runs inside a unit of work narrows
+ * further to the transaction-bound parts (`within(tx)`, functions taking `tx`).
+ */
+export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {
+  auth: AuthGuard;
+  messaging: Pick<MessagingService, 'notify'>;
+  video: Pick<
+    VideoService,
+    'requestMeeting' | 'rescheduleMeeting' | 'cancelMeeting' | 'findForAppointment' | 'within'
+  >;
+  identity: Pick<IdentityService, 'getUser' | 'findUserByPhone' | 'within'>;
+  payments: Pick<
+    PaymentsService,
+    | 'registerPayable'
+    | 'preparePayment'
+    | 'openCheckout'
+    | 'verifyClientCallback'
+    | 'refundRemainder'
+    | 'getForPayable'
+  >;
+  catalog: Pick<CatalogService, 'getClinician' | 'planPolicyFor' | 'recordRelationship' | 'within'>;
+  scheduling: Pick<SchedulingService, 'findSlot' | 'listSlots'>;
+  occupancy: OccupancyEvents;
+};
 
 /** Booking's use cases, split by file; this only wires them together. */
 export function makeBookingService(deps: BookingDeps) {
   const effects = bookingEffects(deps);
-  const payment = makePaymentHandlers(deps, effects);
+  const handlers = makePaymentHandlers(deps, effects);
+  const paymentReads = makePaymentReads(deps);
   const changes = makeChanges(deps, effects);
   const queries = makeQueries(deps);
 
   return {
     initiateBooking: makeInitiate(deps, effects),
-    confirmBooking: payment.confirmBooking,
+    confirmBooking: paymentReads.confirmBooking,
     /** Handlers for payments' `registerPayable('appointment', ...)`. */
-    payableHandlers: payment.handlers,
+    payableHandlers: { ...handlers, describe: paymentReads.describe },
     ...changes,
     ...queries,
 

@@ -1,13 +1,11 @@
 import type { AppModule } from '../../platform/module.js';
 import { bookingJobs } from './booking.jobs.js';
-import type { BookingDeps } from './booking.ports.js';
 import { bookingRoutes } from './booking.routes.js';
 import { seedBookingDemo } from './booking.seed.js';
-import { type BookingService, makeBookingService } from './booking.service.js';
+import { type BookingDeps, type BookingService, makeBookingService } from './booking.service.js';
 
 export { createOccupancyEvents, type OccupancyEvents, type WatchOccupancy } from './booking.occupancy.js';
-export type { BookingDeps } from './booking.ports.js';
-export type { BookingService } from './booking.service.js';
+export type { BookingDeps, BookingService } from './booking.service.js';
 
 export function createBookingModule(deps: BookingDeps): AppModule & { service: BookingService } {
   const service = makeBookingService(deps);

@@ -1,4 +1,10 @@
-import type { IdentityService } from '../identity/index.js';
+import type { ClinicianSummary, IdentityService } from '../identity/index.js';
+
+/** What catalog uses of identity's service (its public type, narrowed). */
+export type CatalogIdentity = Pick<
+  IdentityService,
+  'getUser' | 'findUserByPhone' | 'getClinician' | 'listClinicians' | 'within'
+>;
 
 /** A clinician as identity knows them; the catalog adds centres, modes and fees. */
 export type ClinicianProfile = {
@@ -9,15 +15,6 @@ export type ClinicianProfile = {
   isActive: boolean;
 };
 
-/** What catalog needs from identity, narrowed. */
-export type IdentityPort = {
-  getUser(id: string): Promise<{ id: string; role: string; fullName: string | null } | null>;
-  findUserByPhone(phone: string): Promise<{ id: string; role: string } | null>;
-  /** Active clinicians with a profile; all of them when `ids` is omitted. */
-  listClinicians(ids?: string[]): Promise<ClinicianProfile[]>;
-};
-
-type ClinicianSummary = NonNullable<Awaited<ReturnType<IdentityService['getClinician']>>>;
 const toProfile = (c: ClinicianSummary): ClinicianProfile => ({
   id: c.id,
   fullName: c.fullName ?? '',
@@ -26,22 +23,27 @@ const toProfile = (c: ClinicianSummary): ClinicianProfile => ({
   isActive: c.isActive,
 });
 
-/** The port over identity's service (one lookup for one id, the active list otherwise). */
-export function identityPortFrom(
-  identity: Pick<IdentityService, 'getUser' | 'findUserByPhone' | 'getClinician' | 'listClinicians'>,
-): IdentityPort {
-  return {
-    getUser: (id) => identity.getUser(id),
-    findUserByPhone: (phone) => identity.findUserByPhone(phone),
-    async listClinicians(ids) {
-      if (ids && ids.length <= 1) {
-        const c = ids[0] ? await identity.getClinician(ids[0]) : null;
-        return c?.isActive ? [toProfile(c)] : [];
-      }
-      const all = (await identity.listClinicians()).map(toProfile);
-      if (!ids) return all;
-      const wanted = new Set(ids);
-      return all.filter((c) => wanted.has(c.id));
-    },
-  };
+/**
+ * Active clinicians with a profile (all of them when `ids` is omitted): one lookup for one id, the
+ * active list otherwise. `reads` is identity's service, or its reads bound to a transaction.
+ */
+export async function clinicianProfiles(
+  reads: {
+    getClinician: IdentityService['getClinician'];
+    listClinicians?: IdentityService['listClinicians'];
+  },
+  ids?: string[],
+): Promise<ClinicianProfile[]> {
+  if (ids && ids.length <= 1) {
+    const c = ids[0] ? await reads.getClinician(ids[0]) : null;
+    return c?.isActive ? [toProfile(c)] : [];
+  }
+  if (!reads.listClinicians) {
+    const found = await Promise.all((ids ?? []).map((id) => reads.getClinician(id)));
+    return found.flatMap((c) => (c?.isActive ? [toProfile(c)] : []));
+  }
+  const all = (await reads.listClinicians()).map(toProfile);
+  if (!ids) return all;
+  const wanted = new Set(ids);
+  return all.filter((c) => wanted.has(c.id));
 }

@@ -1,4 +1,5 @@
 import { DEMO_PHONES } from '../identity/index.js';
+import { clinicianProfiles } from './catalog.ports.js';
 import type { CatalogDeps, CatalogService } from './catalog.service.js';
 
 export const DEMO_CENTRES = [
@@ -37,7 +38,7 @@ export async function seedCatalogDemo(deps: CatalogDeps & { service: CatalogServ
     await service.createCentre(DEMO_CENTRES[0]),
     await service.createCentre(DEMO_CENTRES[1]),
   ];
-  const clinicians = await identity.listClinicians();
+  const clinicians = await clinicianProfiles(identity);
   for (const c of clinicians) {
     const centre = c.timeZone === 'Europe/London' ? london! : bengaluru!;
     await service.setListing(c.id, {

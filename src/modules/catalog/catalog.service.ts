@@ -4,7 +4,7 @@ import type { Db, Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import { type Money, money } from '../../platform/money.js';
-import type { IdentityPort } from './catalog.ports.js';
+import { type CatalogIdentity, clinicianProfiles } from './catalog.ports.js';
 import { catalogRepository as repo } from './catalog.repository.js';
 import { type BookingPolicy, bookingPolicyFor, effectivePlan, type PlanCode } from './catalog.rules.js';
 
@@ -24,7 +24,7 @@ export type ClinicianFilter = { specialization?: string; centreId?: string; mode
 
 const CACHE_MAX = 10_000;
 
-export type CatalogDeps = Pick<Platform, 'config' | 'clock' | 'pool' | 'uow'> & { identity: IdentityPort };
+export type CatalogDeps = Pick<Platform, 'config' | 'clock' | 'pool' | 'uow'> & { identity: CatalogIdentity };
 
 export function createCatalogService(deps: CatalogDeps) {
   // Infrastructure cache (wall time, not the domain clock): entries only for callers that ask.
@@ -34,14 +34,24 @@ export function createCatalogService(deps: CatalogDeps) {
 
   /**
    * Identity's profiles joined with listings and their centres: identity's lookup and one catalog
-   * query, in parallel. `ids` omitted: every listed clinician.
+   * query, in parallel. `ids` omitted: every listed clinician. `on`: the caller's transaction.
    */
-  async function assemble(ids: string[] | undefined, opts: { listedOnly: boolean }): Promise<Clinician[]> {
+  async function assemble(
+    ids: string[] | undefined,
+    opts: { listedOnly: boolean; on?: Pick<Tx, 'db'> },
+  ): Promise<Clinician[]> {
     if (ids?.length === 0) return [];
-    const [profiles, listings] = await Promise.all([
-      deps.identity.listClinicians(ids),
-      repo.listListingsWithCentres(read, { listedOnly: opts.listedOnly, ids }),
-    ]);
+    const listingsQuery = { listedOnly: opts.listedOnly, ids };
+    // On the pool the two reads run in parallel; on a transaction's one connection, one after the other.
+    const [profiles, listings] = opts.on
+      ? [
+          await clinicianProfiles(deps.identity.within(opts.on), ids),
+          await repo.listListingsWithCentres(opts.on.db, listingsQuery),
+        ]
+      : await Promise.all([
+          clinicianProfiles(deps.identity, ids),
+          repo.listListingsWithCentres(read, listingsQuery),
+        ]);
     const byId = new Map(listings.map((l) => [l.clinicianId, l]));
     const out: Clinician[] = [];
     for (const p of profiles) {
@@ -90,6 +100,14 @@ export function createCatalogService(deps: CatalogDeps) {
       return c ?? null;
     },
 
+    /** Reads on the caller's transaction (inside its unit of work): never cached, never the pool. */
+    within: (tx: Pick<Tx, 'db'>) => ({
+      async getClinician(id: string, opts: { includeUnlisted?: boolean } = {}): Promise<Clinician | null> {
+        const [c] = await assemble([id], { listedOnly: !opts.includeUnlisted, on: tx });
+        return c ?? null;
+      },
+    }),
+
     /** Several clinicians by id (listed ones only unless asked). */
     async getClinicians(ids: string[], opts: { includeUnlisted?: boolean } = {}): Promise<Clinician[]> {
       if (ids.length === 0) return [];
@@ -114,7 +132,7 @@ export function createCatalogService(deps: CatalogDeps) {
       clinicianId: string,
       input: { modes: Mode[]; fee: Money; centreIds: string[]; isListed: boolean },
     ): Promise<Clinician> {
-      const [profile] = await deps.identity.listClinicians([clinicianId]);
+      const [profile] = await clinicianProfiles(deps.identity, [clinicianId]);
       if (!profile) throw Errors.notFound('Clinician', clinicianId);
       const centreIds = [...new Set(input.centreIds)];
       if (input.modes.includes('in_person') && centreIds.length === 0)
@@ -216,7 +234,7 @@ export function createCatalogService(deps: CatalogDeps) {
     async createRelationship(rel: { clinicianId: string; patientId: string }) {
       const [patient, clinicians] = await Promise.all([
         deps.identity.getUser(rel.patientId),
-        deps.identity.listClinicians([rel.clinicianId]),
+        clinicianProfiles(deps.identity, [rel.clinicianId]),
       ]);
       if (patient?.role !== 'patient') throw Errors.notFound('Patient', rel.patientId);
       if (clinicians.length === 0) throw Errors.notFound('Clinician', rel.clinicianId);

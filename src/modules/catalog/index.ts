@@ -4,8 +4,7 @@ import { catalogRoutes } from './catalog.routes.js';
 import { seedCatalogDemo } from './catalog.seed.js';
 import { type CatalogDeps, type CatalogService, createCatalogService } from './catalog.service.js';
 
-export type { ClinicianProfile, IdentityPort } from './catalog.ports.js';
-export { identityPortFrom } from './catalog.ports.js';
+export type { CatalogIdentity, ClinicianProfile } from './catalog.ports.js';
 export type { BookingPolicy, PlanCode } from './catalog.rules.js';
 export type { CatalogService, Centre, Clinician, ClinicianFilter, Mode } from './catalog.service.js';
 

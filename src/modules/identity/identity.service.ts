@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { type AuditActor, audit, type RequestMeta } from '../../platform/audit.js';
 import type { Actor, Role } from '../../platform/auth.js';
-import type { Db } from '../../platform/db/uow.js';
+import type { Db, Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import { parsePhoneOrThrow } from './identity.otp.js';
@@ -107,6 +107,34 @@ export function makeIdentityService(deps: IdentityServiceDeps) {
     return { ...user, clinician: { specialization, registrationNumber, timeZone, languages, bio } };
   }
 
+  /**
+   * The same reads on the caller's transaction, for other modules inside their unit of work
+   * (docs/module-contracts.md: no second connection while a transaction is open).
+   */
+  function within(tx: Pick<Tx, 'db'>) {
+    return {
+      async getUser(id: string): Promise<User | null> {
+        if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+        const row = await repo.findUserById(tx.db, id);
+        return row ? toUser(row) : null;
+      },
+      async listUsersByRole(role: Role): Promise<User[]> {
+        return (await repo.listUsersByRole(tx.db, [role], { activeOnly: true })).map(toUser);
+      },
+      async getClinician(id: string): Promise<ClinicianSummary | null> {
+        const user = /^[0-9a-f-]{36}$/i.test(id) ? await repo.findUserById(tx.db, id) : null;
+        if (user?.role !== 'clinician') return null;
+        const p = await repo.findClinicianProfile(tx.db, id);
+        if (!p) return null;
+        const { specialization, registrationNumber, timeZone, languages, bio } = p;
+        return {
+          ...toUser(user),
+          clinician: { specialization, registrationNumber, timeZone, languages, bio },
+        };
+      },
+    };
+  }
+
   /** Creates a clinician, staff or admin account (admin API and `carebook admin create-user`). */
   async function createStaffUser(input: NewStaffUser, by: AuditActor, meta: RequestMeta = {}): Promise<User> {
     const phone = parsePhoneOrThrow(input.phone, deps.config.defaultRegion);
@@ -193,6 +221,7 @@ export function makeIdentityService(deps: IdentityServiceDeps) {
 
   return {
     getUser,
+    within,
     findUserByPhone,
     listUsersByRole,
     listClinicians,

@@ -20,7 +20,7 @@ export type MessagingModuleDeps = Pick<
 > & {
   auth: AuthGuard;
   /** identity.service.getUser: fills a recipient's phone and email when only `userId` is given. */
-  lookupUser?: UserLookup;
+  lookupUser: UserLookup;
 };
 export type MessagingModule = AppModule & { service: MessagingService };
 

@@ -35,7 +35,7 @@ export type UserLookup = (
 ) => Promise<{ phone: string | null; email: string | null } | null>;
 
 export type MessagingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'uow' | 'pool'> & {
-  lookupUser?: UserLookup;
+  lookupUser: UserLookup;
 };
 
 export const configuredProviders = (config: Platform['config']): Configured => ({
@@ -154,7 +154,7 @@ export function createMessagingService(deps: MessagingDeps) {
 
   /** Addresses the caller did not give are taken from the user's record; given ones win. */
   async function withUserAddresses(tx: Tx, r: Recipient): Promise<Recipient> {
-    if (!r.userId || !deps.lookupUser || (r.phone && r.email)) return r;
+    if (!r.userId || (r.phone && r.email)) return r;
     const user = await deps.lookupUser(r.userId, tx);
     return { ...r, phone: r.phone || user?.phone || undefined, email: r.email || user?.email || undefined };
   }

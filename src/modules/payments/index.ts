@@ -13,20 +13,15 @@ import {
   sandboxDeliverJob,
 } from './payments.jobs.js';
 import { createPaymentsCounters } from './payments.metrics.js';
-import type { NotifyPort, UserLookup } from './payments.ports.js';
+import type { PaymentsCollaborators } from './payments.ports.js';
 import { paymentsRoutes } from './payments.routes.js';
 import { createPaymentsService, type PaymentsService } from './payments.service.js';
 
 export type { PayableHandlers, PayableKind, PaymentForHandler, PaymentSummary } from './payments.ports.js';
 export type { CheckoutInfo, PaymentsService, PreparePaymentInput } from './payments.service.js';
 
-export type PaymentsModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow' | 'metrics'> & {
-  auth: AuthGuard;
-  /** messaging.service.notify, for receipts (payment_received, refund_processed). */
-  notify?: NotifyPort;
-  /** identity.service.getUser, for the patient's name and phone on receipts and gateway customers. */
-  getUser?: UserLookup;
-};
+export type PaymentsModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow' | 'metrics'> &
+  PaymentsCollaborators & { auth: AuthGuard };
 export type PaymentsModule = AppModule & { service: PaymentsService };
 
 /** Payments for any payable: gateways (sandbox, Stripe, Razorpay), webhook inbox, refunds, reconciliation. */

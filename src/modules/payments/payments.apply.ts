@@ -1,5 +1,6 @@
 import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
+import { formatMoney } from '../../platform/money.js';
 import type { PaymentFact } from './gateways/types.js';
 import { captureJob, refundJob } from './payments.jobs.js';
 import type { PayableHandlers, PayableKind, PaymentsDeps } from './payments.ports.js';
@@ -10,7 +11,6 @@ import {
   checkRefund,
   decide,
   decideAuthorization,
-  formatMoney,
   isSecondCapture,
   type PaymentDecision,
   sameMoney,
@@ -19,7 +19,11 @@ import {
 
 export type PayableRegistry = Map<PayableKind, PayableHandlers>;
 
-type Deps = Pick<PaymentsDeps, 'log' | 'notify' | 'getUser' | 'counters'> & { payables: PayableRegistry };
+/** Runs inside a unit of work: transaction-bound collaborators only (no pool, no pool reads). */
+type Deps = Pick<PaymentsDeps, 'log' | 'counters' | 'messaging'> & {
+  identity: Pick<PaymentsDeps['identity'], 'within'>;
+  payables: PayableRegistry;
+};
 
 /** What applying one gateway fact did; the webhook inbox records it and counts it (a closed set). */
 export type FactOutcome =
@@ -36,18 +40,17 @@ export type FactOutcome =
   | 'second_capture'
   | 'second_capture_known';
 
-/** Receipts go through messaging's outbox in the same transaction; no-op until messaging is wired. */
+/** Receipts go through messaging's outbox in the same transaction; the name is read on it too. */
 export async function tellPatient(
-  deps: Pick<PaymentsDeps, 'notify' | 'getUser'>,
+  deps: Pick<Deps, 'messaging' | 'identity'>,
   tx: Tx,
   p: PaymentRow,
   template: 'payment_received' | 'refund_processed',
   amountMinor: number,
   idempotencyKey: string,
 ): Promise<void> {
-  if (!deps.notify) return;
-  const user = await deps.getUser?.(p.patientId);
-  await deps.notify(tx, {
+  const user = await deps.identity.within(tx).getUser(p.patientId);
+  await deps.messaging.notify(tx, {
     template,
     vars: {
       patientName: user?.fullName ?? 'there',
@@ -196,7 +199,9 @@ export async function applyPaymentFact(
       });
       await tellPatient(deps, tx, p, 'payment_received', p.amountMinor, `payment:${p.id}:received`);
       if (d.action === 'succeed') {
-        await handlers.onSucceeded(tx, toHandlerView(p));
+        // The payable answers only "fulfilled" or "refund"; the refund itself is ours (one key).
+        if ((await handlers.onSucceeded(tx, toHandlerView(p))) !== 'refund') return 'succeeded';
+        await refundLate(deps, tx, p, 'refund', now);
         return 'succeeded';
       }
       return settleLate(deps, tx, p, handlers, now);
@@ -267,11 +272,26 @@ async function settleLate(
   handlers: PayableHandlers,
   now: Date,
 ): Promise<FactOutcome> {
-  const repo = paymentsRepository(tx.db);
   const outcome = await handlers.onLate(tx, toHandlerView(p));
+  await refundLate(deps, tx, p, outcome, now);
+  return outcome === 'fulfilled' ? 'late_fulfilled' : 'late_refund';
+}
+
+/**
+ * Records what became of money the payable did not wait for and, for 'refund', reserves the full
+ * refund: the only place a payable's answer turns into a refund (key `payment:<id>:late-refund`).
+ */
+async function refundLate(
+  deps: Deps,
+  tx: Tx,
+  p: PaymentRow,
+  outcome: 'fulfilled' | 'refund',
+  now: Date,
+): Promise<void> {
+  const repo = paymentsRepository(tx.db);
   const current = await repo.update(p.id, { lateOutcome: outcome });
   tx.afterCommit(() => deps.counters.lateMoney(p.provider, outcome));
-  if (outcome === 'fulfilled') return 'late_fulfilled';
+  if (outcome === 'fulfilled') return;
   const res = await reserveRefund(
     tx,
     current,
@@ -282,7 +302,5 @@ async function settleLate(
     },
     now,
   );
-  // The payable may already have asked for this refund itself (same transaction).
   if (!res.ok && res.code !== 'PAYMENT_NOT_REFUNDABLE') throw new Error(`late refund refused: ${res.code}`);
-  return 'late_refund';
 }

@@ -270,7 +270,14 @@ describe('payments counters at GET /metrics', () => {
 
   test('a second payments module in the same process shares the counters instead of failing to start', async () => {
     const { auth } = createIdentityAuth(t.platform);
-    const second = createPaymentsModule({ ...t.platform, auth });
+    const service = (name: string) =>
+      (t.modules.find((m) => m.name === name) as unknown as { service: never }).service;
+    const second = createPaymentsModule({
+      ...t.platform,
+      auth,
+      messaging: service('messaging'),
+      identity: service('identity'),
+    });
     const { checkout } = await sandboxPayable();
     const good = sandboxEvent(t, checkout!.orderId, 'payment.succeeded');
     const changed = await counted(async () => {

@@ -1,5 +1,7 @@
 import type { Tx } from '../../platform/db/uow.js';
 import type { Platform } from '../../platform/module.js';
+import type { IdentityService } from '../identity/index.js';
+import type { MessagingService } from '../messaging/index.js';
 import type { Gateways } from './gateways/index.js';
 import type { PaymentsCounters } from './payments.metrics.js';
 import type { PaymentRow } from './payments.repository.js';
@@ -24,35 +26,36 @@ export type PaymentForHandler = {
 
 /** Called inside the payment's transaction, with the payment row locked. */
 export type PayableHandlers = {
-  onSucceeded(tx: Tx, payment: PaymentForHandler): Promise<void>;
+  /**
+   * Money arrived while the payable still waited for it. The answer is the payable's only say:
+   * 'refund' (it could not take the money after all) makes payments refund it in full; nothing
+   * (void) or 'fulfilled' keeps it. A handler never issues a refund itself.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler with nothing to say returns nothing (kept)
+  onSucceeded(tx: Tx, payment: PaymentForHandler): Promise<'fulfilled' | 'refund' | void>;
   onFailed(tx: Tx, payment: PaymentForHandler): Promise<void>;
   onExpired(tx: Tx, payment: PaymentForHandler): Promise<void>;
+  /** Money arrived after expiry or failure: fulfil if still possible, else 'refund' (payments refunds). */
   onLate(tx: Tx, payment: PaymentForHandler): Promise<'fulfilled' | 'refund'>;
   /** Optional, for reconciliation: the payable's state and whether it counts itself paid. */
   describe?(payableId: string): Promise<{ state: string; paid: boolean } | null>;
 };
 
-/** The slice of messaging's `notify` payments uses (receipts). */
-export type NotifyPort = (
-  tx: Tx,
-  req: {
-    template: 'payment_received' | 'refund_processed';
-    vars: { patientName: string; amount: string; reference: string };
-    recipient: { userId?: string; phone?: string; email?: string };
-    idempotencyKey: string;
-  },
-) => Promise<unknown>;
-
-export type UserLookup = (
-  id: string,
-) => Promise<{ fullName: string | null; phone: string; email: string | null } | null>;
-
-export type PaymentsDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {
-  gateways: Gateways;
-  counters: PaymentsCounters;
-  notify?: NotifyPort;
-  getUser?: UserLookup;
+/**
+ * What payments uses of other modules, from their index.ts, narrowed; both required: receipts
+ * (payment_received, refund_processed) go through messaging in the payment's transaction, with the
+ * patient's name read on that transaction; the gateway customer is made outside any.
+ */
+export type PaymentsCollaborators = {
+  messaging: Pick<MessagingService, 'notify'>;
+  identity: Pick<IdentityService, 'getUser' | 'within'>;
 };
+
+export type PaymentsDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> &
+  PaymentsCollaborators & {
+    gateways: Gateways;
+    counters: PaymentsCounters;
+  };
 
 export const toHandlerView = (p: PaymentRow): PaymentForHandler => ({
   id: p.id,

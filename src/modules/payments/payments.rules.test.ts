@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
+import { formatMoney } from '../../platform/money.js';
 import {
   canTransition,
   checkRefund,
   decide,
   decideAuthorization,
   findMismatches,
-  formatMoney,
   isSecondCapture,
   isSecondCaptureRecord,
   type PaymentStatus,

@@ -155,16 +155,6 @@ export function checkRefund(
   return { ok: true, amount };
 }
 
-/** "INR 299.00": minor units formatted for messages, without floating point. */
-export function formatMoney(amountMinor: number, currency: string): string {
-  const digits = ZERO_DECIMAL.has(currency) ? 0 : 2;
-  if (digits === 0) return `${currency} ${amountMinor}`;
-  const sign = amountMinor < 0 ? '-' : '';
-  const abs = Math.abs(amountMinor);
-  return `${currency} ${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
-const ZERO_DECIMAL = new Set(['JPY', 'KRW', 'VND', 'CLP', 'ISK', 'UGX', 'XAF', 'XOF']);
-
 /** Stripe requires a Checkout Session to live 30 minutes to 24 hours; a shorter hold is enforced by expiring it. */
 export const STRIPE_MIN_SESSION_SECONDS = 30 * 60;
 export function stripeSessionExpiry(holdExpiresAt: Date, now: Date): number {

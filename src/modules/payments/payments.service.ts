@@ -119,7 +119,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
     const repo = read();
     const known = await repo.findCustomer(p.patientId, p.provider);
     if (known) return known.customerRef;
-    const user = await deps.getUser?.(p.patientId);
+    const user = await deps.identity.getUser(p.patientId);
     const ref = await gateway.ensureCustomer({
       patientId: p.patientId,
       name: user?.fullName,

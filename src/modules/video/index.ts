@@ -15,12 +15,12 @@ export type {
 
 export type VideoModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'uow' | 'pool'> & {
   /** Booking's callback, run in the job's transaction once a meeting has its links. */
-  onReady?: MeetingReadyHandler;
+  onReady: MeetingReadyHandler;
 };
 export type VideoModule = AppModule & {
   service: Pick<
     VideoService,
-    'requestMeeting' | 'findForAppointment' | 'rescheduleMeeting' | 'cancelMeeting'
+    'requestMeeting' | 'findForAppointment' | 'within' | 'rescheduleMeeting' | 'cancelMeeting'
   >;
 };
 
@@ -36,6 +36,7 @@ export function createVideoModule(deps: VideoModuleDeps): VideoModule {
     service: {
       requestMeeting: service.requestMeeting,
       findForAppointment: service.findForAppointment,
+      within: service.within,
       rescheduleMeeting: service.rescheduleMeeting,
       cancelMeeting: service.cancelMeeting,
     },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import type { Tx } from '../../platform/db/uow.js';
+import type { Db, Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import { meetingChanges } from './video.changes.js';
@@ -26,7 +26,7 @@ export type MeetingReadyHandler = (tx: Tx, meeting: MeetingInfo) => Promise<void
 
 export type VideoDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'uow' | 'pool'> & {
   google?: GoogleMeetClient;
-  onReady?: MeetingReadyHandler;
+  onReady: MeetingReadyHandler;
 };
 
 export type RequestMeeting = {
@@ -68,9 +68,9 @@ export function createVideoService(deps: VideoDeps) {
     if (id) await tx.enqueue(createMeetingJob, { videoSessionId: id });
   }
 
-  async function findForAppointment(appointmentId: string) {
+  async function meetingOn(on: Db, appointmentId: string) {
     if (!isUuid(appointmentId)) return null;
-    const row = await repo.findByAppointment(db, appointmentId);
+    const row = await repo.findByAppointment(on, appointmentId);
     if (!row) return null;
     return {
       provider: toProvider(row.provider),
@@ -167,7 +167,7 @@ export function createVideoService(deps: VideoDeps) {
     hostUrl: string,
     provider: VideoProvider,
   ) {
-    await deps.onReady?.(tx, {
+    await deps.onReady(tx, {
       appointmentId: row.appointmentId,
       provider,
       joinUrl,
@@ -181,7 +181,11 @@ export function createVideoService(deps: VideoDeps) {
 
   return {
     requestMeeting,
-    findForAppointment,
+    findForAppointment: (appointmentId: string) => meetingOn(db, appointmentId),
+    /** Reads on the caller's transaction (inside its unit of work). */
+    within: (tx: Pick<Tx, 'db'>) => ({
+      findForAppointment: (appointmentId: string) => meetingOn(tx.db, appointmentId),
+    }),
     rescheduleMeeting: changes.rescheduleMeeting,
     cancelMeeting: changes.cancelMeeting,
     createMeeting,

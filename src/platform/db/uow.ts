@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { JobDef, JobQueue, SendOptions } from '../jobs.js';
 import type { Pool, PoolClient } from './pool.js';
@@ -5,7 +6,12 @@ import type { Pool, PoolClient } from './pool.js';
 /** A Drizzle handle bound to one connection (inside a transaction) or to the pool (outside). */
 export type Db = NodePgDatabase;
 
-/** What a unit of work may touch: only handles bound to its own connection. */
+/**
+ * What a unit of work may touch: only handles bound to its own connection. Code that runs inside
+ * one gets this and handles built from it (repositories, `tx.enqueue`, other modules' `within(tx)`
+ * reads), never the pool: a read on another connection while this one holds row locks is how 20
+ * concurrent webhooks once exhausted the pool and deadlocked.
+ */
 export type Tx = {
   db: Db;
   /** Raw SQL on the transaction's connection. */
@@ -39,6 +45,43 @@ export const isRetryable = (err: unknown) => RETRYABLE.has(sqlStateOf(err) ?? ''
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The unit of work the current async call chain runs in, while its transaction is open. */
+const current = new AsyncLocalStorage<{ open: boolean }>();
+
+/** Thrown when code inside a unit of work reaches for another connection (the pool, or a nested unit of work). */
+export class ConnectionOutsideUnitOfWork extends Error {
+  constructor(what: string) {
+    super(
+      `${what} inside an open unit of work: use the transaction's handles (tx, repositories on tx.db, within(tx))`,
+    );
+    this.name = 'ConnectionOutsideUnitOfWork';
+  }
+}
+
+const insideOpenUnit = () => current.getStore()?.open === true;
+
+/**
+ * The pool as the application sees it: `query` and `connect` refuse to run while the calling code
+ * is inside an open unit of work, so a second connection can never be taken by accident (it would
+ * wait for a connection that only lock-waiting transactions hold). Everything else is the pool's.
+ */
+export function guardPool(pool: Pool): Pool {
+  return new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop === 'query' || prop === 'connect') {
+        const fn = Reflect.get(target, prop, target) as (...a: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          if (insideOpenUnit())
+            return Promise.reject(new ConnectionOutsideUnitOfWork(`pool.${String(prop)}()`));
+          return fn.apply(target, args);
+        };
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 function bindTx(client: PoolClient, jobs: JobQueue, hooks: Array<() => void | Promise<void>>): Tx {
   const executeSql = (text: string, values: unknown[]) => client.query(text, values);
   return {
@@ -61,15 +104,19 @@ export function createUnitOfWork(
   onRetry?: (attempt: number, code: string) => void,
 ): UnitOfWork {
   return async (fn, opts = {}) => {
+    if (insideOpenUnit()) throw new ConnectionOutsideUnitOfWork('a unit of work opened');
     for (let attempt = 1; ; attempt++) {
       const client = await pool.connect();
       const hooks: Array<() => void | Promise<void>> = [];
+      const unit = { open: true };
       let result: Awaited<ReturnType<typeof fn>>;
       try {
         await client.query(`begin isolation level ${opts.isolation ?? 'read committed'}`);
-        result = await fn(bindTx(client, jobs, hooks));
+        result = await current.run(unit, () => fn(bindTx(client, jobs, hooks)));
+        unit.open = false;
         await client.query('commit');
       } catch (err) {
+        unit.open = false;
         await client.query('rollback').catch(() => {});
         client.release();
         if (isRetryable(err) && attempt < MAX_ATTEMPTS) {

@@ -5,8 +5,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Errors } from '../../../platform/errors.js';
 import type { Platform } from '../../../platform/module.js';
+import { formatMoney } from '../../../platform/money.js';
 import { sandboxDeliverJob } from '../payments.jobs.js';
-import { formatMoney } from '../payments.rules.js';
 import { sandboxCheckouts } from '../payments.table.js';
 import {
   newSandboxEventId,
