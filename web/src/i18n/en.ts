@@ -416,6 +416,8 @@ export const en = {
   },
   wallet: { title: 'Wallet and earnings', posted: 'available', pending: 'pending' },
   ledger: {
+    balanced: 'balanced (every total is zero)',
+    unbalanced: 'NOT balanced',
     title: 'Ledger',
     totals: 'Totals',
     payout: 'Pay a doctor',

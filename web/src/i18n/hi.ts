@@ -407,6 +407,8 @@ export const hi: Strings = {
   },
   wallet: { title: 'वॉलेट और कमाई', posted: 'उपलब्ध', pending: 'लंबित' },
   ledger: {
+    balanced: 'संतुलित (हर कुल शून्य है)',
+    unbalanced: 'संतुलित नहीं',
     title: 'लेजर',
     totals: 'कुल',
     payout: 'डॉक्टर को भुगतान करें',

@@ -16,6 +16,8 @@ type Consultation = {
   doctorId?: string | null;
   assignedDoctorId?: string | null;
   description?: string | null;
+  chiefComplaint?: string | null;
+  urgency?: string | null;
   symptoms?: string[];
   aiDiagnosis?: { possible_diagnoses?: string[]; urgency?: string; red_flags?: string[] } | null;
   notes?: string | null;
@@ -165,9 +167,11 @@ function ConsultationDetail({ c }: { c: Consultation }) {
     <>
       <div className="card" data-status={c.status}>
         <p className="status">{c.status}</p>
-        {c.description && <p>{c.description}</p>}
-        {d?.urgency && (
-          <p className={`urgency ${d.urgency}`}>{t(`urgency.${d.urgency}`, { defaultValue: d.urgency })}</p>
+        {(c.chiefComplaint ?? c.description) && <p>{c.chiefComplaint ?? c.description}</p>}
+        {(c.urgency ?? d?.urgency) && (
+          <p className={`urgency ${c.urgency ?? d?.urgency}`}>
+            {t(`urgency.${c.urgency ?? d?.urgency}`, { defaultValue: c.urgency ?? d?.urgency ?? '' })}
+          </p>
         )}
         {!!d?.possible_diagnoses?.length && (
           <>

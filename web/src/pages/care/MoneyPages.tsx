@@ -19,7 +19,7 @@ type Plan = {
   credits?: { text: number; call: number };
 };
 type Subscription = {
-  plan: string | { code: string; name: string };
+  plan: string | { code: string; name: string } | null;
   status: string;
   periodEnd: string | null;
   credits: { text: number; call: number };
@@ -47,10 +47,10 @@ export function PlansPage() {
     <RequireRole roles={['patient']}>
       <section>
         <PageTitle>{t('plans.title')}</PageTitle>
-        {current.data && (
+        {current.data?.plan && (
           <p className="card" role="status">
             {t('plans.current', {
-              plan: typeof current.data.plan === 'string' ? current.data.plan : current.data.plan.name,
+              plan: typeof current.data.plan === 'string' ? current.data.plan : current.data.plan?.name,
               text: current.data.credits.text,
               call: current.data.credits.call,
             })}
@@ -192,9 +192,12 @@ export function TrialBalancePage() {
                       </tbody>
                     </table>
                   </div>
-                  {'totals' in r && (
-                    <p className="totals">
-                      {t('ledger.totals')}: {cell(r.totals)}
+                  {Array.isArray(r.totals) && (
+                    <p className="totals" data-balanced={String(r.balanced)}>
+                      {t('ledger.totals')}:{' '}
+                      {(r.totals as Row[]).map((x) => `${x.currency} ${cell(x.posted)}`).join(' · ') || '0'}
+                      {typeof r.balanced === 'boolean' &&
+                        ` — ${r.balanced ? t('ledger.balanced') : t('ledger.unbalanced')}`}
                     </p>
                   )}
                 </>

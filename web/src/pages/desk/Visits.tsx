@@ -14,7 +14,7 @@ type Visit = {
   serviceCode?: string;
   paymentStatus?: string;
   patientId?: string;
-  amountDue?: Money;
+  price?: Money;
 };
 
 /** GOPD visits at the desk (when the server offers them): register one, take a desk payment, the day's visits. */
@@ -86,11 +86,11 @@ function TakePayment({ visit, price }: { visit: Visit; price: Money }) {
   const [method, setMethod] = useState('CASH');
   const pay = useMutation({
     mutationFn: () =>
-      api('POST', `/api/visits/${visit.id}/payments`, { amount: visit.amountDue ?? price, method }),
+      api('POST', `/api/visits/${visit.id}/payments`, { amount: visit.price ?? price, method }),
     onSuccess: () => client.invalidateQueries({ queryKey: ['visits'] }),
   });
   if (pay.isSuccess)
-    return <Success>{t('visits.paid', { amount: formatMoney(visit.amountDue ?? price) })}</Success>;
+    return <Success>{t('visits.paid', { amount: formatMoney(visit.price ?? price) })}</Success>;
   return (
     <div className="confirm">
       <label>
@@ -104,7 +104,7 @@ function TakePayment({ visit, price }: { visit: Visit; price: Money }) {
         </select>
       </label>
       <button type="button" onClick={() => pay.mutate()} disabled={pay.isPending}>
-        {t('visits.take', { amount: formatMoney(visit.amountDue ?? price) })}
+        {t('visits.take', { amount: formatMoney(visit.price ?? price) })}
       </button>
       <ErrorText error={pay.error} />
     </div>
