@@ -47,15 +47,22 @@ async function send(method: string, path: string, body?: unknown, token?: string
   });
 }
 
+async function rotate(): Promise<string | null> {
+  const res = await send('POST', '/api/patient-auth/refresh-token', {}).catch(() => null);
+  if (!res?.ok) return null;
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
 // The cookie's refresh token rotates on every use and a reused one ends the whole login, so
-// requests that fail together share one refresh.
+// requests that fail together share one refresh, and tabs of the app take turns (Web Locks): each
+// sends the cookie the previous one received.
 let refreshing: Promise<string | null> | null = null;
 function refreshAccessToken(): Promise<string | null> {
-  refreshing ??= (async () => {
-    const res = await send('POST', '/api/patient-auth/refresh-token', {}).catch(() => null);
-    if (!res?.ok) return null;
-    return ((await res.json()) as { accessToken: string }).accessToken;
-  })().finally(() => {
+  refreshing ??= (
+    typeof navigator !== 'undefined' && navigator.locks
+      ? (async () => await navigator.locks.request('carebook-refresh', rotate))()
+      : rotate()
+  ).finally(() => {
     refreshing = null;
   });
   return refreshing;

@@ -3,7 +3,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { lazy, StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
-import { restoreSession } from './api';
+import { restoreSession, session } from './api';
 import { Layout } from './Layout';
 import { NotificationsPage } from './notifications';
 import { LoginPage } from './pages/LoginPage';
@@ -69,7 +69,9 @@ const SymptomsPage = lazy(() =>
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 10_000 } } });
 
-void restoreSession();
+// A checkout tab's return page only hands the result to the booking tab: it needs no session.
+if (window.location.pathname === '/payments/return') session.set(null);
+else void restoreSession();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
+import { restoreSession } from '../../api';
 import { CHECKOUT_CHANNEL, type CheckoutResult } from '../../checkout';
 import { PageTitle } from '../../ui';
 
@@ -24,11 +25,22 @@ export function PaymentReturnPage() {
       status: params.get('status') ?? 'paid',
     };
     const channel = new BroadcastChannel(CHECKOUT_CHANNEL);
+    let acked = false;
     channel.onmessage = (e: MessageEvent<{ ack?: string }>) => {
-      if (e.data.ack === orderId) setHandedOver(true);
+      if (e.data.ack !== orderId) return;
+      acked = true;
+      setHandedOver(true);
     };
     channel.postMessage(result);
-    return () => channel.close();
+    // No booking tab answered (closed, or another browser): sign in from the cookie here, so the
+    // link to the appointments works.
+    const lonely = setTimeout(() => {
+      if (!acked) void restoreSession();
+    }, 2000);
+    return () => {
+      clearTimeout(lonely);
+      channel.close();
+    };
   }, [params]);
   return (
     <section className="card narrow">
