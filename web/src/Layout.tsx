@@ -5,7 +5,7 @@ import { signOut } from './api';
 import { useHasApi } from './features';
 import { LANGUAGES, type Language, setLanguage } from './i18n';
 import { useLiveUpdates, useUnreadCount } from './notifications';
-import { Loading, useSession } from './ui';
+import { Loading, useSession, useSessionState } from './ui';
 
 /** Where each role starts after signing in. */
 export const HOME: Record<string, string> = {
@@ -51,6 +51,7 @@ function NavLinks() {
 export function Layout() {
   const { t, i18n } = useTranslation();
   const s = useSession();
+  const loading = useSessionState().status === 'loading';
   const navigate = useNavigate();
   const location = useLocation();
   const [open, setOpen] = useState(false);
@@ -123,7 +124,7 @@ export function Layout() {
               ))}
             </select>
           </label>
-          {s ? (
+          {loading ? null : s ? (
             <button type="button" className="link" onClick={logout}>
               {t('nav.signOut', { name: s.user.fullName ?? '' })}
             </button>
