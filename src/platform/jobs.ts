@@ -1,5 +1,7 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from './db/unavailable.js';
+import { QueueWorker } from './jobs.worker.js';
 import { redactedError, safeErrorMessage } from './logger.js';
 
 /** A job's name and queue policy, typed by its payload. Payloads carry ids; handlers re-read and are idempotent. */
@@ -10,12 +12,22 @@ export type JobDef<T> = {
   readonly payload?: T;
 };
 
+const DEFAULT_EXPIRE_SECONDS = 30;
+
 export const defineJob = <T extends object>(
   name: string,
   queue: Omit<PgBoss.Queue, 'name'> = {},
 ): JobDef<T> => ({
   name,
-  queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 300, ...queue },
+  // Most jobs are a few queries and at most one provider call: a job held by a killed process is
+  // retried after this many seconds. Long jobs (a reconcile sweep) say so in their own options.
+  queue: {
+    retryLimit: 5,
+    retryDelay: 5,
+    retryBackoff: true,
+    expireInSeconds: DEFAULT_EXPIRE_SECONDS,
+    ...queue,
+  },
 });
 
 export type JobContext = { id: string; retryCount: number };
@@ -38,26 +50,52 @@ export type SendOptions = { startAfter?: Date; singletonKey?: string; db?: PgBos
 
 export const DEAD_LETTER_QUEUE = 'platform.dead-letter';
 
+export type WorkerOptions = {
+  /** Jobs of one queue run at once in this process (default 10). */
+  concurrency?: number;
+  /** An idle queue asks the database this often (default 0.5 s); a `send` in this process wakes it at once. */
+  pollingIntervalSeconds?: number;
+  /** How often jobs held past their expiry (a killed worker's) are put back for a retry (default 5 s). */
+  expireCheckSeconds?: number;
+};
+
+/** How long a stop waits for running jobs before leaving them to their expiry. */
+const DRAIN_MS = 5_000;
+
 export class JobQueue {
   readonly #boss: PgBoss;
   readonly #handlers = new Map<string, JobRegistration>();
   readonly #log: Logger;
+  readonly #workers = new Map<string, QueueWorker>();
+  #expiryTimer: NodeJS.Timeout | null = null;
+  #stopping = false;
 
   constructor(boss: PgBoss, log: Logger) {
     this.#boss = boss;
     this.#log = log;
+    boss.on('error', (err) => this.#onBossError(err));
   }
 
-  static create(connectionString: string, log: Logger, opts: { worker: boolean }): JobQueue {
+  static create(connectionString: string, log: Logger, opts: { worker: boolean; max?: number }): JobQueue {
     const boss = new PgBoss({
       connectionString,
-      max: 5,
+      max: opts.max ?? 10,
       supervise: opts.worker,
       schedule: opts.worker,
       application_name: 'carebook-jobs',
     });
-    boss.on('error', (err) => log.error({ err }, 'job queue error'));
     return new JobQueue(boss, log);
+  }
+
+  /**
+   * pg-boss's own timers (maintenance, cron, clock skew) report here. While PostgreSQL restarts or
+   * after we began to stop, that is expected and retried by the timers themselves: a warning, no stack.
+   */
+  #onBossError(err: unknown): void {
+    if (this.#stopping) this.#log.debug({ reason: safeErrorMessage(err) }, 'job queue error while stopping');
+    else if (isDatabaseUnavailable(err))
+      this.#log.warn({ reason: safeErrorMessage(err) }, 'job queue: database unavailable');
+    else this.#log.error({ err }, 'job queue error');
   }
 
   async start(): Promise<void> {
@@ -83,25 +121,50 @@ export class JobQueue {
 
   /** Enqueue a job; pass `db` (a unit of work's `enqueue` does) to commit or roll back with that transaction. */
   async send<T extends object>(def: JobDef<T>, data: T, opts: SendOptions = {}): Promise<string | null> {
-    return this.#boss.send(def.name, data, {
+    const id = await this.#boss.send(def.name, data, {
       ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
       ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
       ...(opts.db ? { db: opts.db } : {}),
     });
+    // Inside a transaction the job is invisible until COMMIT: the unit of work wakes after it.
+    if (id && !opts.db && isDue(opts.startAfter)) this.wake(def.name);
+    return id;
   }
 
-  /** Worker role: poll every registered queue and start the cron schedules. */
-  async startWorkers(pollingIntervalSeconds = 2): Promise<void> {
+  /** A job of this queue is due: this process's worker fetches now instead of at its next poll. */
+  wake(name: string, startAfter?: Date): void {
+    if (isDue(startAfter)) this.#workers.get(name)?.wake();
+  }
+
+  /** Worker role: work every registered queue and start the cron schedules. */
+  async startWorkers(opts: WorkerOptions = {}): Promise<void> {
+    const pollingIntervalMs = (opts.pollingIntervalSeconds ?? 0.5) * 1000;
     for (const reg of this.#handlers.values()) {
-      await this.#boss.work(
+      if (this.#workers.has(reg.def.name)) continue;
+      const worker = new QueueWorker(
+        this.#boss,
         reg.def.name,
-        { pollingIntervalSeconds, batchSize: 1, includeMetadata: true },
-        async (jobs: PgBoss.JobWithMetadata<object>[]) => {
-          for (const job of jobs) await this.#run(reg, job);
-        },
+        (job) => this.#run(reg, job),
+        { concurrency: opts.concurrency ?? 10, pollingIntervalMs },
+        this.#log,
       );
+      this.#workers.set(reg.def.name, worker);
+      worker.start();
       if (reg.cron) await this.#boss.schedule(reg.def.name, reg.cron, {}, { tz: 'UTC' });
     }
+    // pg-boss expires jobs only in its maintenance run (every 2 minutes); a killed worker's jobs
+    // should come back within seconds. The statement takes an advisory lock: one instance at a time.
+    this.#expiryTimer ??= setInterval(
+      () =>
+        void this.#boss.expire().then(
+          // What it put back is due now: look without waiting for the next poll.
+          () => {
+            for (const w of this.#workers.values()) w.wake();
+          },
+          (err) => this.#onBossError(err),
+        ),
+      (opts.expireCheckSeconds ?? 5) * 1000,
+    );
   }
 
   async #run(reg: JobRegistration, job: { id: string; data: object; retryCount?: number }): Promise<void> {
@@ -149,7 +212,27 @@ export class JobQueue {
     return ran;
   }
 
+  /**
+   * Stops fetching, gives running jobs a few seconds, then closes pg-boss. Bounded: a database
+   * that went away (or was restarted under us) cannot hold the process open.
+   */
   async stop(): Promise<void> {
-    await this.#boss.stop({ graceful: true, timeout: 10_000, wait: true });
+    this.#stopping = true;
+    if (this.#expiryTimer) clearInterval(this.#expiryTimer);
+    this.#expiryTimer = null;
+    await Promise.all([...this.#workers.values()].map((w) => w.stop(DRAIN_MS)));
+    await withTimeout(this.#boss.stop({ graceful: false, wait: true }), DRAIN_MS, () =>
+      this.#log.warn('job queue did not close in time; leaving it'),
+    );
   }
+}
+
+const isDue = (startAfter?: Date) => !startAfter || startAfter.getTime() <= Date.now();
+
+async function withTimeout(p: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  const result = await Promise.race([p.catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (result === 'late') onTimeout();
 }

@@ -28,7 +28,14 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
       reply.elapsedTime / 1000,
     );
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  const rawResponses = {
+    200: {
+      description: 'Prometheus text exposition format',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    },
+  };
+  const schema = { tags: ['operations'], summary: 'Prometheus metrics', rawResponses };
+  app.get('/metrics', { schema }, async (_req, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -1,5 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './db/unavailable.js';
 import { AppError, type FieldError, problemType, titleFor } from './errors.js';
 import { redactedError } from './logger.js';
 
@@ -21,6 +23,8 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_CONTENT_LENGTH',
+  FST_ERR_BAD_URL: 'BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
 };
 
 function toProblem(err: FastifyError | AppError | Error, isProduction: boolean): Problem {
@@ -68,6 +72,26 @@ function toProblem(err: FastifyError | AppError | Error, isProduction: boolean):
   };
 }
 
+/** While PostgreSQL is unreachable: 503 with Retry-After (not 500); the pools reconnect by themselves. */
+function replyIfDatabaseUnavailable(err: Error, req: FastifyRequest, reply: FastifyReply): boolean {
+  if (err instanceof AppError || !isDatabaseUnavailable(err)) return false;
+  req.log.warn({ code: (err as { code?: unknown }).code }, 'database unavailable');
+  reply
+    .status(503)
+    .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+    .type('application/problem+json')
+    .send({
+      type: problemType('DATABASE_UNAVAILABLE'),
+      title: titleFor(503),
+      status: 503,
+      detail: 'The database is unavailable for a moment. Try again shortly.',
+      code: 'DATABASE_UNAVAILABLE',
+      instance: req.url.split('?')[0],
+      requestId: req.id,
+    });
+  return true;
+}
+
 /** The one place errors become HTTP replies: application/problem+json (RFC 9457) with a stable code. */
 export function installProblemHandlers(
   app: FastifyInstance,
@@ -75,6 +99,7 @@ export function installProblemHandlers(
   opts: { spaIndexFile?: string } = {},
 ): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (replyIfDatabaseUnavailable(err, req, reply)) return;
     const problem = toProblem(err, isProduction);
     problem.instance = req.url.split('?')[0];
     problem.requestId = req.id;
@@ -106,4 +131,49 @@ export function installProblemHandlers(
         requestId: req.id,
       });
   });
+}
+
+/**
+ * Errors Fastify answers before routing (a bad URL encoding: 400; a path parameter over its limit:
+ * 414), as problem+json like every other error. Passed as the `frameworkErrors` server option.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const code = (err.code && FASTIFY_CODES[err.code]) ?? 'BAD_REQUEST';
+  const path = (req.raw.url ?? '/').split('?')[0];
+  reply
+    .status(status)
+    .type('application/problem+json')
+    .send({
+      type: problemType(code),
+      title: titleFor(status),
+      status,
+      detail:
+        status === 414
+          ? 'A path parameter is longer than the server accepts.'
+          : 'The URL is not validly encoded.',
+      code,
+      instance: path,
+      requestId: req.id,
+    });
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers over the size limit: 431,
+ * a timeout: 408, anything else: 400), written straight to the socket as problem+json.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'The request took too long to arrive.']
+        : [400, 'BAD_REQUEST', 'The request could not be read as HTTP.'];
+  const body = JSON.stringify({ type: problemType(code), title: titleFor(status), status, detail, code });
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${titleFor(status)}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(err);
 }

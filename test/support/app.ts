@@ -8,6 +8,7 @@ import { ManualClock } from '../../src/platform/clock.js';
 import { freePort } from '../../src/platform/db/embedded.js';
 import { loggerOptions } from '../../src/platform/logger.js';
 import { type Carebook, type Role, startCarebook } from '../../src/runtime.js';
+import { recordReplies } from '../contract/replies.js';
 import { createTestDatabase } from './db.js';
 
 export type TestApp = Carebook & {
@@ -21,10 +22,11 @@ export type TestApp = Carebook & {
   close(): Promise<void>;
 };
 
+// Random-looking (production refuses patterned secrets), fixed so failures reproduce.
 export const TEST_SECRETS = {
-  JWT_SECRET: 'test-jwt-secret-0123456789abcdef0123456789abcdef',
-  OTP_SECRET: 'test-otp-secret-0123456789abcdef0123456789abcdef',
-  SANDBOX_WEBHOOK_SECRET: 'test-sandbox-secret-0123456789abcdef0123456789',
+  JWT_SECRET: '38bIQpIF4Zup/wRs+7nd59OuYfNeiRa/TtaiMiBTqNshbBOw',
+  OTP_SECRET: 'H3a7IdFJCsBLxBK9qPyVxjZpbsIXqnCGvpyGjVKh24R2JhuJ',
+  SANDBOX_WEBHOOK_SECRET: 'kBmE8z8wW+NmkcW0cLhOp5iXoj/ISDMU3wSNd3qoFTxuv7wC',
 };
 
 export function testEnv(env: Record<string, string> = {}): Record<string, string> {
@@ -78,6 +80,8 @@ export async function startTestApp(
   const log = pino({ ...loggerOptions(opts.captureLogs ? 'trace' : 'warn') }, sink);
   const carebook = await startCarebook({ config, role: opts.role ?? 'api', clock, log });
   const url = carebook.url!;
+  // Every reply is checked against /openapi.json after the test file (test/contract/replies.setup.ts).
+  if (carebook.app) recordReplies(carebook.app.server, carebook.app.swagger());
   return {
     ...carebook,
     url,

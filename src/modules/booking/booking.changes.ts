@@ -3,7 +3,7 @@ import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import { canSee } from './booking.access.js';
 import type { BookingEffects } from './booking.effects.js';
-import { slotNotFound, slotUnavailable } from './booking.errors.js';
+import { assertWithinHorizon, slotNotFound, slotUnavailable } from './booking.errors.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
 import {
   effectiveStatus,
@@ -87,6 +87,7 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
     const current = await deps.uow(async (tx) => lockVisible(tx, actor, id));
     check(current);
     if (startAt.getTime() <= now.getTime()) throw slotUnavailable();
+    assertWithinHorizon(startAt, now, deps.config.booking.horizonDays);
     const slot = await deps.scheduling.findSlot({
       clinicianId: current.clinicianId,
       startAt,

@@ -4,9 +4,17 @@ import { AppError, Errors } from '../../platform/errors.js';
 import type { CheckoutInfo } from '../payments/index.js';
 import type { Mode } from '../scheduling/index.js';
 import type { BookingEffects } from './booking.effects.js';
-import { slotNotFound, slotUnavailable } from './booking.errors.js';
+import { assertWithinHorizon, slotNotFound, slotUnavailable } from './booking.errors.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
-import { bookingParty, bookingPolicy, remindAtFor, transition } from './booking.rules.js';
+import {
+  bookingParty,
+  bookingPolicy,
+  HOLD_QUOTA_WINDOW_MS,
+  holdQuotaExceeded,
+  MAX_UNPAID_HOLDS_PER_DAY,
+  remindAtFor,
+  transition,
+} from './booking.rules.js';
 import type { BookingDeps } from './booking.service.js';
 
 /** A patient may hold at most this many unpaid slots at once. */
@@ -32,6 +40,7 @@ type Deps = Pick<
 async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date) {
   const party = bookingParty(actor, input.patientId);
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
+  assertWithinHorizon(input.startAt, now, deps.config.booking.horizonDays);
   const [clinician, slot, patient, plan] = await Promise.all([
     deps.catalog.getClinician(input.clinicianId),
     deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),
@@ -88,6 +97,11 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       throw Errors.conflict(
         'TOO_MANY_HOLDS',
         `You already hold ${MAX_LIVE_HOLDS} unpaid slots; pay for or cancel one first.`,
+      );
+    if (!free && holdQuotaExceeded(await unpaidHoldsSince(tx, party.patientId, now)))
+      throw Errors.conflict(
+        'TOO_MANY_HOLDS_TODAY',
+        `You started ${MAX_UNPAID_HOLDS_PER_DAY} unpaid bookings in the last 24 hours; pay for one or try again later.`,
       );
     // A lapsed hold is not a hold, swept or not: free its range before the constraint looks.
     await repo.expireLapsedOverlapping({
@@ -153,4 +167,14 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       throw Errors.upstream('PAYMENT_GATEWAY_UNAVAILABLE', 'The payment gateway did not answer; try again.');
     }
   };
+}
+
+/** Holds the patient started in the quota window that were never paid (still pending, or lapsed). */
+async function unpaidHoldsSince(tx: Tx, patientId: string, now: Date): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `select count(*)::int as n from appointments
+      where patient_id = $1 and created_at > $2 and status in ('PENDING_PAYMENT', 'EXPIRED')`,
+    [patientId, new Date(now.getTime() - HOLD_QUOTA_WINDOW_MS)],
+  );
+  return rows[0]?.n ?? 0;
 }

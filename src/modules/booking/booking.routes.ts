@@ -49,6 +49,7 @@ export function bookingRoutes(deps: { auth: AuthGuard; clock: Clock; service: Bo
     app.post(
       '/api/booking/initiate',
       {
+        config: { idempotent: true },
         onRequest: auth.requireRole('patient', 'staff', 'admin'),
         schema: {
           tags: ['booking'],

@@ -44,6 +44,15 @@ export function transition(from: AppointmentStatus, event: AppointmentEvent): Ap
   return to;
 }
 
+/**
+ * Unpaid holds one patient may start in any 24 hours (security, issue 10): the live-hold cap alone
+ * lets an account re-hold slots the moment its holds lapse, keeping a clinician's day blocked.
+ */
+export const MAX_UNPAID_HOLDS_PER_DAY = 10;
+export const HOLD_QUOTA_WINDOW_MS = 24 * 3_600_000;
+export const holdQuotaExceeded = (unpaidHoldsInWindow: number) =>
+  unpaidHoldsInWindow >= MAX_UNPAID_HOLDS_PER_DAY;
+
 type HoldLike = { status: AppointmentStatus; holdExpiresAt: Date | null };
 
 /** A hold is live only before its expiry, whether or not a sweeper has marked it yet. */

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { problemSchema } from '../../platform/errors.js';
+import { boundedDate, boundedInstant } from '../../platform/input.js';
+import { component } from '../../platform/openapi.js';
 import { APPOINTMENT_MODES, APPOINTMENT_STATUSES, BOOKING_SOURCES } from './booking.table.js';
 
-const instant = z.iso.datetime({ offset: true }).describe('ISO 8601 instant with offset');
+const instant = boundedInstant().describe('ISO 8601 instant with offset');
 const mode = z.enum(APPOINTMENT_MODES);
 const status = z.enum(APPOINTMENT_STATUSES);
 const source = z.enum(BOOKING_SOURCES);
@@ -106,7 +108,7 @@ export const cancelReply = z.object({
 
 export const patientListQuery = z.object({ scope: z.enum(['upcoming', 'past']).default('upcoming') });
 export const clinicianDayQuery = z.object({
-  date: z.iso.date().optional().describe("A day in the clinician's time zone; today when omitted"),
+  date: boundedDate().optional().describe("A day in the clinician's time zone; today when omitted"),
   clinicianId: z.uuid().optional().describe('Admins and staff: whose day'),
 });
 export const clinicianDayReply = z.object({
@@ -128,3 +130,8 @@ export const adminListQuery = z.object({
 /** Problem replies a booking route can give, for the OpenAPI document. */
 export const problems = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, problemSchema])) as Record<number, typeof problemSchema>;
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('Appointment', appointmentSchema);
+component('BookingCheckout', paymentSchema);
+component('AppointmentView', appointmentViewSchema);

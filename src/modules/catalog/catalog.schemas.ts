@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { boundedInstant } from '../../platform/input.js';
 import { moneySchema } from '../../platform/money.js';
+import { component } from '../../platform/openapi.js';
 
 export const modeSchema = z.enum(['online', 'in_person']);
 export const planCodeSchema = z.enum(['none', 'free_trial', 'standard', 'standard_plus', 'vise']);
@@ -60,7 +62,7 @@ export const planSchema = z.object({
 export const setPlanBody = z.object({
   planCode: planCodeSchema,
   status: z.enum(['active', 'expired', 'cancelled']).default('active'),
-  periodEnd: z.iso.datetime({ offset: true }).nullable().optional(),
+  periodEnd: boundedInstant().nullable().optional(),
 });
 
 export const patientPlanReply = z.object({
@@ -80,3 +82,8 @@ export const relationshipReply = z.object({
   createdAt: z.string(),
   created: z.boolean().describe('False when the relationship already existed'),
 });
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('Centre', centreSchema);
+component('Clinician', clinicianSchema);
+component('Plan', planSchema);

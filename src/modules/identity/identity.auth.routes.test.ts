@@ -213,6 +213,7 @@ describe('tokens', () => {
     const r2 = await t.http.post('/api/patient-auth/refresh-token', { refreshToken: r1.body.refreshToken });
     expect(r2.status).toBe(200);
 
+    t.clock.advance(11_000); // past the two-tab grace
     const reuse = await t.http.post('/api/patient-auth/refresh-token', { refreshToken: login.refreshToken });
     expect(reuse).toMatchObject({ status: 401, body: { code: 'TOKEN_REUSED' } });
     // Every token of that login is now dead: the newest refresh token and every access token.
@@ -224,16 +225,33 @@ describe('tokens', () => {
       expect((await t.http.get('/api/auth/me', { token })).body.code).toBe('SESSION_REVOKED');
   });
 
-  test('two refreshes of one token at once: one wins, and the family is revoked', async () => {
+  test('two tabs refreshing one token at once both get the same new refresh token; the family lives', async () => {
     const login = await loginWithOtp(t, nextPhone());
     const results = await Promise.allSettled(
       [1, 2].map(() => t.http.post('/api/patient-auth/refresh-token', { refreshToken: login.refreshToken })),
     );
     const replies = results.map((r) => (r.status === 'fulfilled' ? r.value : null));
-    expect(replies.map((r) => r?.status).sort()).toEqual([200, 401]);
-    expect(replies.find((r) => r?.status === 401)?.body.code).toBe('TOKEN_REUSED');
-    const winner = replies.find((r) => r?.status === 200)!;
-    expect((await t.http.get('/api/auth/me', { token: winner.body.accessToken })).status).toBe(401);
+    expect(replies.map((r) => r?.status)).toEqual([200, 200]);
+    expect(replies[0]!.body.refreshToken).toBe(replies[1]!.body.refreshToken);
+    for (const r of replies)
+      expect((await t.http.get('/api/auth/me', { token: r!.body.accessToken })).status).toBe(200);
+    // The shared new token goes on working for either tab.
+    const next = await t.http.post('/api/patient-auth/refresh-token', {
+      refreshToken: replies[0]!.body.refreshToken,
+    });
+    expect(next.status).toBe(200);
+  });
+
+  test('a second tab within 10 seconds gets the pair; after the grace the same reuse revokes the family', async () => {
+    const login = await loginWithOtp(t, nextPhone());
+    const first = await t.http.post('/api/patient-auth/refresh-token', { refreshToken: login.refreshToken });
+    t.clock.advance(9_000);
+    const second = await t.http.post('/api/patient-auth/refresh-token', { refreshToken: login.refreshToken });
+    expect(second).toMatchObject({ status: 200, body: { refreshToken: first.body.refreshToken } });
+    t.clock.advance(2_000);
+    const late = await t.http.post('/api/patient-auth/refresh-token', { refreshToken: login.refreshToken });
+    expect(late).toMatchObject({ status: 401, body: { code: 'TOKEN_REUSED' } });
+    expect((await t.http.get('/api/auth/me', { token: first.body.accessToken })).status).toBe(401);
   });
 
   test('another login of the same person is not touched by reuse in one family', async () => {
@@ -242,6 +260,7 @@ describe('tokens', () => {
     t.clock.advanceMinutes(1);
     const b = await loginWithOtp(t, phone);
     await t.http.post('/api/patient-auth/refresh-token', { refreshToken: a.refreshToken });
+    t.clock.advance(11_000);
     await t.http.post('/api/patient-auth/refresh-token', { refreshToken: a.refreshToken });
     expect((await t.http.get('/api/auth/me', { token: a.accessToken })).status).toBe(401);
     expect((await t.http.get('/api/auth/me', { token: b.accessToken })).status).toBe(200);

@@ -3,6 +3,7 @@ import { audit, type RequestMeta } from '../../platform/audit.js';
 import type { TokenSigner } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
+import { clientKey } from '../../platform/http-hardening.js';
 import type { Platform } from '../../platform/module.js';
 import { identityRepository as repo, type UserRow } from './identity.repository.js';
 import {
@@ -20,6 +21,7 @@ import {
   STAFF_ROLES,
 } from './identity.rules.js';
 import { openSession } from './identity.sessions.js';
+import type { TotpService } from './identity.totp.js';
 
 /** The messaging port identity needs: `messaging.service.notify` narrowed to the OTP template. */
 export type OtpNotifier = (
@@ -35,11 +37,14 @@ export type OtpNotifier = (
 export type OtpDeps = Pick<Platform, 'config' | 'clock' | 'uow'> & {
   signer: TokenSigner;
   notifyOtp: OtpNotifier;
+  totp?: TotpService;
 };
 
 export type LoginResult = {
   accessToken: string;
   refreshToken: string;
+  /** When the login ends for good (the refresh cookie's lifetime); not part of the JSON reply. */
+  refreshExpiresAt: Date;
   isNewUser: boolean;
   user: { id: string; phone: string; fullName: string | null; email: string | null; role: UserRow['role'] };
 };
@@ -66,21 +71,40 @@ function canReceive(purpose: OtpPurpose, user: UserRow | null): boolean {
 }
 
 type VerifyResult =
-  | { kind: 'ok'; user: UserRow; isNewUser: boolean; sessionId: string; refreshToken: string }
-  | { kind: 'invalid' | 'expired' | 'used' | 'locked' | 'disabled'; attemptsLeft?: number };
+  | {
+      kind: 'ok';
+      user: UserRow;
+      isNewUser: boolean;
+      sessionId: string;
+      refreshToken: string;
+      refreshExpiresAt: Date;
+    }
+  | {
+      kind: 'invalid' | 'expired' | 'used' | 'locked' | 'disabled' | 'totp_required' | 'totp_invalid';
+      attemptsLeft?: number;
+    };
 
 export function makeOtpService(deps: OtpDeps) {
   const { config, clock, uow, signer } = deps;
   const region = config.defaultRegion;
 
-  /** Counts what this phone and IP asked for within the hour; serialised so the counts are exact. */
-  async function checkLimits(tx: Tx, phone: string, ip: string | null | undefined, now: Date) {
+  /**
+   * Counts what this phone (in this flow) and IP asked for within the hour; serialised so the counts
+   * are exact. The phone's counters are per flow: staff-flow requests never use a patient's quota.
+   */
+  async function checkLimits(
+    tx: Tx,
+    purpose: OtpPurpose,
+    phone: string,
+    ip: string | null | undefined,
+    now: Date,
+  ) {
     // Fixed order (IP, then phone) so concurrent requests cannot deadlock.
     if (ip) await repo.lockKey(tx.db, `otp-ip:${ip}`);
-    await repo.lockKey(tx.db, `otp-phone:${phone}`);
+    await repo.lockKey(tx.db, `otp-phone:${purpose}:${phone}`);
     const since = new Date(now.getTime() - OTP_LIMIT_WINDOW_MS);
     const { otpPhoneLimitPerHour: phoneLimit, otpIpLimitPerHour: ipLimit } = config.auth;
-    const phoneRecent = await repo.listRecentOtpTimesByPhone(tx.db, phone, since, phoneLimit);
+    const phoneRecent = await repo.listRecentOtpTimesByPhone(tx.db, phone, purpose, since, phoneLimit);
     const ipRecent = ip ? await repo.listRecentOtpTimesByIp(tx.db, ip, since, ipLimit) : [];
     return otpSendDecision({ now, phoneRecent, ipRecent, phoneLimit, ipLimit });
   }
@@ -101,21 +125,26 @@ export function makeOtpService(deps: OtpDeps) {
       createdAt: now,
       expiresAt: new Date(now.getTime() + OTP_TTL_MINUTES * 60_000),
     });
-    if (deliver)
-      await deps.notifyOtp(tx, {
-        template: 'otp_verification',
-        vars: { code, minutes: String(OTP_TTL_MINUTES) },
-        recipient: { phone, ...(user ? { userId: user.id } : {}) },
-        idempotencyKey: `otp:${id}`,
-      });
+    // A number that may not receive a code does the same work, then undoes it: the reply takes as
+    // long as for a team member's number, so timing does not tell staff phones apart.
+    if (!deliver) await tx.query('savepoint otp_decoy');
+    await deps.notifyOtp(tx, {
+      template: 'otp_verification',
+      vars: { code, minutes: String(OTP_TTL_MINUTES) },
+      recipient: { phone, ...(user ? { userId: user.id } : {}) },
+      idempotencyKey: `otp:${id}`,
+    });
+    if (!deliver) await tx.query('rollback to savepoint otp_decoy');
   }
 
   async function sendOtp(purpose: OtpPurpose, phoneInput: string, meta: RequestMeta) {
     const phone = parsePhoneOrThrow(phoneInput, region);
     const now = clock.now();
+    // An IPv6 client counts by its /64, like the global rate limit.
+    const ip = meta.ip ? clientKey(meta.ip) : null;
     const decision = await uow(async (tx) => {
-      const verdict = await checkLimits(tx, phone, meta.ip, now);
-      if (verdict.ok) await issueCode(tx, purpose, phone, meta.ip ?? null, now);
+      const verdict = await checkLimits(tx, purpose, phone, ip, now);
+      if (verdict.ok) await issueCode(tx, purpose, phone, ip, now);
       return verdict;
     });
     if (!decision.ok)
@@ -131,7 +160,7 @@ export function makeOtpService(deps: OtpDeps) {
 
   async function verifyOtp(
     purpose: OtpPurpose,
-    input: { phone: string; otp: string; fullName?: string; email?: string },
+    input: { phone: string; otp: string; fullName?: string; email?: string; totp?: string },
     meta: RequestMeta,
   ): Promise<LoginResult> {
     const phone = parsePhoneOrThrow(input.phone, region);
@@ -147,10 +176,26 @@ export function makeOtpService(deps: OtpDeps) {
         return { kind: 'invalid', attemptsLeft: OTP_MAX_WRONG_TRIES - request.attempts - 1 };
       }
       if (outcome !== 'ok') return { kind: outcome };
+      const second = await secondFactor(tx, purpose, phone, input.totp);
+      // Without the admin's code the login code stays usable, so the client can ask and send both.
+      if (second === 'missing') return { kind: 'totp_required' };
+      if (second === 'invalid') {
+        const locked = request.attempts + 1 >= OTP_MAX_WRONG_TRIES;
+        await repo.recordOtpWrongTry(tx.db, request.id, locked ? now : null);
+        return { kind: 'totp_invalid', attemptsLeft: OTP_MAX_WRONG_TRIES - request.attempts - 1 };
+      }
       await repo.markOtpConsumed(tx.db, request.id, now);
       return signIn(tx, purpose, phone, input, now, meta);
     });
     return finishLogin(result);
+  }
+
+  /** An admin who enrolled TOTP proves it at every staff sign-in. */
+  async function secondFactor(tx: Tx, purpose: OtpPurpose, phone: string, code: string | undefined) {
+    if (purpose !== 'staff_login' || !deps.totp) return 'not_required' as const;
+    const user = await repo.findUserByPhone(tx.db, phone);
+    if (user?.role !== 'admin') return 'not_required' as const;
+    return deps.totp.checkAtSignIn(tx, user.id, code);
   }
 
   async function signIn(
@@ -181,7 +226,7 @@ export function makeOtpService(deps: OtpDeps) {
       return user && !user.isActive ? { kind: 'disabled' } : { kind: 'invalid' };
     if (!isNewUser && (input.fullName || input.email) && (!user.fullName || !user.email))
       user = await repo.fillMissingContact(tx.db, user.id, input, now);
-    const session = await openSession(tx, { userId: user.id, now, meta });
+    const session = await openSession(tx, { userId: user.id, role: user.role, now, meta });
     await audit.record(tx, {
       ...meta,
       actor: { userId: user.id, role: user.role },
@@ -204,6 +249,7 @@ export function makeOtpService(deps: OtpDeps) {
         return {
           accessToken,
           refreshToken: result.refreshToken,
+          refreshExpiresAt: result.refreshExpiresAt,
           isNewUser: result.isNewUser,
           user: {
             id: user.id,
@@ -214,6 +260,15 @@ export function makeOtpService(deps: OtpDeps) {
           },
         };
       }
+      case 'totp_required':
+        throw Errors.unauthorized(
+          'TOTP_REQUIRED',
+          'Enter the code from your authenticator app as well (`totp`).',
+        );
+      case 'totp_invalid':
+        throw new AppError(400, 'TOTP_INVALID', 'The authenticator code is not correct.', {
+          attemptsLeft: result.attemptsLeft,
+        });
       case 'locked':
         throw Errors.tooMany('OTP_LOCKED', 'Too many wrong codes; request a new code.', OTP_COOLDOWN_SECONDS);
       case 'expired':

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Role } from '../../platform/auth.js';
 import type { Db } from '../../platform/db/uow.js';
 import type { OtpPurpose } from './identity.rules.js';
@@ -18,11 +18,20 @@ export const identityRepository = {
     await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 72002))`);
   },
 
-  async listRecentOtpTimesByPhone(db: Db, phone: string, since: Date, limit: number): Promise<Date[]> {
+  /** Per flow: the staff flow asked about a patient's phone never uses up the patient's quota. */
+  async listRecentOtpTimesByPhone(
+    db: Db,
+    phone: string,
+    purpose: OtpPurpose,
+    since: Date,
+    limit: number,
+  ): Promise<Date[]> {
     const rows = await db
       .select({ createdAt: otpRequests.createdAt })
       .from(otpRequests)
-      .where(and(eq(otpRequests.phone, phone), gt(otpRequests.createdAt, since)))
+      .where(
+        and(eq(otpRequests.phone, phone), eq(otpRequests.purpose, purpose), gt(otpRequests.createdAt, since)),
+      )
       .orderBy(desc(otpRequests.createdAt))
       .limit(limit);
     return rows.map((r) => r.createdAt);
@@ -246,10 +255,17 @@ export const identityRepository = {
     return rows.length;
   },
 
-  /** Live: not revoked, and its user still active. Rotation alone does not end a session's access tokens. */
-  async isSessionLive(db: Db, sessionId: string, now: Date): Promise<boolean> {
+  /**
+   * The user behind a live session: not revoked, not expired, its user still active. Rotation alone
+   * does not end a session's access tokens.
+   */
+  async findLiveSessionUser(
+    db: Db,
+    sessionId: string,
+    now: Date,
+  ): Promise<{ userId: string; role: Role } | null> {
     const rows = await db
-      .select({ id: authSessions.id })
+      .select({ userId: users.id, role: users.role })
       .from(authSessions)
       .innerJoin(users, eq(users.id, authSessions.userId))
       .where(
@@ -260,6 +276,62 @@ export const identityRepository = {
           gte(authSessions.expiresAt, now),
         ),
       );
-    return rows.length === 1;
+    return rows[0] ?? null;
+  },
+
+  async findSessionById(db: Db, id: string): Promise<SessionRow | null> {
+    const rows = await db.select().from(authSessions).where(eq(authSessions.id, id));
+    return rows[0] ?? null;
+  },
+
+  async markSessionRotatedInto(
+    db: Db,
+    id: string,
+    next: { at: Date; sessionId: string; sealedToken: string },
+  ): Promise<void> {
+    await db
+      .update(authSessions)
+      .set({ rotatedAt: next.at, replacedBy: next.sessionId, nextTokenSealed: next.sealedToken })
+      .where(eq(authSessions.id, id));
+  },
+
+  /** The user's sessions not yet revoked, rotated or expired: one per live login (family). */
+  async listLiveSessions(db: Db, userId: string, now: Date): Promise<SessionRow[]> {
+    return db
+      .select()
+      .from(authSessions)
+      .where(
+        and(
+          eq(authSessions.userId, userId),
+          isNull(authSessions.revokedAt),
+          isNull(authSessions.rotatedAt),
+          gte(authSessions.expiresAt, now),
+        ),
+      )
+      .orderBy(desc(authSessions.createdAt))
+      .limit(200);
+  },
+
+  /** Revokes the user's families other than `keepFamilyId` (or only `familyId` when given). */
+  async revokeUserFamilies(
+    db: Db,
+    userId: string,
+    now: Date,
+    which: { keepFamilyId: string } | { familyId: string },
+  ): Promise<number> {
+    const rows = await db
+      .update(authSessions)
+      .set({ revokedAt: now, revokedReason: 'signed_out' })
+      .where(
+        and(
+          eq(authSessions.userId, userId),
+          isNull(authSessions.revokedAt),
+          'familyId' in which
+            ? eq(authSessions.familyId, which.familyId)
+            : ne(authSessions.familyId, which.keepFamilyId),
+        ),
+      )
+      .returning({ id: authSessions.id });
+    return rows.length;
   },
 };

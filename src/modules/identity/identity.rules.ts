@@ -6,6 +6,10 @@ export const OTP_COOLDOWN_SECONDS = 30;
 export const OTP_MAX_WRONG_TRIES = 5;
 export const OTP_LIMIT_WINDOW_MS = 60 * 60_000;
 export const REFRESH_TOKEN_TTL_DAYS = 7;
+/** A login (refresh family) ends this long after it began, however often it is refreshed. */
+export const FAMILY_LIFETIME_MS = { patient: 30 * 86_400_000, team: 12 * 3_600_000 } as const;
+/** A rotated token presented again this soon (a second tab) gets the same new pair instead of a revocation. */
+export const REFRESH_REUSE_GRACE_MS = 10_000;
 export const STAFF_ROLES = ['clinician', 'staff', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 export type OtpPurpose = 'patient_login' | 'staff_login';
@@ -93,6 +97,13 @@ export function otpAttemptOutcome(state: OtpState, matches: boolean, now: Date):
   if (matches) return 'ok';
   return state.attempts + 1 >= OTP_MAX_WRONG_TRIES ? 'wrong_now_locked' : 'wrong';
 }
+
+export const familyLifetimeMs = (role: string): number =>
+  role === 'patient' ? FAMILY_LIFETIME_MS.patient : FAMILY_LIFETIME_MS.team;
+
+/** A refresh token's own expiry: 7 days, but never past its family's absolute end. */
+export const sessionExpiry = (now: Date, familyExpiresAt: Date): Date =>
+  new Date(Math.min(now.getTime() + REFRESH_TOKEN_TTL_DAYS * 86_400_000, familyExpiresAt.getTime()));
 
 /** A date of birth must be a real calendar day, not in the future, and not before 1900. */
 export function dateOfBirthProblem(dob: string, now: Date): string | null {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../../platform/auth.js';
+import { boundedDate } from '../../platform/input.js';
+import { component } from '../../platform/openapi.js';
 
 const phone = z
   .string()
@@ -25,6 +27,12 @@ export const verifyOtpBody = z.object({
     .regex(/^\d{6}$/, 'must be 6 digits'),
   fullName: fullName.optional().describe('Saved for a new patient (or one without a name yet)'),
   email: email.optional(),
+  totp: z
+    .string()
+    .trim()
+    .regex(/^\d{6}$/, 'must be 6 digits')
+    .optional()
+    .describe("Staff sign-in of an admin who enrolled a second factor: the authenticator app's current code"),
 });
 
 export const userReply = z.object({
@@ -42,7 +50,38 @@ export const loginReply = z.object({
   user: userReply,
 });
 
-export const refreshBody = z.object({ refreshToken: z.string().trim().min(20).max(200) });
+export const refreshBody = z.object({
+  refreshToken: z
+    .string()
+    .trim()
+    .min(20)
+    .max(200)
+    .optional()
+    .describe('Left out (`{}`), the `carebook_refresh` HttpOnly cookie is used'),
+});
+
+export const sessionsReply = z.array(
+  z.object({
+    id: z.uuid().describe('The login (refresh family); sign it out with DELETE /api/auth/sessions/{id}'),
+    createdAt: z.string().describe('When it was last refreshed (or signed in)'),
+    expiresAt: z.string().describe('When the login ends for good'),
+    userAgent: z.string().nullable(),
+    ip: z.string().nullable(),
+    current: z.boolean().describe('The login making this request'),
+  }),
+);
+export const signedOutReply = z.object({ signedOut: z.number().int().describe('Sessions ended') });
+export const totpEnrolReply = z.object({
+  secret: z.string().describe('Base32 secret for the authenticator app'),
+  otpauthUrl: z.string().describe('otpauth:// URI (show as a QR code)'),
+});
+export const totpConfirmBody = z.object({
+  code: z
+    .string()
+    .trim()
+    .regex(/^\d{6}$/, 'must be 6 digits'),
+});
+export const totpStatusReply = z.object({ enrolled: z.boolean(), confirmedAt: z.string().nullable() });
 export const refreshReply = z.object({ accessToken: z.string(), refreshToken: z.string() });
 
 const addressSchema = z.object({
@@ -76,7 +115,7 @@ export const profileUpdateBody = z
   .object({
     fullName: fullName.optional(),
     email: email.nullable().optional(),
-    dateOfBirth: z.iso.date().nullable().optional().describe('YYYY-MM-DD, not in the future'),
+    dateOfBirth: boundedDate().nullable().optional().describe('YYYY-MM-DD, not in the future'),
     gender: gender.nullable().optional(),
     address: addressSchema.nullable().optional(),
     emergencyContact: emergencyContactSchema.nullable().optional(),
@@ -135,3 +174,9 @@ export const auditReply = z.array(
     changedFields: z.array(z.string()),
   }),
 );
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('User', userReply);
+component('PatientProfile', profileReply);
+component('AdminUser', adminUserReply);
+component('PatientContact', patientContact);

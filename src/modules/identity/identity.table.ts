@@ -101,10 +101,19 @@ export const authSessions = pgTable(
     refreshTokenHash: text().notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
+    /** The family's absolute end (patients 30 days, team 12 hours from login); rotation never extends it. */
+    familyExpiresAt: timestamp({ withTimezone: true }),
     rotatedAt: timestamp({ withTimezone: true }),
+    /** The session this one was rotated into. */
+    replacedBy: uuid(),
+    /**
+     * The successor's refresh token, AES-256-GCM sealed under a key derived from this session's own
+     * token: a second tab presenting the same token within seconds gets the same new token back.
+     */
+    nextTokenSealed: text(),
     revokedAt: timestamp({ withTimezone: true }),
-    /** Why it was revoked: logout, reuse of a rotated token, or the user being deactivated. */
-    revokedReason: text({ enum: ['logout', 'token_reused', 'deactivated'] }),
+    /** Why it was revoked: logout, reuse of a rotated token, the user being deactivated, or signed out from another session. */
+    revokedReason: text({ enum: ['logout', 'token_reused', 'deactivated', 'signed_out'] }),
     userAgent: text(),
     ip: text(),
   },
@@ -114,3 +123,16 @@ export const authSessions = pgTable(
     index('auth_sessions_user').on(t.userId),
   ],
 );
+
+/** An admin's TOTP second factor; the secret is AES-256-GCM encrypted with TOTP_ENCRYPTION_KEY. */
+export const userTotp = pgTable('user_totp', {
+  userId: uuid()
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretSealed: text().notNull(),
+  /** Null until the first code proves the authenticator app holds the secret. */
+  confirmedAt: timestamp({ withTimezone: true }),
+  /** The newest 30-second step a code was accepted for: a code works once. */
+  lastUsedStep: integer(),
+  createdAt: timestamp({ withTimezone: true }).notNull(),
+});

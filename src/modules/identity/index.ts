@@ -10,6 +10,8 @@ import { authRoutes } from './identity.routes.js';
 import { describeIdentityDemo, seedIdentityDemo } from './identity.seed.js';
 import { type IdentityService, makeIdentityService } from './identity.service.js';
 import { makeSessionService } from './identity.sessions.js';
+import { sessionRoutes } from './identity.sessions.routes.js';
+import { makeTotpService } from './identity.totp.js';
 
 export type { OtpNotifier } from './identity.otp.js';
 export type { PatientProfile, ProfileService } from './identity.profile.js';
@@ -27,7 +29,7 @@ type AuthDeps = Pick<Platform, 'config' | 'clock' | 'uow' | 'pool'>;
 export function createIdentityAuth(deps: AuthDeps): { signer: TokenSigner; auth: AuthGuard } {
   const signer = createTokenSigner(deps.config.auth.jwtSecret, deps.clock);
   const sessions = makeSessionService({ ...deps, signer, db: drizzle(deps.pool, { casing: 'snake_case' }) });
-  return { signer, auth: createAuthGuard(signer, sessions.isSessionLive) };
+  return { signer, auth: createAuthGuard(signer, sessions.sessionUser) };
 }
 
 export type IdentityModuleDeps = Pick<Platform, 'config' | 'clock' | 'uow' | 'pool'> & {
@@ -48,15 +50,20 @@ export function createIdentityModule(deps: IdentityModuleDeps): IdentityModule {
   const service = makeIdentityService(deps);
   const profiles = makeProfileService(deps);
   const patients = makePatientDirectory(deps);
-  const otp = makeOtpService({ ...deps, signer, notifyOtp: deps.notifyOtp });
-  const sessions = makeSessionService({ ...deps, signer, db: drizzle(deps.pool, { casing: 'snake_case' }) });
+  const db = drizzle(deps.pool, { casing: 'snake_case' });
+  const totp = makeTotpService({ ...deps, db });
+  const otp = makeOtpService({ ...deps, signer, notifyOtp: deps.notifyOtp, totp });
+  const sessions = makeSessionService({ ...deps, signer, db });
+  // Secure whenever the site is served over https, and always in production.
+  const cookies = { secure: deps.config.isProduction || deps.config.http.publicUrl.startsWith('https:') };
   return {
     name: 'identity',
     service,
     profiles,
     auth,
     routes: async (app) => {
-      await app.register(authRoutes({ auth, otp, sessions, users: service }));
+      await app.register(authRoutes({ auth, otp, sessions, users: service, clock: deps.clock, cookies }));
+      await app.register(sessionRoutes({ auth, sessions, totp, users: service }));
       await app.register(accountRoutes({ pool: deps.pool, auth, profiles, patients, users: service }));
     },
     jobs: identityJobs(deps),

@@ -46,7 +46,7 @@ export function createMessagingModule(deps: MessagingModuleDeps): MessagingModul
       ...deps,
       service,
       hub,
-      tickets: createStreamTickets(deps.config.auth.jwtSecret, deps.clock),
+      tickets: createStreamTickets(deps.config.auth.jwtSecret, deps.clock, deps.pool),
     }),
     jobs: [
       registerJob(

@@ -10,6 +10,8 @@ import {
   checkVars,
   isSensitive,
   isTemplateId,
+  openVars,
+  outboxKey,
   recipientName,
   render,
 } from './messaging.templates.js';
@@ -64,7 +66,7 @@ export function createDeliverer(
     const sender = senderFor(row);
     if (!sender || !isTemplateId(row.templateId))
       return { kind: 'permanent', error: `PROVIDER_NOT_CONFIGURED: ${row.provider}` };
-    const vars = checkVars(row.templateId, row.vars);
+    const vars = openVars(row.templateId, checkVars(row.templateId, row.vars), outboxKey(deps.config));
     const r = render(row.templateId, vars);
     return sender({
       notificationId: row.id,

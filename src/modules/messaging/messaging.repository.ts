@@ -151,6 +151,7 @@ export async function listConsole(db: Db, to: string, limit: number) {
       email: notifications.email,
       templateId: notifications.templateId,
       body: notifications.body,
+      vars: notifications.vars,
       createdAt: notifications.createdAt,
     })
     .from(notifications)

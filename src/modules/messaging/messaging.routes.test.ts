@@ -41,6 +41,12 @@ describe('dev inbox', () => {
     expect(res.body[0]).toMatchObject({ channel: 'whatsapp', to: phone, template: 'otp_verification' });
     expect(res.body[0].body).toContain('222222');
     expect(res.body[1].body).toContain('111111');
+    // The table itself holds the codes only sealed; the dev inbox opens them (development only).
+    const stored = await t.platform.pool.query(
+      `select n::text as row from notifications n where phone = $1`,
+      [phone],
+    );
+    for (const r of stored.rows) expect(r.row).not.toMatch(/111111|222222/);
     // An unencoded `+` arrives as a space; the inbox still finds the number.
     const unencoded = await t.http.get(`/dev/inbox?to=${phone}`);
     expect(unencoded.body).toHaveLength(2);
@@ -145,6 +151,7 @@ describe('dev inbox in production', () => {
         TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
         TWILIO_AUTH_TOKEN: 'test-token',
         TWILIO_FROM: '+15005550006',
+        ALLOW_SANDBOX_PAYMENTS: 'true',
       },
     });
   });

@@ -4,7 +4,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
-import { problemSchema } from '../../platform/errors.js';
+import { Errors, problemSchema } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import {
   idParams,
@@ -129,7 +129,7 @@ function streamRoute(app: App, deps: RouteDeps, streams: Set<ServerResponse>) {
       preHandler: deps.auth.requireRole(),
       schema: {
         tags: ['notifications'],
-        summary: 'A 60-second ticket to open the stream from a browser EventSource (`?ticket=`)',
+        summary: 'A 60-second, single-use ticket to open the stream from a browser EventSource (`?ticket=`)',
         security: [{ bearer: [] }],
         response: { 200: ticketReply, ...problems },
       },
@@ -147,8 +147,11 @@ function streamRoute(app: App, deps: RouteDeps, streams: Set<ServerResponse>) {
       // Either the usual bearer token, or a stream ticket for clients that cannot set headers.
       preHandler: async (req, reply) => {
         const { ticket } = req.query as { ticket?: string };
-        if (ticket) req.actor = await deps.tickets.verify(ticket);
-        else await bearer(req, reply);
+        if (!ticket) return bearer(req, reply);
+        // A ticket opens one stream, and only while its session is live; the role is the user's now.
+        const actor = await deps.auth.current(await deps.tickets.redeem(ticket));
+        if (!actor) throw Errors.unauthorized('SESSION_REVOKED', 'This session has ended.');
+        req.actor = actor;
       },
       schema: {
         tags: ['notifications'],
@@ -161,7 +164,8 @@ function streamRoute(app: App, deps: RouteDeps, streams: Set<ServerResponse>) {
       },
     },
     async (req, reply) => {
-      const { userId } = actorOf(req);
+      const actor = actorOf(req);
+      const { userId } = actor;
       const { service, hub, log } = deps;
       const res = reply.raw;
       const write = (chunk: string) => {
@@ -184,11 +188,25 @@ function streamRoute(app: App, deps: RouteDeps, streams: Set<ServerResponse>) {
           if (open) res.end();
         },
       });
+      // The stream ends with its session: logout, deactivation or sign-out elsewhere, on any instance.
+      let ended = false;
+      const unwatch = await hub
+        .watchSession(actor.sessionId, () => {
+          ended = true;
+          if (open) res.end();
+        })
+        .catch((err) => {
+          unsubscribe();
+          throw err;
+        });
+      // Ended between the guard's check and the watch: nothing would tell us any more.
+      if (!(await deps.auth.current(actor))) ended = true;
       const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
       const cleanUp = () => {
         clearInterval(heartbeat);
         unsubscribe();
+        unwatch();
         streams.delete(res);
       };
       res.on('close', cleanUp);
@@ -197,14 +215,14 @@ function streamRoute(app: App, deps: RouteDeps, streams: Set<ServerResponse>) {
       if (req.raw.destroyed || res.destroyed) return cleanUp();
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
+        'cache-control': 'no-store, no-transform',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
         'x-request-id': req.id,
       });
       streams.add(res);
       open = true;
-      if (lost) return void res.end();
+      if (lost || ended) return void res.end();
       write('retry: 3000\n\n');
       // A reconnecting client names the last event it saw; it gets what it missed (an id may repeat, never a gap).
       const lastEventId = req.headers['last-event-id'];

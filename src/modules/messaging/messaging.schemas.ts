@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { component } from '../../platform/openapi.js';
 import { TEMPLATE_IDS } from './messaging.templates.js';
 
 export const inAppNotification = z.object({
@@ -53,3 +54,6 @@ export const streamQuery = z.object({
     .describe('from POST /api/notifications/stream-ticket, instead of a bearer token'),
 });
 export const ticketReply = z.object({ ticket: z.string(), expiresAt: z.iso.datetime({ offset: true }) });
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('Notification', inAppNotification);

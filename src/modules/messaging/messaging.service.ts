@@ -9,10 +9,16 @@ import {
   type Channel,
   checkVars,
   isSensitive,
+  isTemplateId,
+  openVars,
+  outboxKey,
+  redactVars,
   render,
+  sealVars,
   type TemplateId,
   type TemplateVars,
   templateRoutes,
+  usableChains,
 } from './messaging.templates.js';
 
 export type NotifyRequest<K extends TemplateId = TemplateId> = {
@@ -62,7 +68,8 @@ export async function createRow(
 ): Promise<string> {
   const { template, recipient, channel, now } = req;
   const provider = providerFor(channel, configuredProviders(deps.config));
-  const rendered = render(template, req.vars as TemplateVars[TemplateId]);
+  // Stored text never holds a secret variable (an OTP's code): bodies are rendered with it masked.
+  const rendered = render(template, redactVars(template, req.vars) as TemplateVars[TemplateId]);
   const final = provider === 'console' || provider === 'in_app';
   const body =
     provider === 'in_app'
@@ -79,8 +86,11 @@ export async function createRow(
     channel,
     provider,
     templateId: template,
-    // A final OTP row keeps no code in its variables (the console body is the dev inbox's copy).
-    vars: final && isSensitive(template) ? {} : req.vars,
+    // Secret variables are stored sealed; the dev inbox (development only) opens a console row's.
+    vars:
+      provider === 'in_app' && isSensitive(template)
+        ? {}
+        : sealVars(template, req.vars, outboxKey(deps.config)),
     title: provider === 'in_app' ? rendered.inApp.title : null,
     body,
     status: final ? 'sent' : 'queued',
@@ -132,7 +142,11 @@ export function createMessagingService(deps: MessagingDeps) {
     const recipient = normaliseRecipient(await withUserAddresses(tx, req.recipient));
     const existing = await repo.listIdsByKey(tx.db, key);
     if (existing.length) return { notificationIds: existing };
-    const routes = req.channels?.length ? [req.channels] : templateRoutes(req.template);
+    const routes = usableChains(
+      req.channels?.length ? [req.channels] : templateRoutes(req.template),
+      configuredProviders(deps.config),
+      deps.config.messaging.devInbox,
+    );
     const notificationIds: string[] = [];
     for (const chain of routes) {
       const picked = pickChannel(chain, recipient);
@@ -189,7 +203,7 @@ export function createMessagingService(deps: MessagingDeps) {
       channel: r.channel,
       to: r.channel === 'email' ? (r.email ?? '') : (r.phone ?? r.email ?? ''),
       template: r.templateId,
-      body: r.body ?? '',
+      body: devInboxBody(deps, r),
       createdAt: r.createdAt,
     }));
   }
@@ -222,6 +236,18 @@ export function createMessagingService(deps: MessagingDeps) {
 }
 
 export type MessagingService = ReturnType<typeof createMessagingService>;
+
+/** The stored body has secrets masked; the dev inbox (never in production) shows them, opened from the sealed variables. */
+function devInboxBody(
+  deps: MessagingDeps,
+  r: { templateId: string; body: string | null; channel: string; vars: Record<string, string> },
+): string {
+  if (!deps.config.messaging.devInbox || !isTemplateId(r.templateId) || !isSensitive(r.templateId))
+    return r.body ?? '';
+  const vars = openVars(r.templateId, r.vars, outboxKey(deps.config)) as TemplateVars[TemplateId];
+  const rendered = render(r.templateId, vars);
+  return r.channel === 'email' ? `${rendered.email.subject}\n\n${rendered.email.text}` : rendered.sms;
+}
 
 function normaliseRecipient(r: Recipient): Recipient {
   const phone = r.phone?.trim() || undefined;

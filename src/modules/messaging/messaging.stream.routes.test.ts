@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createUser, type TestUser } from '../../../test/factories/identity.js';
+import { createUser, loginWithOtp, nextPhone, type TestUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import type { MessagingModule } from './index.js';
 
@@ -212,7 +212,7 @@ describe('in-app notifications', () => {
       // The database drops every listening connection (a failover, an idle timeout, ...).
       await a.platform.pool.query(
         `select pg_terminate_backend(pid) from pg_stat_activity
-          where datname = current_database() and query = 'listen carebook_notifications'`,
+          where datname = current_database() and query like 'listen %'`,
       );
       await expect(stream.next()).rejects.toThrow();
     } finally {
@@ -280,5 +280,73 @@ describe('in-app notifications', () => {
     expect(badCursor.body.code).toBe('CURSOR_INVALID');
     const badId = await a.http.post('/api/notifications/not-a-uuid/read', undefined, { token: doctor.token });
     expect(badId.status).toBe(400);
+  });
+
+  describe('a stream ends with its session (issue 10)', () => {
+    /** Resolves true when the stream ends within `ms`, false if it is still open then. */
+    const endsWithin = async (stream: Awaited<ReturnType<typeof openStream>>, ms: number) => {
+      const ended = (async () => {
+        try {
+          for (;;) await stream.next();
+        } catch {
+          return true;
+        }
+      })();
+      return Promise.race([ended, new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+    };
+
+    test('logout on one instance closes the stream held by another within a second', async () => {
+      const login = await loginWithOtp(a, nextPhone());
+      const stream = await openStream(b.url, login.accessToken);
+      try {
+        expect((await stream.next()).event).toBe('ready');
+        expect(await endsWithin(stream, 200)).toBe(false);
+        const out = await a.http.post('/api/patient-auth/logout', { refreshToken: login.refreshToken });
+        expect(out.status).toBe(204);
+        expect(await endsWithin(stream, 1000)).toBe(true);
+      } finally {
+        stream.close();
+      }
+    });
+
+    test('deactivating the user closes their stream', async () => {
+      const admin = await createUser(a, { role: 'admin' });
+      const clinician = await createUser(a, { role: 'clinician' });
+      const stream = await openStream(b.url, clinician.token);
+      try {
+        expect((await stream.next()).event).toBe('ready');
+        const off = await a.http.patch(
+          `/api/admin/users/${clinician.id}`,
+          { isActive: false },
+          { token: admin.token },
+        );
+        expect(off.status).toBe(200);
+        expect(await endsWithin(stream, 1000)).toBe(true);
+      } finally {
+        stream.close();
+      }
+    });
+
+    test('a ticket opens one stream only, and none once its session has ended', async () => {
+      const login = await loginWithOtp(a, nextPhone());
+      const issue = async () =>
+        (await a.http.post('/api/notifications/stream-ticket', undefined, { token: login.accessToken })).body
+          .ticket;
+      const ticket = await issue();
+      const first = await openStream(b.url, undefined, undefined, `?ticket=${ticket}`);
+      try {
+        expect((await first.next()).event).toBe('ready');
+      } finally {
+        first.close();
+      }
+      const again = await fetch(`${a.url}/api/notifications/stream?ticket=${ticket}`);
+      expect(again.status).toBe(401);
+      expect(((await again.json()) as { code: string }).code).toBe('STREAM_TICKET_USED');
+      const unused = await issue();
+      await a.http.post('/api/patient-auth/logout', { refreshToken: login.refreshToken });
+      const afterLogout = await fetch(`${a.url}/api/notifications/stream?ticket=${unused}`);
+      expect(afterLogout.status).toBe(401);
+      expect(((await afterLogout.json()) as { code: string }).code).toBe('SESSION_REVOKED');
+    });
   });
 });

@@ -1,6 +1,9 @@
 import type { PgListener } from '../../platform/db/listener.js';
 import { IN_APP_CHANNEL } from './messaging.jobs.js';
 
+/** NOTIFYed by the `auth_sessions_revoked_notify` trigger (migration 0009): `{userId, sessionId}`. */
+export const AUTH_REVOKED_CHANNEL = 'auth_session_revoked';
+
 export type InAppEvent = { id: string; userId: string };
 export type Subscriber = {
   onEvent: (event: InAppEvent) => void;
@@ -16,6 +19,26 @@ export type Subscriber = {
 export function createNotificationHub(deps: { listener: PgListener }) {
   const subscribers = new Map<string, Set<Subscriber>>();
   let listening: Promise<unknown> | null = null;
+  const sessionWatchers = new Map<string, Set<() => void>>();
+  let watching: Promise<unknown> | null = null;
+
+  function revoked(payload: string) {
+    let event: { sessionId?: string };
+    try {
+      event = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    for (const end of sessionWatchers.get(event.sessionId ?? '') ?? []) end();
+  }
+
+  /** The revocation channel broke: a revocation may have been missed, so every watched stream ends. */
+  function watchLost() {
+    watching = null;
+    const all = [...sessionWatchers.values()].flatMap((set) => [...set]);
+    sessionWatchers.clear();
+    for (const end of all) end();
+  }
 
   function dispatch(payload: string) {
     let event: InAppEvent;
@@ -35,6 +58,33 @@ export function createNotificationHub(deps: { listener: PgListener }) {
   }
 
   return {
+    /**
+     * Calls `onEnded` when the session ends on any instance (logout, reuse, deactivation, signed out
+     * elsewhere: a database trigger NOTIFYs `auth_session_revoked`). Resolves once LISTENing.
+     */
+    async watchSession(sessionId: string, onEnded: () => void): Promise<() => void> {
+      if (!watching)
+        watching = deps.listener
+          .subscribe(AUTH_REVOKED_CHANNEL, { onMessage: revoked, onLost: watchLost })
+          .catch((err) => {
+            watching = null;
+            throw err;
+          });
+      const attempt = watching;
+      await attempt;
+      if (watching !== attempt) {
+        queueMicrotask(onEnded);
+        return () => {};
+      }
+      const set = sessionWatchers.get(sessionId) ?? new Set<() => void>();
+      sessionWatchers.set(sessionId, set);
+      set.add(onEnded);
+      return () => {
+        set.delete(onEnded);
+        if (set.size === 0 && sessionWatchers.get(sessionId) === set) sessionWatchers.delete(sessionId);
+      };
+    },
+
     /** Resolves once this instance is LISTENing, so no notification committed afterwards is missed. */
     async subscribe(userId: string, subscriber: Subscriber): Promise<() => void> {
       if (!listening)

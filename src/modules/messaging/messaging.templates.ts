@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Config } from '../../config.js';
 import { AppError } from '../../platform/errors.js';
+import { deriveKey, isSealed, seal, unseal } from '../../platform/seal.js';
 
 /** Every channel a message can take. `console` stores the message for the dev inbox instead of sending it. */
 export type Channel = 'whatsapp' | 'sms' | 'email' | 'in_app' | 'console';
@@ -30,8 +32,11 @@ type TemplateDef<K extends TemplateId> = {
    * has an address for is used; the rest are tried if it fails permanently).
    */
   routes: Channel[][];
-  /** Variables are secrets (an OTP): never shown in-app, emptied from the row once delivered. */
-  sensitive?: boolean;
+  /**
+   * Variables that are secrets (an OTP's code): stored only sealed (AES-256-GCM), redacted in every
+   * stored body, never shown in-app, and emptied from the row once delivered.
+   */
+  secretVars?: ReadonlyArray<(typeof TEMPLATE_VARS)[K][number]>;
   render: (v: TemplateVars[K]) => Text;
 };
 
@@ -41,7 +46,7 @@ const optional = (label: string, value: string) => (value ? ` ${label} ${value}.
 const TEMPLATES: { [K in TemplateId]: TemplateDef<K> } = {
   otp_verification: {
     routes: [PHONE_FIRST],
-    sensitive: true,
+    secretVars: ['code'],
     render: (v) => ({
       title: 'Your Carebook login code',
       text: `${v.code} is your Carebook login code. It expires in ${v.minutes} minutes. Do not share it with anyone.`,
@@ -144,7 +149,56 @@ export function checkVars<K extends TemplateId>(template: K, vars: unknown): Tem
 }
 
 export const templateRoutes = (template: TemplateId): Channel[][] => TEMPLATES[template].routes;
-export const isSensitive = (template: TemplateId) => TEMPLATES[template].sensitive === true;
+export const isSensitive = (template: TemplateId) => (TEMPLATES[template].secretVars?.length ?? 0) > 0;
+const secretVarsOf = (template: TemplateId): readonly string[] => TEMPLATES[template].secretVars ?? [];
+
+/** The key that seals secret variables in the outbox, derived from OTP_SECRET. */
+export const outboxKey = (config: Pick<Config, 'auth'>) =>
+  deriveKey(config.auth.otpSecret, 'carebook:outbox-secret-vars');
+
+const mapSecrets = (template: TemplateId, vars: Record<string, string>, fn: (v: string) => string) => {
+  const secret = secretVarsOf(template);
+  if (secret.length === 0) return vars;
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, secret.includes(k) ? fn(v) : v]));
+};
+
+/** The variables as a row stores them: secret ones sealed (already sealed ones are left as they are). */
+export const sealVars = (template: TemplateId, vars: Record<string, string>, key: Buffer) =>
+  mapSecrets(template, vars, (v) => (isSealed(v) ? v : seal(key, v)));
+
+/** The variables a provider needs: secret ones opened (a value that does not open is left as stored). */
+export const openVars = <V extends Record<string, string>>(template: TemplateId, vars: V, key: Buffer): V =>
+  mapSecrets(template, vars, (v) => (isSealed(v) ? (unseal(key, v) ?? v) : v)) as V;
+
+/** The variables for text that is stored (console and in-app bodies): secret ones masked. */
+export const redactVars = <V extends Record<string, string>>(template: TemplateId, vars: V): V =>
+  mapSecrets(template, vars, () => '••••••') as V;
+
+/** Which outside providers this deployment has credentials for. */
+export type ConfiguredChannels = { whatsapp: boolean; sms: boolean; email: boolean };
+
+/**
+ * The fallback chains a message may really take. Phone and email channels without a configured
+ * provider are dropped, so an SMS-only deployment sends by SMS instead of parking the message on the
+ * console. The console (dev inbox) exists only where `allowConsole` (development): there a chain with
+ * no configured provider at all stays whole, its first channel landing in the dev inbox.
+ */
+export function usableChains(
+  chains: readonly (readonly Channel[])[],
+  configured: ConfiguredChannels,
+  allowConsole: boolean,
+): Channel[][] {
+  const outside = (c: Channel): c is 'whatsapp' | 'sms' | 'email' =>
+    c === 'whatsapp' || c === 'sms' || c === 'email';
+  return chains
+    .map((chain) => {
+      const live = chain.filter((c) => (outside(c) ? configured[c] : c === 'in_app' || allowConsole));
+      const anyOutside = chain.some(outside);
+      if (allowConsole && anyOutside && !live.some(outside)) return [...chain];
+      return live;
+    })
+    .filter((chain) => chain.length > 0);
+}
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

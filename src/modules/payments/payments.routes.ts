@@ -78,6 +78,7 @@ export function paymentsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/payment/create-order',
       {
+        config: { idempotent: true },
         preHandler: auth.requireRole('patient'),
         schema: {
           tags: ['payments'],
@@ -167,6 +168,7 @@ export function paymentsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
     app.post(
       '/api/admin/payments/:id/refunds',
       {
+        config: { idempotent: true },
         preHandler: auth.requireRole('admin'),
         schema: {
           tags: ['payments', 'admin'],

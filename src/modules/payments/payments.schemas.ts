@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { moneySchema } from '../../platform/money.js';
+import { component } from '../../platform/openapi.js';
 import { PAYABLE_KINDS, PAYMENT_STATUSES, PROVIDERS } from './payments.table.js';
 
 const id = z.string().trim().min(1).max(200);
@@ -122,3 +123,8 @@ export const reconciliationReply = z.object({
 
 export const idParams = z.object({ id: z.uuid() });
 export const sandboxParams = z.object({ id: z.string().regex(/^sbx_[0-9a-f]{32}$/) });
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('Checkout', checkoutSchema);
+component('Payment', paymentSummarySchema);
+component('Refund', refundSchema);

@@ -1,15 +1,14 @@
 import { z } from 'zod';
+import { boundedDate, boundedInstant } from '../../platform/input.js';
 import { moneySchema } from '../../platform/money.js';
+import { component } from '../../platform/openapi.js';
 
 const hhmm = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (00:00-23:59)')
   .describe('Wall-clock time in the clinician\'s zone, "HH:MM"');
 const weekday = z.number().int().min(1).max(7).describe('ISO weekday: 1 = Monday ... 7 = Sunday');
-const localDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
-  .describe("A calendar date in the clinician's zone");
+const localDate = boundedDate().describe("A calendar date in the clinician's zone");
 export const modeSchema = z.enum(['online', 'in_person']);
 
 export const idParams = z.object({ id: z.uuid() });
@@ -29,8 +28,8 @@ export const shiftSchema = z.object({ weekday, start: hhmm, end: hhmm });
 export const shiftsBody = z.array(shiftSchema).max(100);
 
 export const timeOffBody = z.object({
-  startAt: z.iso.datetime({ offset: true }),
-  endAt: z.iso.datetime({ offset: true }),
+  startAt: boundedInstant(),
+  endAt: boundedInstant(),
   reason: z.string().trim().max(500).optional(),
 });
 export const timeOffSchema = z.object({
@@ -82,3 +81,8 @@ export const searchReply = z.array(
     slots: z.array(slotSchema),
   }),
 );
+
+// Shared components of the OpenAPI document (referenced, not inlined).
+component('Slot', slotSchema);
+component('Schedule', scheduleReply);
+component('TimeOff', timeOffSchema);

