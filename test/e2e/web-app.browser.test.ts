@@ -264,6 +264,15 @@ describe('patients in the web app', () => {
     // Nothing of the patient's is kept in browser storage.
     const storage = await page.evaluate<string>('JSON.stringify({ ...localStorage, ...sessionStorage })');
     expect(storage).not.toMatch(/ravi|Chennai|token|1980/i);
+    // A reload keeps the session through the HttpOnly refresh cookie, which scripts cannot read.
+    await page.reload();
+    await page.getByLabel('Full name').waitFor();
+    expect(await page.getByLabel('Full name').inputValue()).toBe('Ravi Kumar');
+    expect(await page.evaluate<string>('document.cookie')).not.toContain('carebook_refresh');
+    expect((await context.cookies()).map((c) => [c.name, c.httpOnly])).toContainEqual([
+      'carebook_refresh',
+      true,
+    ]);
 
     await visitFeature(
       page,

@@ -68,8 +68,16 @@ function refreshAccessToken(): Promise<string | null> {
   return refreshing;
 }
 
+// Requests made while the session is being restored wait for it, so they carry the token.
+let restoring: Promise<void> | null = null;
+
 /** On page load: a live cookie gives a new access token, then the user it belongs to. */
-export async function restoreSession(): Promise<void> {
+export function restoreSession(): Promise<void> {
+  restoring = restore();
+  return restoring;
+}
+
+async function restore(): Promise<void> {
   const accessToken = await refreshAccessToken();
   if (!accessToken) return session.set(null);
   const me = await send('GET', '/api/auth/me', undefined, accessToken).catch(() => null);
@@ -96,6 +104,7 @@ export async function problemOf(res: Response): Promise<ApiError> {
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  if (state.status === 'loading' && restoring) await restoring;
   const s = session.get();
   let res = await send(method, path, body, s?.accessToken);
   if (res.status === 401 && s) {
