@@ -56,7 +56,7 @@ async function checkA11y(page: Page, label: string) {
 /** A screenshot of the whole page, and the accessibility check of what it shows. */
 async function visit(page: Page, name: string) {
   // Not 'networkidle': the live notification stream keeps a request open. Wait for the loading states.
-  await page.waitForFunction("!document.querySelector('.loading')", undefined, { timeout: 15_000 });
+  await expect.poll(() => page.locator('.loading').count(), { timeout: 15_000 }).toBe(0);
   await page.evaluate('document.fonts.ready.then(() => true)');
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   await checkA11y(page, name);
