@@ -206,6 +206,7 @@ describe('booking money invariants (model-based)', () => {
       if (o.network === 'drop') await armFault(pool, b.orderId, 'webhook-receive', DELIVERY_ATTEMPTS);
       if (o.network === 'crash') await armFault(pool, b.orderId, 'webhook-commit');
     }
+    if (!proof) return; // a declined checkout cannot be paid on the page
     if (o.report === 'callback') await confirmWith(b, proof);
     if (o.report === 'webhook') await deliverQueued();
     if (o.report === 'both') await Promise.all([confirmWith(b, proof), deliverQueued()]);

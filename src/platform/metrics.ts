@@ -34,7 +34,12 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
       content: { 'text/plain': { schema: { type: 'string' } } },
     },
   };
-  const schema = { tags: ['operations'], summary: 'Prometheus metrics', rawResponses };
+  const schema = {
+    tags: ['operations'],
+    summary: 'Prometheus metrics (in production behind METRICS_TOKEN as a bearer token)',
+    rawResponses,
+    errorCodes: { 401: ['UNAUTHORIZED'], 404: ['NOT_FOUND'] },
+  };
   app.get('/metrics', { schema }, async (_req, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -257,6 +257,12 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
     }
   }
   for (const [s, raw] of Object.entries(facts?.rawResponses ?? {})) responses[s] = raw;
+  // Any operation can meet a fault of ours (500) or a database that is away (503, with Retry-After).
+  responses['5XX'] = {
+    description:
+      'Server error (INTERNAL_ERROR), or the database is unreachable (DATABASE_UNAVAILABLE, with Retry-After)',
+    content: { 'application/problem+json': { schema: problemRef } },
+  };
   // A page that redirects has no 200 of its own.
   if (responses[303] && responses[200] && !facts?.rawResponses[200]) delete responses[200];
   op.responses = responses;

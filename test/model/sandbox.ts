@@ -13,18 +13,19 @@ export type CallbackProof = { paymentId: string; signature: string };
 /**
  * The patient clicks Pay or Fail on the hosted checkout page. Only a click on an open checkout
  * changes anything; it queues the gateway's webhook, which is returned with the return page's
- * callback proof.
+ * callback proof. A closed checkout may refuse a click (409: Pay after Fail) and then gives no proof.
  */
 export async function clickOnPage(
   t: TestApp,
   orderId: string,
   button: 'pay' | 'fail',
-): Promise<{ event: GatewayEvent | null; proof: CallbackProof }> {
+): Promise<{ event: GatewayEvent | null; proof: CallbackProof | null }> {
   const before = await checkoutStatus(t, orderId);
   const res = await fetch(`${t.url}/sandbox/checkout/${orderId}/${button}`, {
     method: 'POST',
     redirect: 'manual',
   });
+  if (res.status === 409 && before !== 'open') return { event: null, proof: null };
   if (res.status !== 303) throw new Error(`sandbox ${button} answered ${res.status}`);
   const q = new URL(res.headers.get('location')!, t.url).searchParams;
   const proof = { paymentId: q.get('paymentId')!, signature: q.get('signature')! };

@@ -247,6 +247,7 @@ function inboxRoute(app: App, { service, config }: RouteDeps) {
         summary: 'Messages the console channel kept for a phone or email (not in production)',
         querystring: inboxQuery,
         response: { 200: inboxReply, 400: problemSchema },
+        errorCodes: { 404: ['NOT_FOUND'] },
       },
     },
     async (req) => {

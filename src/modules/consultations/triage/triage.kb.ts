@@ -17,6 +17,7 @@ const conditionSchema = z.object({
   duration: z.tuple([z.number(), z.number()]).optional(),
   aliases: z.array(z.string()).optional(),
   requires: z.array(z.string()).optional(),
+  needs: z.array(z.string()).optional(),
   selfLimiting: z.boolean(),
   advice: z.string().min(1),
 });
@@ -28,6 +29,8 @@ const lexiconSchema = z.object({
   misspellings: z.record(z.string(), z.string()),
   swellingWords: z.array(z.string()),
   swellingSites: z.record(z.string(), z.string()),
+  droopWords: z.array(z.string()),
+  droopSites: z.record(z.string(), z.string()),
   entries: z.array(
     z.object({
       id: z.string(),

@@ -65,15 +65,27 @@ const RULES: Rule[] = [
           'collapse',
           'presyncope',
         ]) ||
-          (has('breathlessness') && !(has('pleuritic_pain') && anyOf(has, ['cough', 'fever']))) ||
+          (has('breathlessness') &&
+            !has('on_coughing') &&
+            !(has('pleuritic_pain') && anyOf(has, ['cough', 'fever']))) ||
           mod(e, 'chest_pain', 'sudden') ||
           mod(e, 'chest_pain', 'severe'))),
   },
   {
-    label: 'Possible stroke (face drooping, arm or leg weakness, speech problems, or sudden loss of vision)',
+    label: 'Chest pain in someone at risk of heart disease',
+    test: (e, has) =>
+      has('chest_pain') &&
+      (e.ctx.age ?? 0) >= 40 &&
+      anyOf(has, ['smoker', 'diabetes_hx', 'hypertension_hx', 'heart_disease_hx', 'high_cholesterol']) &&
+      !anyOf(has, ['heartburn', 'on_coughing', 'injury', 'pleuritic_pain', 'bone_tenderness']),
+  },
+  {
+    label:
+      'Possible stroke (face drooping, arm or leg weakness, speech problems, sudden loss of vision or balance)',
     test: (_e, has) =>
       anyOf(has, ['one_sided_weakness', 'speech_problem', 'sudden_vision_loss']) ||
-      (has('facial_droop') && !has('facial_weakness_bell')),
+      (has('facial_droop') && !has('facial_weakness_bell')) ||
+      (has('ataxia') && anyOf(has, ['vertigo', 'nystagmus', 'double_vision', 'vomiting'])),
   },
   {
     label: 'Possible severe allergic reaction (anaphylaxis)',
@@ -122,7 +134,7 @@ const RULES: Rule[] = [
       (has('fever') && has('headache') && has('photophobia')),
   },
   {
-    label: 'Thoughts of suicide, self-harm or an overdose',
+    label: 'Thoughts of suicide or self-harm, an overdose or poisoning',
     test: (_e, has) => anyOf(has, ['suicidal', 'self_harm', 'overdose']),
   },
   {
@@ -156,7 +168,7 @@ const RULES: Rule[] = [
           mod(e, 'rectal_bleeding', 'severe'))),
   },
   {
-    label: 'Unconscious, unresponsive, a seizure, or new confusion',
+    label: 'Unconscious, unresponsive, a seizure, new confusion, or a drowsy or floppy child',
     test: (e, has) =>
       anyOf(has, ['unresponsive', 'seizure', 'confusion']) ||
       (isChild(e) && anyOf(has, ['lethargy', 'weak_high_cry'])),
@@ -217,6 +229,7 @@ const RULES: Rule[] = [
         ((anyOf(has, ['lower_abdominal_pain', 'abdominal_pain']) &&
           anyOf(has, ['vaginal_bleeding', 'presyncope', 'collapse', 'cervical_excitation'])) ||
           has('preeclampsia_signs') ||
+          (has('vaginal_bleeding') && anyOf(has, ['presyncope', 'collapse'])) ||
           (has('headache') && anyOf(has, ['blurred_vision', 'sudden_vision_loss'])))),
   },
   {
@@ -233,6 +246,10 @@ const RULES: Rule[] = [
       has('saddle_numbness') ||
       (anyOf(has, ['back_pain', 'sciatica_pain']) &&
         anyOf(has, ['incontinence', 'urinary_retention', 'bilateral_leg_weakness'])),
+  },
+  {
+    label: 'A limb that is suddenly cold, pale or numb',
+    test: (_e, has) => has('cold_pale_limb'),
   },
   {
     label: 'Unable to pass urine',
@@ -273,7 +290,8 @@ export function findUrgentSigns(e: Evidence): string[] {
   if (has('lethargy')) out.push('Unusually drowsy');
   if (has('neck_stiffness') && has('headache')) out.push('Headache with a stiff neck');
   if (has('haemoptysis')) out.push('Coughing up blood');
-  if (has('collapse') || has('facial_weakness_bell')) out.push('Fainting or facial weakness');
+  if ((has('collapse') && (age ?? 50) >= 40) || has('facial_weakness_bell'))
+    out.push('Fainting or facial weakness');
   if (has('testicular_pain')) out.push('Testicle pain');
   if (has('reduced_urine') || has('sunken_fontanelle')) out.push('Passing little urine');
   if (has('increased_work_of_breathing') || (has('breathlessness') && isChild(e)))
@@ -294,7 +312,8 @@ export function findUrgentSigns(e: Evidence): string[] {
   if (has('reduced_fetal_movement') || has('waters_broken')) out.push('Change in pregnancy');
   if (age !== undefined && age < 0.5 && (e.ctx.vitals.temp ?? 0) >= 39)
     out.push('High fever in a young baby');
-  if (age !== undefined && age < 1 && has('fever')) out.push('Fever in a baby under 1');
+  if (age !== undefined && age < 1 && has('fever') && !has('post_vaccination'))
+    out.push('Fever in a baby under 1');
   if (age !== undefined && age < 1 && has('poor_feeding')) out.push('A baby feeding poorly');
   if (age !== undefined && age < 16 && has('fever') && (e.ctx.durationDays ?? 0) >= 5)
     out.push('Fever for 5 days or more in a child');
@@ -305,6 +324,8 @@ export function findUrgentSigns(e: Evidence): string[] {
   if (has('hypoxia') || has('hypotension')) out.push('Abnormal vital signs');
   if ((e.ctx.vitals.sbp ?? 0) >= 180 || (e.ctx.vitals.dbp ?? 0) >= 120) out.push('Very high blood pressure');
   if (has('bloody_diarrhoea')) out.push('Bloody diarrhoea');
+  if (has('dermatomal_rash') && anyOf(has, ['red_eye', 'eye_pain', 'blurred_vision']))
+    out.push('Shingles near the eye');
   if (has('jaundice')) out.push('Yellow skin or eyes');
   if (has('chest_pain') && (age ?? 40) >= 30) out.push('Chest pain');
   if (has('psychosis') || has('mania')) out.push('Hearing voices, seeing things or feeling very high');

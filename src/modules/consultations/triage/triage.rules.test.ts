@@ -52,6 +52,14 @@ describe('negation', () => {
     expect(r.findings.present).toContain('vomiting');
   });
 
+  test('plain chest pain is same-day unless a cardiac feature or risk makes it an emergency', () => {
+    expect(assess('I have had chest pain since this morning', { age: 35 }).urgency).toBe('urgent');
+    expect(assess('chest pain at rest for 20 minutes, I smoke', { age: 55 }).urgency).toBe('emergency');
+    expect(assess('chest pain when I eat spicy food, goes with an antacid', { age: 55 }).urgency).not.toBe(
+      'emergency',
+    );
+  });
+
   test('family history is not the patient’s symptom', () => {
     const r = assess('family history of heart attack, I have heartburn after meals', { age: 40 });
     expect(r.findings.present).not.toContain('chest_pain');

@@ -71,7 +71,10 @@ const LEVELS: Urgency[] = ['self_care', 'routine', 'urgent', 'emergency'];
 function conditionUrgency(ranked: Ranked[]): Urgency {
   const top = ranked[0];
   if (!top) return 'routine';
-  const urgency = top.condition.urgency;
+  // A condition none of whose key findings is present is a weak guess: emergency -> urgent, urgent -> routine.
+  const cap: Urgency = top.condition.urgency === 'emergency' ? 'urgent' : 'routine';
+  const weak = !top.supported && URGENCY_RANK[top.condition.urgency] > URGENCY_RANK[cap];
+  const urgency: Urgency = weak ? cap : top.condition.urgency;
   // A close, more dangerous alternative raises the level by one step (never to emergency on its own).
   const close = ranked.slice(1, 3).filter((r) => r.probability >= 0.6 * top.probability);
   const worst = Math.max(...close.map((r) => URGENCY_RANK[r.condition.urgency]), 0);

@@ -1,7 +1,14 @@
 import type { Condition } from './triage.kb.js';
 import type { Context } from './triage.types.js';
 
-export type Ranked = { condition: Condition; score: number; probability: number; explained: number };
+/** `supported`: at least one of the condition's key (`requires`) findings is present. */
+export type Ranked = {
+  condition: Condition;
+  score: number;
+  probability: number;
+  explained: number;
+  supported: boolean;
+};
 
 /** Findings too unspecific to count against a condition that does not list them. */
 const GENERIC = new Set([
@@ -52,7 +59,7 @@ function scoreCondition(
   present: Set<string>,
   absent: Set<string>,
   ctx: Context,
-): { score: number; explained: number } | undefined {
+): { score: number; explained: number; supported: boolean } | undefined {
   const fit = demographicFit(c, ctx);
   if (fit === undefined) return undefined;
   let score = Math.log1p(c.prior) + fit;
@@ -79,8 +86,11 @@ function scoreCondition(
     positive++;
   } else if (absent.has(`dx:${c.code}`)) score -= 2;
   if (positive === 0) return undefined;
-  if (c.requires && !c.requires.some((id) => present.has(id))) score -= 4;
-  return { score, explained: considered === 0 ? 0 : explained / Math.max(1, considered) };
+  const supported =
+    (!c.requires || c.requires.some((id) => present.has(id))) &&
+    (!c.needs || c.needs.every((id) => present.has(id)));
+  if (!supported) score -= 4;
+  return { score, supported, explained: considered === 0 ? 0 : explained / Math.max(1, considered) };
 }
 
 export function rankConditions(
@@ -89,7 +99,7 @@ export function rankConditions(
   absent: Set<string>,
   ctx: Context,
 ): Ranked[] {
-  const scored: Array<{ condition: Condition; score: number; explained: number }> = [];
+  const scored: Array<Omit<Ranked, 'probability'>> = [];
   for (const c of conditions) {
     const s = scoreCondition(c, present, absent, ctx);
     if (s) scored.push({ condition: c, ...s });

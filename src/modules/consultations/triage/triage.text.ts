@@ -14,6 +14,8 @@ export type Lexicon = {
   sites: Record<string, string>;
   swellingWords: string[];
   swellingSites: Record<string, string>;
+  droopWords: string[];
+  droopSites: Record<string, string>;
 };
 export type Modifier = 'severe' | 'sudden' | 'worsening';
 export type Reading = {
@@ -23,7 +25,7 @@ export type Reading = {
 };
 
 const FILLERS = new Set(
-  'my the a an his her their our your its this that very really so quite bit little slightly some just also too any been much more of in on at to left right both whole entire all over kind sort bad badly severe severely terrible terribly awful horrible extremely constant constantly keep keeps kept is are was were be feel feels felt like having got get gets getting look looks looking seem seems gone turned went become became'
+  'my the a an has have had his her their our your its this that very really so quite bit little slightly some just also too any been much more of in on at to left right both whole entire all over kind sort bad badly severe severely terrible terribly awful horrible extremely constant constantly keep keeps kept is are was were be feel feels felt like having got get gets getting look looks looking seem seems gone turned went become became'
     .split(' ')
     .map(stem),
 );
@@ -119,6 +121,10 @@ export function makeReader(lexicon: Lexicon, extra: LexiconEntry[] = []): Reader
     {
       words: new Set(lexicon.swellingWords.map(stem)),
       sites: new Map(Object.entries(lexicon.swellingSites).map(([w, id]) => [stem(w), id])),
+    },
+    {
+      words: new Set(lexicon.droopWords.map(stem)),
+      sites: new Map(Object.entries(lexicon.droopSites).map(([w, id]) => [stem(w), id])),
     },
   ];
   for (const kind of siteKinds) for (const w of [...kind.words, ...kind.sites.keys()]) vocab.add(w);

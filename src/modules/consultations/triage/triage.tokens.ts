@@ -5,6 +5,7 @@ const CONTRACTIONS: Array<[RegExp, string]> = [
   [/\bunable to\b/g, 'cant'],
   [/\bnot able to\b/g, 'cant'],
   [/\bwon't\b/g, 'wont'],
+  [/\b(do|does|did|is|was|has|have|had|are|were) not\b/g, '$1nt'],
   [/n't\b/g, 'nt'],
   [/'s\b/g, ''],
   [/'/g, ''],

@@ -112,12 +112,26 @@ export function sandboxPageRoutes(deps: Deps, serverRef: { server?: Server }): F
       };
     app.post(
       '/sandbox/checkout/:id/pay',
-      { schema: { tags: ['sandbox'], summary: 'Sandbox: pay', params } },
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary: 'Sandbox: pay',
+          params,
+          errorCodes: { 409: ['CHECKOUT_CLOSED'] },
+        },
+      },
       act('paid'),
     );
     app.post(
       '/sandbox/checkout/:id/fail',
-      { schema: { tags: ['sandbox'], summary: 'Sandbox: decline', params } },
+      {
+        schema: {
+          tags: ['sandbox'],
+          summary: 'Sandbox: decline',
+          params,
+          errorCodes: { 409: ['CHECKOUT_CLOSED'] },
+        },
+      },
       act('failed'),
     );
 
