@@ -409,7 +409,7 @@ describe('the clinic team in the web app', () => {
     await page.getByRole('combobox', { name: /^Payment/ }).selectOption('SUCCEEDED');
     const row = page.locator(`tr[data-status="CONFIRMED"]`);
     await row.waitFor();
-    expect(await page.locator('tbody tr').count()).toBe(1);
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     await visit(page, 'admin-07-appointments');
     await row.getByRole('link').click();
     await page.getByText('Paid Patient').waitFor();
