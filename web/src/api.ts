@@ -1,4 +1,10 @@
-/** A thin client for Carebook's HTTP API: bearer tokens, one refresh on 401, problem+json errors. */
+/**
+ * A thin client for Carebook's HTTP API: bearer tokens, problem+json errors, silent refresh.
+ *
+ * Tokens live in memory only. The refresh token is an HttpOnly cookie the server sets on sign-in
+ * (`carebook_refresh`, Path=/api/patient-auth), so the app refreshes with an empty body and the
+ * browser sends the cookie: a script can never read it, and nothing is left in web storage.
+ */
 export type Problem = { status: number; code: string; detail: string; title?: string };
 export type Money = { amount: number; currency: string };
 export type User = { id: string; phone: string; fullName: string | null; email: string | null; role: string };
@@ -9,18 +15,23 @@ export class ApiError extends Error {
   }
 }
 
-const KEY = 'carebook.session';
-type Session = { accessToken: string; refreshToken: string; user: User };
+type Session = { accessToken: string; user: User };
+type State = { status: 'loading' | 'ready'; session: Session | null };
 
+let state: State = { status: 'loading', session: null };
+const listeners = new Set<() => void>();
+
+/** The signed-in user, as an external store for `useSyncExternalStore`. */
 export const session = {
-  get(): Session | null {
-    const raw = localStorage.getItem(KEY);
-    return raw ? (JSON.parse(raw) as Session) : null;
+  get: (): Session | null => state.session,
+  state: (): State => state,
+  subscribe(fn: () => void) {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
   },
   set(s: Session | null) {
-    if (s) localStorage.setItem(KEY, JSON.stringify(s));
-    else localStorage.removeItem(KEY);
-    window.dispatchEvent(new Event('carebook-session'));
+    state = { status: 'ready', session: s };
+    for (const fn of listeners) fn();
   },
 };
 
@@ -28,61 +39,82 @@ async function send(method: string, path: string, body?: unknown, token?: string
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  return fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
-// Refresh tokens rotate on every use and a reused one ends the whole login, so requests that
-// fail together must share one refresh.
-let refreshing: Promise<Session | null> | null = null;
-function refresh(s: Session): Promise<Session | null> {
-  refreshing ??= rotate(s).finally(() => {
+async function rotate(): Promise<string | null> {
+  const res = await send('POST', '/api/patient-auth/refresh-token', {}).catch(() => null);
+  if (!res?.ok) return null;
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
+
+// The cookie's refresh token rotates on every use and a reused one ends the whole login, so
+// requests that fail together share one refresh, and tabs of the app take turns (Web Locks): each
+// sends the cookie the previous one received.
+let refreshing: Promise<string | null> | null = null;
+function refreshAccessToken(): Promise<string | null> {
+  refreshing ??= (
+    typeof navigator !== 'undefined' && navigator.locks
+      ? (async () => await navigator.locks.request('carebook-refresh', rotate))()
+      : rotate()
+  ).finally(() => {
     refreshing = null;
   });
   return refreshing;
 }
 
-async function rotate(s: Session): Promise<Session | null> {
-  const res = await send('POST', '/api/patient-auth/refresh-token', { refreshToken: s.refreshToken });
-  if (!res.ok) {
-    session.set(null);
-    return null;
-  }
-  const tokens = (await res.json()) as { accessToken: string; refreshToken: string };
-  const next = { ...s, ...tokens };
-  session.set(next);
-  return next;
+// Requests made while the session is being restored wait for it, so they carry the token.
+let restoring: Promise<void> | null = null;
+
+/** On page load: a live cookie gives a new access token, then the user it belongs to. */
+export function restoreSession(): Promise<void> {
+  restoring = restore();
+  return restoring;
+}
+
+async function restore(): Promise<void> {
+  const accessToken = await refreshAccessToken();
+  if (!accessToken) return session.set(null);
+  const me = await send('GET', '/api/auth/me', undefined, accessToken).catch(() => null);
+  session.set(me?.ok ? { accessToken, user: (await me.json()) as User } : null);
+}
+
+export function signedIn(accessToken: string, user: User) {
+  session.set({ accessToken, user });
+}
+
+export async function signOut() {
+  await send('POST', '/api/patient-auth/logout', {}).catch(() => {});
+  session.set(null);
+}
+
+export async function problemOf(res: Response): Promise<ApiError> {
+  const data = await res.json().catch(() => ({}));
+  return new ApiError({
+    status: res.status,
+    code: data.code ?? 'ERROR',
+    detail: data.detail ?? res.statusText,
+    title: data.title,
+  });
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let s = session.get();
+  if (state.status === 'loading' && restoring) await restoring;
+  const s = session.get();
   let res = await send(method, path, body, s?.accessToken);
   if (res.status === 401 && s) {
-    s = await refresh(s);
-    if (s) res = await send(method, path, body, s.accessToken);
+    const accessToken = await refreshAccessToken();
+    if (accessToken) {
+      session.set({ ...s, accessToken });
+      res = await send(method, path, body, accessToken);
+    } else session.set(null);
   }
   if (res.status === 204) return undefined as T;
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    throw new ApiError({
-      status: res.status,
-      code: data.code ?? 'ERROR',
-      detail: data.detail ?? res.statusText,
-      title: data.title,
-    });
-  }
-  return data as T;
+  if (!res.ok) throw await problemOf(res);
+  return (await res.json().catch(() => ({}))) as T;
 }
-
-export const formatMoney = (m: Money) =>
-  new Intl.NumberFormat(undefined, { style: 'currency', currency: m.currency }).format(m.amount / 100);
-
-export const formatTime = (iso: string, timeZone?: string) =>
-  new Intl.DateTimeFormat(undefined, {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone,
-    timeZoneName: 'short',
-  }).format(new Date(iso));

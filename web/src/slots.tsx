@@ -1,80 +1,113 @@
 import { useQuery } from '@tanstack/react-query';
-import { api, formatTime } from './api';
+import { useTranslation } from 'react-i18next';
+import { api, type Money } from './api';
+import { addDays, clockTime, formatDateTime, formatDay, isoDay, myZone } from './format';
 
-/** Slot search and booking pieces shared by the patient's clinician page and the front desk. */
+/** Slot search and booking pieces shared by the patient's clinician page, rescheduling and the front desk. */
 export type Slot = { startAt: string; endAt: string; mode: string; centreId: string | null; status: string };
+export type Checkout = {
+  paymentId: string;
+  provider: string;
+  orderId: string;
+  amount: number;
+  currency: string;
+  checkoutUrl?: string | null;
+  expiresAt: string;
+};
 export type Initiated = {
-  appointment: { id: string; status: string; startAt: string; holdExpiresAt: string | null };
-  payment: null | { checkoutUrl?: string | null; expiresAt: string };
+  appointment: {
+    id: string;
+    status: string;
+    startAt: string;
+    holdExpiresAt: string | null;
+    price: Money;
+    paymentId: string | null;
+  };
+  payment: Checkout | null;
 };
 
-const isoDate = (d: Date) => d.toISOString().slice(0, 10);
-
-/** Slots grouped by their day in the clinician's zone, in order. */
-export function byDay(slots: Slot[], timeZone: string): Array<{ day: string; slots: Slot[] }> {
-  const label = new Intl.DateTimeFormat(undefined, {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    timeZone,
-  });
+/** Slots grouped by their day in `zone`, in order. */
+export function byDay(slots: Slot[], zone: string): Array<{ day: string; slots: Slot[] }> {
   const days = new Map<string, Slot[]>();
   for (const s of slots) {
-    const day = label.format(new Date(s.startAt));
+    const day = formatDay(s.startAt, zone);
     days.set(day, [...(days.get(day) ?? []), s]);
   }
   return [...days].map(([day, list]) => ({ day, slots: list }));
 }
 
-export const clockTime = (iso: string, timeZone?: string) =>
-  new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso));
-
-/** A clinician's slots in one mode over the next 7 days (none while `clinicianId` is empty). */
+/**
+ * A clinician's slots in one mode over the next 7 days (none while `clinicianId` is empty). The
+ * dates asked for are the clinician's; one day either side covers the patient's zone.
+ */
 export function useWeekOfSlots(clinicianId: string | undefined, mode: string) {
   return useQuery({
     queryKey: ['slots', clinicianId, mode],
     enabled: !!clinicianId,
     queryFn: () => {
-      const from = new Date();
-      const to = new Date(from.getTime() + 7 * 86_400_000);
+      const now = new Date();
       return api<{ timeZone: string; slots: Slot[] }>(
         'GET',
-        `/api/clinicians/${clinicianId}/slots?from=${isoDate(from)}&to=${isoDate(to)}&mode=${mode}`,
+        `/api/clinicians/${clinicianId}/slots?from=${isoDay(now)}&to=${isoDay(addDays(now, 7))}&mode=${mode}`,
       );
     },
   });
 }
 
-/** The slots of a week, one row of buttons per day; only available ones can be chosen. */
+/** Says which zone times are in, and the clinician's when it differs from the viewer's. */
+export function ZoneNote({ clinicianZone }: { clinicianZone: string }) {
+  const { t } = useTranslation();
+  const mine = myZone();
+  return (
+    <p className="muted zone-note">
+      {mine === clinicianZone
+        ? t('slots.zoneSame', { zone: mine })
+        : t('slots.zoneDiffers', { mine, theirs: clinicianZone })}
+    </p>
+  );
+}
+
+/** The slots of a week in the viewer's zone, one row of buttons per day; only free ones can be chosen. */
 export function SlotDays(props: {
   timeZone: string;
   slots: Slot[];
   busy: boolean;
+  chosen?: string | null;
   onChoose: (slot: Slot) => void;
 }) {
+  const { t } = useTranslation();
   const { timeZone, slots, busy, onChoose } = props;
-  if (slots.length === 0) return <p className="muted">No free slots in the next 7 days.</p>;
+  const zone = myZone();
+  if (slots.length === 0) return <p className="muted empty">{t('slots.none')}</p>;
   return (
     <>
-      <p className="muted">Times are in the clinician's time zone ({timeZone}).</p>
-      {byDay(slots, timeZone).map(({ day, slots: list }) => (
-        <div key={day} className="day">
-          <h2>{day}</h2>
+      <ZoneNote clinicianZone={timeZone} />
+      {byDay(slots, zone).map(({ day, slots: list }) => (
+        <section key={day} className="day" aria-labelledby={`day-${list[0]!.startAt}`}>
+          <h2 id={`day-${list[0]!.startAt}`}>{day}</h2>
           <div className="slots">
-            {list.map((s) => (
-              <button
-                type="button"
-                key={s.startAt + s.mode}
-                className={`slot ${s.status}`}
-                title={`${formatTime(s.startAt, timeZone)} (${s.status})`}
-                disabled={s.status !== 'available' || busy}
-                onClick={() => onChoose(s)}
-              >
-                {clockTime(s.startAt, timeZone)}
-              </button>
-            ))}
+            {list.map((s) => {
+              const theirs =
+                zone === timeZone
+                  ? ''
+                  : ` (${t('slots.theirTime', { time: formatDateTime(s.startAt, timeZone) })})`;
+              return (
+                <button
+                  type="button"
+                  key={s.startAt + s.mode}
+                  className={`slot ${s.status} ${props.chosen === s.startAt ? 'chosen' : ''}`}
+                  aria-label={`${day} ${clockTime(s.startAt, zone)}${theirs}${s.status === 'available' ? '' : ` — ${t(`slots.${s.status}`)}`}`}
+                  aria-pressed={props.chosen === s.startAt}
+                  title={`${formatDateTime(s.startAt, zone)}${theirs}`}
+                  disabled={s.status !== 'available' || busy}
+                  onClick={() => onChoose(s)}
+                >
+                  {clockTime(s.startAt, zone)}
+                </button>
+              );
+            })}
           </div>
-        </div>
+        </section>
       ))}
     </>
   );

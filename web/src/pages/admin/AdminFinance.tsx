@@ -1,0 +1,158 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, type Money } from '../../api';
+import { formatDateTime, formatMoney } from '../../format';
+import { PageTitle, QueryView, RequireRole } from '../../ui';
+
+type Finding = {
+  paymentId: string;
+  payableKind: string;
+  payableId: string;
+  provider: string;
+  status: string;
+  gatewayStatus: string | null;
+  payableState: string | null;
+  amount: Money;
+  gatewayAmount: Money | null;
+  refunded: Money;
+  mismatches: string[];
+};
+
+/** Payments whose gateway, payment and payable states or amounts disagree. */
+export function AdminReconciliation() {
+  const { t } = useTranslation();
+  const report = useQuery({
+    queryKey: ['reconciliation'],
+    queryFn: () => api<{ generatedAt: string; mismatches: Finding[] }>('GET', '/api/admin/reconciliation'),
+  });
+  return (
+    <RequireRole roles={['admin']}>
+      <section>
+        <PageTitle>{t('admin.reconciliation')}</PageTitle>
+        <QueryView query={report}>
+          {(r) => (
+            <>
+              <p className="muted">{t('admin.generatedAt', { time: formatDateTime(r.generatedAt) })}</p>
+              {r.mismatches.length === 0 ? (
+                <p className="empty success">{t('admin.noFindings')}</p>
+              ) : (
+                <div className="table-wrap">
+                  <table>
+                    <caption className="visually-hidden">{t('admin.reconciliation')}</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">{t('admin.payment')}</th>
+                        <th scope="col">{t('table.status')}</th>
+                        <th scope="col">{t('admin.gateway')}</th>
+                        <th scope="col">{t('admin.payable')}</th>
+                        <th scope="col">{t('admin.problems')}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {r.mismatches.map((m) => (
+                        <tr key={m.paymentId}>
+                          <td>
+                            <code>{m.paymentId.slice(0, 8)}</code> · {m.provider} · {formatMoney(m.amount)}
+                          </td>
+                          <td>{m.status}</td>
+                          <td>
+                            {m.gatewayStatus ?? '—'}{' '}
+                            {m.gatewayAmount ? `· ${formatMoney(m.gatewayAmount)}` : ''}
+                          </td>
+                          <td>
+                            {m.payableKind} · {m.payableState ?? '—'}
+                          </td>
+                          <td>{m.mismatches.join(', ')}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </>
+          )}
+        </QueryView>
+      </section>
+    </RequireRole>
+  );
+}
+
+type AuditRow = {
+  id: string;
+  occurredAt: string;
+  actorId: string | null;
+  actorRole: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  changedFields: string[];
+};
+
+/** The audit trail, newest first, filtered by resource or actor. */
+export function AdminAudit() {
+  const { t } = useTranslation();
+  const [resourceType, setResourceType] = useState('');
+  const [actorId, setActorId] = useState('');
+  const q = new URLSearchParams({ limit: '200' });
+  if (resourceType) q.set('resourceType', resourceType);
+  if (/^[0-9a-f-]{36}$/i.test(actorId)) q.set('actorId', actorId);
+  const rows = useQuery({
+    queryKey: ['audit', q.toString()],
+    queryFn: () => api<AuditRow[]>('GET', `/api/admin/audit?${q}`),
+  });
+  return (
+    <RequireRole roles={['admin']}>
+      <section>
+        <PageTitle>{t('admin.audit')}</PageTitle>
+        <div className="filters wrap">
+          <label>
+            {t('admin.resourceType')}
+            <input
+              value={resourceType}
+              onChange={(e) => setResourceType(e.target.value)}
+              placeholder="user, patient_profile"
+            />
+          </label>
+          <label>
+            {t('admin.actorId')}
+            <input value={actorId} onChange={(e) => setActorId(e.target.value.trim())} />
+          </label>
+        </div>
+        <QueryView query={rows} empty={(l) => l.length === 0}>
+          {(l) => (
+            <div className="table-wrap">
+              <table>
+                <caption className="visually-hidden">{t('admin.audit')}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('table.time')}</th>
+                    <th scope="col">{t('admin.actor')}</th>
+                    <th scope="col">{t('admin.action')}</th>
+                    <th scope="col">{t('admin.resource')}</th>
+                    <th scope="col">{t('admin.fields')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {l.map((r) => (
+                    <tr key={r.id}>
+                      <td>{formatDateTime(r.occurredAt)}</td>
+                      <td>
+                        {r.actorRole ?? '—'} <code>{r.actorId?.slice(0, 8)}</code>
+                      </td>
+                      <td>{r.action}</td>
+                      <td>
+                        {r.resourceType} <code>{r.resourceId?.slice(0, 8)}</code>
+                      </td>
+                      <td>{r.changedFields.join(', ')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </QueryView>
+      </section>
+    </RequireRole>
+  );
+}

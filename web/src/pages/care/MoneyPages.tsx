@@ -1,0 +1,268 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, type Money } from '../../api';
+import { useClinicians } from '../../catalog';
+import { CheckoutLink } from '../../checkout';
+import { useHasApi } from '../../features';
+import { formatDate, formatDateTime, formatMoney } from '../../format';
+import { itemsOf } from '../../lists';
+import type { Checkout } from '../../slots';
+import { ErrorText, Feature, PageTitle, QueryView, RequireRole, Success } from '../../ui';
+
+type Plan = {
+  code: string;
+  name: string;
+  description?: string;
+  price?: Money;
+  periodDays?: number;
+  credits?: { text: number; call: number };
+};
+type Subscription = {
+  plan: string | { code: string; name: string } | null;
+  status: string;
+  periodEnd: string | null;
+  credits: { text: number; call: number };
+};
+
+const isMoney = (v: unknown): v is Money =>
+  typeof v === 'object' && v !== null && 'amount' in v && 'currency' in v && Object.keys(v).length === 2;
+
+/** Plans; the current subscription and buying one when the server offers subscriptions. */
+export function PlansPage() {
+  const { t } = useTranslation();
+  const plans = useQuery({ queryKey: ['plans'], queryFn: () => api<Plan[]>('GET', '/api/plans') });
+  const canBuy = useHasApi('POST /api/subscriptions', 'GET /api/subscription');
+  const current = useQuery({
+    queryKey: ['subscription'],
+    enabled: canBuy === true,
+    queryFn: () => api<Subscription>('GET', '/api/subscription'),
+    refetchInterval: 5000,
+  });
+  const buy = useMutation({
+    mutationFn: (planCode: string) =>
+      api<{ payment: Checkout | null }>('POST', '/api/subscriptions', { planCode }),
+  });
+  return (
+    <RequireRole roles={['patient']}>
+      <section>
+        <PageTitle>{t('plans.title')}</PageTitle>
+        {current.data?.plan && (
+          <p className="card" role="status">
+            {t('plans.current', {
+              plan: typeof current.data.plan === 'string' ? current.data.plan : current.data.plan?.name,
+              text: current.data.credits.text,
+              call: current.data.credits.call,
+            })}
+            {current.data.periodEnd && ` · ${formatDate(current.data.periodEnd)}`}
+          </p>
+        )}
+        {buy.data?.payment && (
+          <div className="card">
+            <CheckoutLink payment={buy.data.payment} />
+          </div>
+        )}
+        <ErrorText error={buy.error} />
+        <QueryView query={plans} empty={(l) => l.length === 0}>
+          {(l) => (
+            <ul className="grid">
+              {l.map((p) => (
+                <li key={p.code} className="card">
+                  <h2>{p.name}</h2>
+                  {p.description && <p>{p.description}</p>}
+                  {p.price && (
+                    <p>
+                      {formatMoney(p.price)}
+                      {p.periodDays ? ` / ${t('plans.days', { count: p.periodDays })}` : ''}
+                    </p>
+                  )}
+                  {p.credits && <p className="muted">{t('plans.credits', p.credits)}</p>}
+                  {canBuy && p.price && (
+                    <button type="button" onClick={() => buy.mutate(p.code)} disabled={buy.isPending}>
+                      {t('plans.buy')}
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </QueryView>
+      </section>
+    </RequireRole>
+  );
+}
+
+type Wallet = {
+  posted: Money;
+  pending: Money;
+  transactions:
+    | Array<{ id: string; amount: Money | number; kind: string; sessionId: string | null; at: string }>
+    | { items: never[] };
+};
+
+/** The doctor's wallet: earnings posted and pending, and the entries behind them. */
+export function WalletPage() {
+  const { t } = useTranslation();
+  const available = useHasApi('GET /api/wallet');
+  const wallet = useQuery({
+    queryKey: ['wallet'],
+    enabled: available === true,
+    queryFn: () => api<Wallet>('GET', '/api/wallet'),
+  });
+  return (
+    <RequireRole roles={['clinician']}>
+      <section>
+        <PageTitle>{t('wallet.title')}</PageTitle>
+        <Feature available={available}>
+          <QueryView query={wallet}>
+            {(w) => (
+              <>
+                <div className="stats">
+                  <p className="card stat">
+                    <strong>{formatMoney(w.posted)}</strong> {t('wallet.posted')}
+                  </p>
+                  <p className="card stat">
+                    <strong>{formatMoney(w.pending)}</strong> {t('wallet.pending')}
+                  </p>
+                </div>
+                <ul className="list plain">
+                  {itemsOf(w.transactions).map((x) => (
+                    <li key={x.id}>
+                      {formatDateTime(x.at)} · {x.kind} ·{' '}
+                      {isMoney(x.amount)
+                        ? formatMoney(x.amount)
+                        : formatMoney({ amount: x.amount as number, currency: w.posted.currency })}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </QueryView>
+        </Feature>
+      </section>
+    </RequireRole>
+  );
+}
+
+type Row = Record<string, unknown>;
+const cell = (v: unknown): string =>
+  isMoney(v) ? formatMoney(v) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? '—');
+
+/** The ledger's trial balance (per account kind and currency; totals are zero) and payouts to doctors. */
+export function TrialBalancePage() {
+  const { t } = useTranslation();
+  const available = useHasApi('GET /api/admin/ledger/trial-balance');
+  const tb = useQuery({
+    queryKey: ['trial-balance'],
+    enabled: available === true,
+    queryFn: () => api<Row>('GET', '/api/admin/ledger/trial-balance'),
+  });
+  return (
+    <RequireRole roles={['admin']}>
+      <section>
+        <PageTitle>{t('ledger.title')}</PageTitle>
+        <Feature available={available}>
+          <QueryView query={tb}>
+            {(r) => {
+              const rows = (Object.values(r).find(Array.isArray) as Row[] | undefined) ?? [];
+              const cols = [...new Set(rows.flatMap((x) => Object.keys(x)))];
+              return (
+                <>
+                  <div className="table-wrap">
+                    <table>
+                      <caption className="visually-hidden">{t('ledger.title')}</caption>
+                      <thead>
+                        <tr>
+                          {cols.map((c) => (
+                            <th key={c} scope="col">
+                              {c}
+                            </th>
+                          ))}
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {rows.map((x, i) => (
+                          // biome-ignore lint/suspicious/noArrayIndexKey: report rows have no id
+                          <tr key={i}>
+                            {cols.map((c) => (
+                              <td key={c}>{cell(x[c])}</td>
+                            ))}
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                  {Array.isArray(r.totals) && (
+                    <p className="totals" data-balanced={String(r.balanced)}>
+                      {t('ledger.totals')}:{' '}
+                      {(r.totals as Row[]).map((x) => `${x.currency} ${cell(x.posted)}`).join(' · ') || '0'}
+                      {typeof r.balanced === 'boolean' &&
+                        ` — ${r.balanced ? t('ledger.balanced') : t('ledger.unbalanced')}`}
+                    </p>
+                  )}
+                </>
+              );
+            }}
+          </QueryView>
+          <Payout />
+        </Feature>
+      </section>
+    </RequireRole>
+  );
+}
+
+function Payout() {
+  const { t } = useTranslation();
+  const clinicians = useClinicians({});
+  const [clinicianId, setClinicianId] = useState('');
+  const [amount, setAmount] = useState('');
+  const [reference, setReference] = useState('');
+  const pay = useMutation({
+    mutationFn: () =>
+      api('POST', '/api/admin/payouts', {
+        clinicianId,
+        amount: { amount: Math.round(Number(amount) * 100), currency: 'INR' },
+        reference,
+      }),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    pay.mutate();
+  };
+  return (
+    <form className="card" onSubmit={submit}>
+      <h2>{t('ledger.payout')}</h2>
+      <label>
+        {t('table.clinician')}
+        <select value={clinicianId} onChange={(e) => setClinicianId(e.target.value)} required>
+          <option value="">{t('desk.chooseClinician')}</option>
+          {clinicians.data?.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.fullName}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('ledger.amount')}
+        <input
+          type="number"
+          min="0.01"
+          step="0.01"
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          required
+        />
+      </label>
+      <label>
+        {t('ledger.reference')}
+        <input value={reference} onChange={(e) => setReference(e.target.value)} required />
+      </label>
+      <button type="submit" disabled={pay.isPending}>
+        {pay.isPending ? t('common.saving') : t('ledger.pay')}
+      </button>
+      {pay.isSuccess && <Success>{t('ledger.paid')}</Success>}
+      <ErrorText error={pay.error} />
+    </form>
+  );
+}

@@ -1,0 +1,103 @@
+import { useTranslation } from 'react-i18next';
+import { Link, useSearchParams } from 'react-router';
+import { initials, useCentres, useClinicians } from '../../catalog';
+import { formatMoney } from '../../format';
+import { PageTitle, QueryView } from '../../ui';
+
+/** Find a clinician by name or specialization, online or in person, centre or city. Filters live in the URL. */
+export function SearchPage() {
+  const { t } = useTranslation();
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const mode = params.get('mode') ?? '';
+  const centreId = params.get('centre') ?? '';
+  const city = params.get('city') ?? '';
+  const set = (key: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(key, value);
+    else next.delete(key);
+    if (key === 'city') next.delete('centre');
+    setParams(next, { replace: true });
+  };
+  const centres = useCentres();
+  const clinicians = useClinicians({ q, mode, centreId });
+  const cities = [...new Set((centres.data ?? []).map((c) => c.city))].sort();
+  const centresInCity = (centres.data ?? []).filter((c) => !city || c.city === city);
+  return (
+    <section>
+      <PageTitle>{t('search.title')}</PageTitle>
+      <form className="filters" aria-label={t('search.filters')} onSubmit={(e) => e.preventDefault()}>
+        <label>
+          {t('search.query')}
+          <input
+            type="search"
+            value={q}
+            placeholder={t('search.queryHint')}
+            onChange={(e) => set('q', e.target.value)}
+          />
+        </label>
+        <label>
+          {t('search.mode')}
+          <select value={mode} onChange={(e) => set('mode', e.target.value)}>
+            <option value="">{t('search.anyMode')}</option>
+            <option value="online">{t('mode.online')}</option>
+            <option value="in_person">{t('mode.in_person')}</option>
+          </select>
+        </label>
+        <label>
+          {t('search.city')}
+          <select value={city} onChange={(e) => set('city', e.target.value)}>
+            <option value="">{t('search.anyCity')}</option>
+            {cities.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('search.centre')}
+          <select value={centreId} onChange={(e) => set('centre', e.target.value)}>
+            <option value="">{t('search.anyCentre')}</option>
+            {centresInCity.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}, {c.city}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      <QueryView
+        query={clinicians}
+        empty={(list) => list.filter((c) => !city || c.centres.some((x) => x.city === city)).length === 0}
+        emptyText={t('search.noResults')}
+      >
+        {(list) => (
+          <ul className="grid" aria-label={t('search.results')}>
+            {list
+              .filter((c) => !city || c.centres.some((x) => x.city === city))
+              .map((c) => (
+                <li key={c.id} className="card clinician">
+                  <div className="avatar" aria-hidden="true">
+                    {initials(c.fullName)}
+                  </div>
+                  <div>
+                    <h2>
+                      <Link to={`/clinicians/${c.id}`}>{c.fullName}</Link>
+                    </h2>
+                    <p>{c.specialization}</p>
+                    <p className="muted">
+                      {c.centres.map((x) => `${x.name}, ${x.city}`).join(' · ') || t('search.onlineOnly')}
+                    </p>
+                    <p>
+                      {formatMoney(c.fee)} · {c.modes.map((m) => t(`mode.${m}`)).join(', ')}
+                    </p>
+                  </div>
+                </li>
+              ))}
+          </ul>
+        )}
+      </QueryView>
+    </section>
+  );
+}
