@@ -55,6 +55,8 @@ export type PlanRow = {
 
 export type BillingCatalogPort = {
   getPlan(code: string): Promise<PlanRow | null>;
+  /** Reads on the caller's transaction, inside its unit of work. */
+  within(tx: Pick<Tx, 'db'>): { getPlan(code: string): Promise<PlanRow | null> };
   recordSubscription(
     tx: Tx,
     input: { patientId: string; planCode: string; status: 'active' | 'expired'; periodEnd: Date },

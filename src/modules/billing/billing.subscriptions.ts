@@ -474,7 +474,7 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
 
   /** Demo data only: an active subscription whose payment is recorded as if the sandbox had taken it. */
   async function grantDemo(tx: Tx, patientId: string, planCode: string) {
-    const plan = await deps.catalog.getPlan(planCode);
+    const plan = await deps.catalog.within(tx).getPlan(planCode);
     if (!plan || (await activeFor(tx, patientId))) return;
     const now = deps.clock.now();
     const sub = (

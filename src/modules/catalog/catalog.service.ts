@@ -106,6 +106,7 @@ export function createCatalogService(deps: CatalogDeps) {
         const [c] = await assemble([id], { listedOnly: !opts.includeUnlisted, on: tx });
         return c ?? null;
       },
+      getPlan: (code: string) => repo.findPlan(tx.db, code),
     }),
 
     /** Several clinicians by id (listed ones only unless asked). */
