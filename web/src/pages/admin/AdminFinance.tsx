@@ -99,7 +99,8 @@ export function AdminAudit() {
   if (/^[0-9a-f-]{36}$/i.test(actorId)) q.set('actorId', actorId);
   const rows = useQuery({
     queryKey: ['audit', q.toString()],
-    queryFn: () => api<AuditRow[]>('GET', `/api/admin/audit?${q}`),
+    // The newest page of the trail (`{items, nextCursor}`).
+    queryFn: () => api<{ items: AuditRow[] }>('GET', `/api/admin/audit?${q}`).then((page) => page.items),
   });
   return (
     <RequireRole roles={['admin']}>
