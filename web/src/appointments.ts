@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, type Money } from './api';
 import type { Centre } from './catalog';
+import { formatMoney } from './format';
 
 /** An appointment as the dashboards show it (GET /api/patient-dashboard/appointments/:id). */
 export type AppointmentView = {
@@ -83,3 +84,12 @@ export function googleCalendarHref(a: AppointmentView, title: string): string {
   });
   return `https://calendar.google.com/calendar/render?${q}`;
 }
+
+/** An appointment's payment in a table cell: amount and status, or a dash when there is none. */
+export const paymentCell = (
+  t: (key: string, options: { defaultValue: string }) => string,
+  payment: AppointmentView['payment'],
+) =>
+  payment
+    ? `${formatMoney(payment)} · ${t(`payStatus.${payment.status}`, { defaultValue: payment.status })}`
+    : '—';

@@ -3,10 +3,10 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, type Money } from '../../api';
-import { type AppointmentView, useAppointment } from '../../appointments';
+import { type AppointmentView, paymentCell, useAppointment } from '../../appointments';
 import { useClinicians } from '../../catalog';
 import { formatDateTime, formatMoney } from '../../format';
-import { ErrorText, PageTitle, QueryView, RequireRole, Success } from '../../ui';
+import { DataTable, ErrorText, PageTitle, QueryView, RequireRole, Success } from '../../ui';
 
 const STATUSES = ['PENDING_PAYMENT', 'CONFIRMED', 'CANCELLED', 'EXPIRED', 'COMPLETED', 'NO_SHOW'];
 const PAY_STATUSES = ['CREATED', 'SUCCEEDED', 'FAILED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
@@ -93,37 +93,28 @@ export function AdminAppointments() {
         </form>
         <QueryView query={list} empty={(l) => shown(l).length === 0} emptyText={t('admin.noAppointments')}>
           {(l) => (
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">{t('admin.appointments')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('table.time')}</th>
-                    <th scope="col">{t('table.clinician')}</th>
-                    <th scope="col">{t('table.status')}</th>
-                    <th scope="col">{t('table.payment')}</th>
-                    <th scope="col">{t('admin.source')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {shown(l).map((a) => (
-                    <tr key={a.id} data-status={a.status}>
-                      <td>
-                        <Link to={`/admin/appointments/${a.id}`}>{formatDateTime(a.startAt)}</Link>
-                      </td>
-                      <td>{a.clinician?.fullName}</td>
-                      <td>{t(`status.${a.status}`)}</td>
-                      <td>
-                        {a.payment
-                          ? `${formatMoney(a.payment)} · ${t(`payStatus.${a.payment.status}`, { defaultValue: a.payment.status })}`
-                          : '—'}
-                      </td>
-                      <td>{t(`source.${a.source}`, { defaultValue: a.source })}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              caption={t('admin.appointments')}
+              columns={[
+                t('table.time'),
+                t('table.clinician'),
+                t('table.status'),
+                t('table.payment'),
+                t('admin.source'),
+              ]}
+            >
+              {shown(l).map((a) => (
+                <tr key={a.id} data-status={a.status}>
+                  <td>
+                    <Link to={`/admin/appointments/${a.id}`}>{formatDateTime(a.startAt)}</Link>
+                  </td>
+                  <td>{a.clinician?.fullName}</td>
+                  <td>{t(`status.${a.status}`)}</td>
+                  <td>{paymentCell(t, a.payment)}</td>
+                  <td>{t(`source.${a.source}`, { defaultValue: a.source })}</td>
+                </tr>
+              ))}
+            </DataTable>
           )}
         </QueryView>
       </section>

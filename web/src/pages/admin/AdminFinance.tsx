@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type Money } from '../../api';
 import { formatDateTime, formatMoney } from '../../format';
-import { PageTitle, QueryView, RequireRole } from '../../ui';
+import { DataTable, PageTitle, QueryView, RequireRole } from '../../ui';
 
 type Finding = {
   paymentId: string;
@@ -37,38 +37,32 @@ export function AdminReconciliation() {
               {r.mismatches.length === 0 ? (
                 <p className="empty success">{t('admin.noFindings')}</p>
               ) : (
-                <div className="table-wrap">
-                  <table>
-                    <caption className="visually-hidden">{t('admin.reconciliation')}</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">{t('admin.payment')}</th>
-                        <th scope="col">{t('table.status')}</th>
-                        <th scope="col">{t('admin.gateway')}</th>
-                        <th scope="col">{t('admin.payable')}</th>
-                        <th scope="col">{t('admin.problems')}</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {r.mismatches.map((m) => (
-                        <tr key={m.paymentId}>
-                          <td>
-                            <code>{m.paymentId.slice(0, 8)}</code> · {m.provider} · {formatMoney(m.amount)}
-                          </td>
-                          <td>{m.status}</td>
-                          <td>
-                            {m.gatewayStatus ?? '—'}{' '}
-                            {m.gatewayAmount ? `· ${formatMoney(m.gatewayAmount)}` : ''}
-                          </td>
-                          <td>
-                            {m.payableKind} · {m.payableState ?? '—'}
-                          </td>
-                          <td>{m.mismatches.join(', ')}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  caption={t('admin.reconciliation')}
+                  columns={[
+                    t('admin.payment'),
+                    t('table.status'),
+                    t('admin.gateway'),
+                    t('admin.payable'),
+                    t('admin.problems'),
+                  ]}
+                >
+                  {r.mismatches.map((m) => (
+                    <tr key={m.paymentId}>
+                      <td>
+                        <code>{m.paymentId.slice(0, 8)}</code> · {m.provider} · {formatMoney(m.amount)}
+                      </td>
+                      <td>{m.status}</td>
+                      <td>
+                        {m.gatewayStatus ?? '—'} {m.gatewayAmount ? `· ${formatMoney(m.gatewayAmount)}` : ''}
+                      </td>
+                      <td>
+                        {m.payableKind} · {m.payableState ?? '—'}
+                      </td>
+                      <td>{m.mismatches.join(', ')}</td>
+                    </tr>
+                  ))}
+                </DataTable>
               )}
             </>
           )}
@@ -122,35 +116,30 @@ export function AdminAudit() {
         </div>
         <QueryView query={rows} empty={(l) => l.length === 0}>
           {(l) => (
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">{t('admin.audit')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('table.time')}</th>
-                    <th scope="col">{t('admin.actor')}</th>
-                    <th scope="col">{t('admin.action')}</th>
-                    <th scope="col">{t('admin.resource')}</th>
-                    <th scope="col">{t('admin.fields')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {l.map((r) => (
-                    <tr key={r.id}>
-                      <td>{formatDateTime(r.occurredAt)}</td>
-                      <td>
-                        {r.actorRole ?? '—'} <code>{r.actorId?.slice(0, 8)}</code>
-                      </td>
-                      <td>{r.action}</td>
-                      <td>
-                        {r.resourceType} <code>{r.resourceId?.slice(0, 8)}</code>
-                      </td>
-                      <td>{r.changedFields.join(', ')}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              caption={t('admin.audit')}
+              columns={[
+                t('table.time'),
+                t('admin.actor'),
+                t('admin.action'),
+                t('admin.resource'),
+                t('admin.fields'),
+              ]}
+            >
+              {l.map((r) => (
+                <tr key={r.id}>
+                  <td>{formatDateTime(r.occurredAt)}</td>
+                  <td>
+                    {r.actorRole ?? '—'} <code>{r.actorId?.slice(0, 8)}</code>
+                  </td>
+                  <td>{r.action}</td>
+                  <td>
+                    {r.resourceType} <code>{r.resourceId?.slice(0, 8)}</code>
+                  </td>
+                  <td>{r.changedFields.join(', ')}</td>
+                </tr>
+              ))}
+            </DataTable>
           )}
         </QueryView>
       </section>

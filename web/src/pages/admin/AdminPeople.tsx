@@ -5,7 +5,7 @@ import { Link, useParams } from 'react-router';
 import { api, type User } from '../../api';
 import { type ListedClinician, useCentres, useClinicians } from '../../catalog';
 import { formatMoney } from '../../format';
-import { ErrorText, PageTitle, QueryView, RequireRole, Success } from '../../ui';
+import { DataTable, ErrorText, PageTitle, QueryView, RequireRole, Success } from '../../ui';
 import { ScheduleEditor } from '../clinician/SchedulePage';
 
 type AdminUser = User & { isActive: boolean };
@@ -49,39 +49,29 @@ export function AdminUsers() {
         <ErrorText error={toggle.error} />
         <QueryView query={users} empty={(l) => l.length === 0}>
           {(l) => (
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">{t('admin.users')}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('profile.fullName')}</th>
-                    <th scope="col">{t('login.phone')}</th>
-                    <th scope="col">{t('admin.role')}</th>
-                    <th scope="col">{t('admin.active')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {l.map((u) => (
-                    <tr key={u.id}>
-                      <td>{u.fullName ?? '—'}</td>
-                      <td>{u.phone}</td>
-                      <td>{t(`role.${u.role}`)}</td>
-                      <td>
-                        <button
-                          type="button"
-                          className="secondary"
-                          aria-label={`${u.isActive ? t('admin.deactivate') : t('admin.activate')} ${u.fullName ?? u.phone}`}
-                          onClick={() => toggle.mutate(u)}
-                          disabled={toggle.isPending}
-                        >
-                          {u.isActive ? t('admin.deactivate') : t('admin.activate')}
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              caption={t('admin.users')}
+              columns={[t('profile.fullName'), t('login.phone'), t('admin.role'), t('admin.active')]}
+            >
+              {l.map((u) => (
+                <tr key={u.id}>
+                  <td>{u.fullName ?? '—'}</td>
+                  <td>{u.phone}</td>
+                  <td>{t(`role.${u.role}`)}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-label={`${u.isActive ? t('admin.deactivate') : t('admin.activate')} ${u.fullName ?? u.phone}`}
+                      onClick={() => toggle.mutate(u)}
+                      disabled={toggle.isPending}
+                    >
+                      {u.isActive ? t('admin.deactivate') : t('admin.activate')}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           )}
         </QueryView>
       </section>

@@ -8,7 +8,7 @@ import { useHasApi } from '../../features';
 import { formatDate, formatDateTime, formatMoney } from '../../format';
 import { itemsOf } from '../../lists';
 import type { Checkout } from '../../slots';
-import { ErrorText, Feature, PageTitle, QueryView, RequireRole, Success } from '../../ui';
+import { DataTable, ErrorText, Feature, PageTitle, QueryView, RequireRole, Success } from '../../ui';
 
 type Plan = {
   code: string;
@@ -168,30 +168,16 @@ export function TrialBalancePage() {
               const cols = [...new Set(rows.flatMap((x) => Object.keys(x)))];
               return (
                 <>
-                  <div className="table-wrap">
-                    <table>
-                      <caption className="visually-hidden">{t('ledger.title')}</caption>
-                      <thead>
-                        <tr>
-                          {cols.map((c) => (
-                            <th key={c} scope="col">
-                              {c}
-                            </th>
-                          ))}
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {rows.map((x, i) => (
-                          // biome-ignore lint/suspicious/noArrayIndexKey: report rows have no id
-                          <tr key={i}>
-                            {cols.map((c) => (
-                              <td key={c}>{cell(x[c])}</td>
-                            ))}
-                          </tr>
+                  <DataTable caption={t('ledger.title')} columns={cols}>
+                    {rows.map((x, i) => (
+                      // biome-ignore lint/suspicious/noArrayIndexKey: report rows have no id
+                      <tr key={i}>
+                        {cols.map((c) => (
+                          <td key={c}>{cell(x[c])}</td>
                         ))}
-                      </tbody>
-                    </table>
-                  </div>
+                      </tr>
+                    ))}
+                  </DataTable>
                   {Array.isArray(r.totals) && (
                     <p className="totals" data-balanced={String(r.balanced)}>
                       {t('ledger.totals')}:{' '}

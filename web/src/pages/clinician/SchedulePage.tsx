@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api';
 import { useCentres } from '../../catalog';
@@ -76,15 +76,86 @@ function WeekdaySelect(props: { value: number; onChange: (n: number) => void; la
   );
 }
 
+/** Rows edited in place until they are saved together; a change to a row clears the last save's outcome. */
+function useRows<R>(initial: R[], onChange: () => void) {
+  const [rows, setRows] = useState<R[]>(initial);
+  return {
+    rows,
+    update: (i: number, patch: Partial<R>) => {
+      onChange();
+      setRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+    },
+    add: (row: R) => setRows([...rows, row]),
+    remove: (i: number) => setRows(rows.filter((_, j) => j !== i)),
+  };
+}
+
+/** One numbered row of a weekly editor, with its remove button after its fields. */
+function RowFieldset(props: { legend: string; onRemove: () => void; children: ReactNode }) {
+  const { t } = useTranslation();
+  return (
+    <fieldset className="row">
+      <legend>{props.legend}</legend>
+      {props.children}
+      <button type="button" className="secondary" onClick={props.onRemove}>
+        {t('schedule.remove')}
+      </button>
+    </fieldset>
+  );
+}
+
+/** A weekday with start and end times: the fields rules and shifts share. */
+function WeeklyTimeFields({ row, onChange }: { row: Shift; onChange: (patch: Partial<Shift>) => void }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <WeekdaySelect
+        label={t('schedule.weekday')}
+        value={row.weekday}
+        onChange={(weekday) => onChange({ weekday })}
+      />
+      <label>
+        {t('schedule.start')}
+        <input type="time" value={row.start} onChange={(e) => onChange({ start: e.target.value })} required />
+      </label>
+      <label>
+        {t('schedule.end')}
+        <input type="time" value={row.end} onChange={(e) => onChange({ end: e.target.value })} required />
+      </label>
+    </>
+  );
+}
+
+/** The add and save buttons of a weekly editor, then how its last save went. */
+function EditorFooter(props: {
+  save: { isPending: boolean; isSuccess: boolean; error: unknown };
+  addLabel: string;
+  onAdd: () => void;
+  saveLabel: string;
+}) {
+  const { t } = useTranslation();
+  const { save } = props;
+  return (
+    <>
+      <div className="actions">
+        <button type="button" className="secondary" onClick={props.onAdd}>
+          {props.addLabel}
+        </button>
+        <button type="submit" disabled={save.isPending}>
+          {save.isPending ? t('common.saving') : props.saveLabel}
+        </button>
+      </div>
+      {save.isSuccess && <Success>{t('schedule.saved')}</Success>}
+      <ErrorText error={save.error} />
+    </>
+  );
+}
+
 function RulesEditor({ schedule }: { schedule: Schedule }) {
   const { t } = useTranslation();
   const centres = useCentres();
-  const [rules, setRules] = useState<Rule[]>(schedule.rules);
   const save = useSave<Rule[]>(schedule.clinicianId, 'availability');
-  const update = (i: number, patch: Partial<Rule>) => {
-    save.reset();
-    setRules(rules.map((r, j) => (j === i ? { ...r, ...patch } : r)));
-  };
+  const { rows: rules, update, add, remove } = useRows<Rule>(schedule.rules, () => save.reset());
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate(rules.map((r) => ({ ...r, centreId: r.mode === 'in_person' ? r.centreId : null })));
@@ -96,26 +167,8 @@ function RulesEditor({ schedule }: { schedule: Schedule }) {
       {rules.length === 0 && <p className="muted empty">{t('schedule.noRules')}</p>}
       {rules.map((r, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity of their own until saved
-        <fieldset key={i} className="row">
-          <legend>{t('schedule.ruleN', { n: i + 1 })}</legend>
-          <WeekdaySelect
-            label={t('schedule.weekday')}
-            value={r.weekday}
-            onChange={(weekday) => update(i, { weekday })}
-          />
-          <label>
-            {t('schedule.start')}
-            <input
-              type="time"
-              value={r.start}
-              onChange={(e) => update(i, { start: e.target.value })}
-              required
-            />
-          </label>
-          <label>
-            {t('schedule.end')}
-            <input type="time" value={r.end} onChange={(e) => update(i, { end: e.target.value })} required />
-          </label>
+        <RowFieldset key={i} legend={t('schedule.ruleN', { n: i + 1 })} onRemove={() => remove(i)}>
+          <WeeklyTimeFields row={r} onChange={(patch) => update(i, patch)} />
           <label>
             {t('search.mode')}
             <select value={r.mode} onChange={(e) => update(i, { mode: e.target.value })}>
@@ -151,46 +204,24 @@ function RulesEditor({ schedule }: { schedule: Schedule }) {
               required
             />
           </label>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => setRules(rules.filter((_, j) => j !== i))}
-          >
-            {t('schedule.remove')}
-          </button>
-        </fieldset>
+        </RowFieldset>
       ))}
-      <div className="actions">
-        <button
-          type="button"
-          className="secondary"
-          onClick={() =>
-            setRules([
-              ...rules,
-              { weekday: 1, start: '09:00', end: '13:00', mode: 'online', centreId: null, slotMinutes: 30 },
-            ])
-          }
-        >
-          {t('schedule.addRule')}
-        </button>
-        <button type="submit" disabled={save.isPending}>
-          {save.isPending ? t('common.saving') : t('schedule.saveWeekly')}
-        </button>
-      </div>
-      {save.isSuccess && <Success>{t('schedule.saved')}</Success>}
-      <ErrorText error={save.error} />
+      <EditorFooter
+        save={save}
+        addLabel={t('schedule.addRule')}
+        onAdd={() =>
+          add({ weekday: 1, start: '09:00', end: '13:00', mode: 'online', centreId: null, slotMinutes: 30 })
+        }
+        saveLabel={t('schedule.saveWeekly')}
+      />
     </form>
   );
 }
 
 function ShiftsEditor({ schedule }: { schedule: Schedule }) {
   const { t } = useTranslation();
-  const [shifts, setShifts] = useState<Shift[]>(schedule.shifts);
   const save = useSave<Shift[]>(schedule.clinicianId, 'shifts');
-  const update = (i: number, patch: Partial<Shift>) => {
-    save.reset();
-    setShifts(shifts.map((r, j) => (j === i ? { ...r, ...patch } : r)));
-  };
+  const { rows: shifts, update, add, remove } = useRows<Shift>(schedule.shifts, () => save.reset());
   return (
     <form
       className="card"
@@ -205,49 +236,16 @@ function ShiftsEditor({ schedule }: { schedule: Schedule }) {
       {shifts.length === 0 && <p className="muted empty">{t('schedule.noShifts')}</p>}
       {shifts.map((r, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity of their own until saved
-        <fieldset key={i} className="row">
-          <legend>{t('schedule.shiftN', { n: i + 1 })}</legend>
-          <WeekdaySelect
-            label={t('schedule.weekday')}
-            value={r.weekday}
-            onChange={(weekday) => update(i, { weekday })}
-          />
-          <label>
-            {t('schedule.start')}
-            <input
-              type="time"
-              value={r.start}
-              onChange={(e) => update(i, { start: e.target.value })}
-              required
-            />
-          </label>
-          <label>
-            {t('schedule.end')}
-            <input type="time" value={r.end} onChange={(e) => update(i, { end: e.target.value })} required />
-          </label>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => setShifts(shifts.filter((_, j) => j !== i))}
-          >
-            {t('schedule.remove')}
-          </button>
-        </fieldset>
+        <RowFieldset key={i} legend={t('schedule.shiftN', { n: i + 1 })} onRemove={() => remove(i)}>
+          <WeeklyTimeFields row={r} onChange={(patch) => update(i, patch)} />
+        </RowFieldset>
       ))}
-      <div className="actions">
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => setShifts([...shifts, { weekday: 1, start: '18:00', end: '22:00' }])}
-        >
-          {t('schedule.addShift')}
-        </button>
-        <button type="submit" disabled={save.isPending}>
-          {save.isPending ? t('common.saving') : t('schedule.saveShifts')}
-        </button>
-      </div>
-      {save.isSuccess && <Success>{t('schedule.saved')}</Success>}
-      <ErrorText error={save.error} />
+      <EditorFooter
+        save={save}
+        addLabel={t('schedule.addShift')}
+        onAdd={() => add({ weekday: 1, start: '18:00', end: '22:00' })}
+        saveLabel={t('schedule.saveShifts')}
+      />
     </form>
   );
 }

@@ -2,12 +2,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api';
-import type { AppointmentView } from '../../appointments';
+import { type AppointmentView, paymentCell } from '../../appointments';
 import { useClinicians } from '../../catalog';
 import { useNow } from '../../checkout';
 import { addDays, clockTime, formatDateTime, formatMoney, isoDay, myZone } from '../../format';
 import { type Initiated, type Slot, SlotDays, useWeekOfSlots } from '../../slots';
-import { ErrorText, PageTitle, QueryView, RequireRole } from '../../ui';
+import { DataTable, ErrorText, PageTitle, QueryView, RequireRole } from '../../ui';
 import { DeskVisits } from './Visits';
 
 type Patient = { id: string; fullName: string | null; phone: string; email: string | null };
@@ -236,39 +236,28 @@ function DayAppointments() {
       </label>
       <QueryView query={list} empty={(l) => l.length === 0} emptyText={t('day.none')}>
         {(l) => (
-          <div className="table-wrap">
-            <table>
-              <caption className="visually-hidden">{t('desk.dayTitle')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('table.time')}</th>
-                  <th scope="col">{t('table.clinician')}</th>
-                  <th scope="col">{t('table.mode')}</th>
-                  <th scope="col">{t('table.status')}</th>
-                  <th scope="col">{t('table.payment')}</th>
+          <DataTable
+            caption={t('desk.dayTitle')}
+            columns={[
+              t('table.time'),
+              t('table.clinician'),
+              t('table.mode'),
+              t('table.status'),
+              t('table.payment'),
+            ]}
+          >
+            {[...l]
+              .sort((a, b) => a.startAt.localeCompare(b.startAt))
+              .map((a) => (
+                <tr key={a.id} data-status={a.status}>
+                  <td>{clockTime(a.startAt)}</td>
+                  <td>{a.clinician?.fullName}</td>
+                  <td>{a.mode === 'online' ? t('mode.online') : (a.centre?.name ?? t('mode.in_person'))}</td>
+                  <td>{t(`status.${a.status}`)}</td>
+                  <td>{paymentCell(t, a.payment)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {[...l]
-                  .sort((a, b) => a.startAt.localeCompare(b.startAt))
-                  .map((a) => (
-                    <tr key={a.id} data-status={a.status}>
-                      <td>{clockTime(a.startAt)}</td>
-                      <td>{a.clinician?.fullName}</td>
-                      <td>
-                        {a.mode === 'online' ? t('mode.online') : (a.centre?.name ?? t('mode.in_person'))}
-                      </td>
-                      <td>{t(`status.${a.status}`)}</td>
-                      <td>
-                        {a.payment
-                          ? `${formatMoney(a.payment)} · ${t(`payStatus.${a.payment.status}`, { defaultValue: a.payment.status })}`
-                          : '—'}
-                      </td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+          </DataTable>
         )}
       </QueryView>
     </div>

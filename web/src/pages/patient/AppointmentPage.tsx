@@ -15,7 +15,7 @@ import {
 import { mapLink, useClinician } from '../../catalog';
 import { formatDateTime, formatMoney, myZone } from '../../format';
 import { type Slot, SlotDays, useWeekOfSlots } from '../../slots';
-import { ErrorText, Loading, PageTitle, QueryView, RequireRole, Success } from '../../ui';
+import { ErrorText, PageTitle, QueryView, RequireRole, Success } from '../../ui';
 
 export function AppointmentPage() {
   const { id } = useParams();
@@ -221,19 +221,17 @@ function Reschedule({ a, onDone }: { a: AppointmentView; onDone: (msg: string) =
           <ErrorText error={move.error} />
         </section>
       )}
-      {slots.isPending ? (
-        <Loading />
-      ) : slots.isError ? (
-        <ErrorText error={slots.error} />
-      ) : (
-        <SlotDays
-          timeZone={slots.data.timeZone}
-          slots={slots.data.slots.filter((s) => s.startAt !== a.startAt)}
-          busy={move.isPending}
-          chosen={slot?.startAt}
-          onChoose={setSlot}
-        />
-      )}
+      <QueryView query={slots}>
+        {(d) => (
+          <SlotDays
+            timeZone={d.timeZone}
+            slots={d.slots.filter((s) => s.startAt !== a.startAt)}
+            busy={move.isPending}
+            chosen={slot?.startAt}
+            onChoose={setSlot}
+          />
+        )}
+      </QueryView>
       <button type="button" className="link" onClick={() => setOpen(false)}>
         {t('common.close')}
       </button>

@@ -6,7 +6,7 @@ import { initials, useClinician } from '../../catalog';
 import { PayForHold } from '../../checkout';
 import { formatDateTime, formatMoney, myZone } from '../../format';
 import { type Initiated, type Slot, SlotDays, useWeekOfSlots } from '../../slots';
-import { ErrorText, Loading, PageTitle, QueryView, useSession } from '../../ui';
+import { ErrorText, PageTitle, QueryView, useSession } from '../../ui';
 
 /**
  * A clinician and their free slots. The chosen slot lives in the URL, so it survives signing in:
@@ -139,19 +139,17 @@ export function ClinicianPage() {
       {!book.data && (
         <>
           <h2>{t('book.chooseSlot')}</h2>
-          {slots.isPending ? (
-            <Loading />
-          ) : slots.isError ? (
-            <ErrorText error={slots.error} />
-          ) : (
-            <SlotDays
-              timeZone={slots.data.timeZone}
-              slots={slots.data.slots}
-              busy={book.isPending}
-              chosen={chosen}
-              onChoose={choose}
-            />
-          )}
+          <QueryView query={slots}>
+            {(d) => (
+              <SlotDays
+                timeZone={d.timeZone}
+                slots={d.slots}
+                busy={book.isPending}
+                chosen={chosen}
+                onChoose={choose}
+              />
+            )}
+          </QueryView>
         </>
       )}
     </section>
