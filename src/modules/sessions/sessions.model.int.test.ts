@@ -22,7 +22,9 @@ import { blocksDue } from './sessions.rules.js';
  * run against PostgreSQL and a small model; invariants after every step. Reproduce a failure with
  * BILLING_MODEL_SEED (and BILLING_MODEL_RUNS).
  */
-const SEED = Number(process.env.BILLING_MODEL_SEED ?? Date.now() % 1_000_000);
+// A fixed default keeps CI deterministic (143630 once found a reject after the ring timed out); set the
+// variable to explore other sequences.
+const SEED = Number(process.env.BILLING_MODEL_SEED ?? 143630);
 const RUNS = Number(process.env.BILLING_MODEL_RUNS ?? 12);
 const B = 10;
 const PAYOUT = 1000;
@@ -325,7 +327,7 @@ async function run(cmds: Cmd[]) {
       case 'reject': {
         if (s?.type !== 'call') break;
         const res = sessions.reject(actor(doctors[s.d]!), s.id);
-        if (s.status === 'RINGING' && now() >= s.ringUntil!) {
+        if ((s.status === 'RINGING' && now() >= s.ringUntil!) || s.status === 'MISSED') {
           await res;
           s.status = 'MISSED';
         } else if (s.status === 'RINGING' || s.status === 'REJECTED') {

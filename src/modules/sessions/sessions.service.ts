@@ -181,7 +181,8 @@ export function createSessionsService(deps: SessionsDeps) {
       deps.uow(async (tx) => {
         const now = deps.clock.now();
         const s = await missIfExpired(tx, await lock(tx, actor, id, 'call', 'doctor'), now);
-        if (s.status === 'REJECTED') return s;
+        // Already over without an answer: a repeated reject, or a call that rang out (stays MISSED).
+        if (s.status === 'REJECTED' || s.status === 'MISSED') return s;
         return repo.update(tx, s.id, { status: move(s, 'reject', 'be rejected'), now });
       }),
 
