@@ -117,7 +117,8 @@ describe('carebook serve as a process', () => {
     const first = await startCli();
     expect(await waitReady(first)).toBeLessThan(READY_WITHIN_MS);
     expect(await demoCounts(first.url)).toEqual(DEMO);
-    expect(first.output()).toContain('Carebook is up');
+    // The banner follows the listen (it reads each module's demo data), so /readyz can answer first.
+    await expect.poll(() => first.output(), { timeout: 30_000 }).toContain('Carebook is up');
     expect(postmastersFor(pgDir)).toHaveLength(1);
     await interrupt(first);
   }, 90_000);
