@@ -425,6 +425,12 @@ export const en = {
     reference: 'Bank reference',
     pay: 'Record payout',
     paid: 'Payout recorded.',
+    account: 'Account',
+    currency: 'Currency',
+    accounts: 'Accounts',
+    posted: 'Posted',
+    pending: 'Pending',
+    credits: '{{count}} credits',
   },
   visits: {
     register: 'Register a visit',

@@ -416,6 +416,12 @@ export const hi: Strings = {
     reference: 'बैंक संदर्भ',
     pay: 'भुगतान दर्ज करें',
     paid: 'भुगतान दर्ज किया गया।',
+    account: 'खाता',
+    currency: 'मुद्रा',
+    accounts: 'खाते',
+    posted: 'दर्ज',
+    pending: 'लंबित',
+    credits: '{{count}} क्रेडिट',
   },
   visits: {
     register: 'विज़िट दर्ज करें',

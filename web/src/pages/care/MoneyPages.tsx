@@ -144,51 +144,56 @@ export function WalletPage() {
   );
 }
 
-type Row = Record<string, unknown>;
-const cell = (v: unknown): string =>
-  isMoney(v) ? formatMoney(v) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v ?? '—');
+type BalanceRow = { kind: string; currency: string; accounts: number; posted: number; pending: number };
+type TrialBalance = {
+  rows: BalanceRow[];
+  totals: Array<{ currency: string; posted: number; pending: number }>;
+  balanced: boolean;
+};
+
+/** Minor units of an ISO currency as money; credit units (CREDIT_TEXT, CREDIT_CALL) as a count. */
+function useAmount() {
+  const { t } = useTranslation();
+  return (amount: number, currency: string) =>
+    /^[A-Z]{3}$/.test(currency) ? formatMoney({ amount, currency }) : t('ledger.credits', { count: amount });
+}
 
 /** The ledger's trial balance (per account kind and currency; totals are zero) and payouts to doctors. */
 export function TrialBalancePage() {
   const { t } = useTranslation();
+  const amount = useAmount();
   const available = useHasApi('GET /api/admin/ledger/trial-balance');
   const tb = useQuery({
     queryKey: ['trial-balance'],
     enabled: available === true,
-    queryFn: () => api<Row>('GET', '/api/admin/ledger/trial-balance'),
+    queryFn: () => api<TrialBalance>('GET', '/api/admin/ledger/trial-balance'),
   });
+  const columns = ['account', 'currency', 'accounts', 'posted', 'pending'].map((c) => t(`ledger.${c}`));
   return (
     <RequireRole roles={['admin']}>
       <section>
         <PageTitle>{t('ledger.title')}</PageTitle>
         <Feature available={available}>
           <QueryView query={tb}>
-            {(r) => {
-              const rows = (Object.values(r).find(Array.isArray) as Row[] | undefined) ?? [];
-              const cols = [...new Set(rows.flatMap((x) => Object.keys(x)))];
-              return (
-                <>
-                  <DataTable caption={t('ledger.title')} columns={cols}>
-                    {rows.map((x, i) => (
-                      // biome-ignore lint/suspicious/noArrayIndexKey: report rows have no id
-                      <tr key={i}>
-                        {cols.map((c) => (
-                          <td key={c}>{cell(x[c])}</td>
-                        ))}
-                      </tr>
-                    ))}
-                  </DataTable>
-                  {Array.isArray(r.totals) && (
-                    <p className="totals" data-balanced={String(r.balanced)}>
-                      {t('ledger.totals')}:{' '}
-                      {(r.totals as Row[]).map((x) => `${x.currency} ${cell(x.posted)}`).join(' · ') || '0'}
-                      {typeof r.balanced === 'boolean' &&
-                        ` — ${r.balanced ? t('ledger.balanced') : t('ledger.unbalanced')}`}
-                    </p>
-                  )}
-                </>
-              );
-            }}
+            {(r) => (
+              <>
+                <DataTable caption={t('ledger.title')} columns={columns}>
+                  {r.rows.map((x) => (
+                    <tr key={`${x.kind}:${x.currency}`}>
+                      <td>{x.kind.replaceAll('_', ' ')}</td>
+                      <td>{x.currency}</td>
+                      <td>{x.accounts}</td>
+                      <td>{amount(x.posted, x.currency)}</td>
+                      <td>{amount(x.pending, x.currency)}</td>
+                    </tr>
+                  ))}
+                </DataTable>
+                <p className="totals" data-balanced={String(r.balanced)}>
+                  {t('ledger.totals')}: {r.totals.map((x) => amount(x.posted, x.currency)).join(' · ') || '0'}
+                  {` — ${r.balanced ? t('ledger.balanced') : t('ledger.unbalanced')}`}
+                </p>
+              </>
+            )}
           </QueryView>
           <Payout />
         </Feature>
