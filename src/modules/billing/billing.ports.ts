@@ -2,46 +2,15 @@ import type { Tx } from '../../platform/db/uow.js';
 import type { Platform } from '../../platform/module.js';
 import type { Money } from '../../platform/money.js';
 
-/** What billing uses of other modules (their index.ts types fit these; the composition root checks). */
-export type PaymentForBilling = {
-  id: string;
-  payableKind: string;
-  payableId: string;
-  patientId: string;
-  amountMinor: number;
-  currency: string;
-  status: string;
-};
+import type { PayableHandlers, PaymentForHandler, PaymentsService } from '../payments/index.js';
 
-export type BillingPayableHandlers = {
-  onSucceeded(tx: Tx, payment: PaymentForBilling): Promise<void>;
-  onFailed(tx: Tx, payment: PaymentForBilling): Promise<void>;
-  onExpired(tx: Tx, payment: PaymentForBilling): Promise<void>;
-  onLate(tx: Tx, payment: PaymentForBilling): Promise<'fulfilled' | 'refund'>;
-  describe?(payableId: string): Promise<{ state: string; paid: boolean } | null>;
-};
-
-export type BillingPaymentsPort = {
-  registerPayable(kind: 'subscription', handlers: BillingPayableHandlers): void;
-  preparePayment(
-    tx: Tx,
-    req: {
-      payableKind: 'subscription';
-      payableId: string;
-      patientId: string;
-      amount: Money;
-      provider?: string;
-      expiresAt: Date;
-      description: string;
-      idempotencyKey: string;
-    },
-  ): Promise<{ paymentId: string }>;
-  openCheckout(paymentId: string): Promise<unknown>;
-  requestRefund(
-    tx: Tx,
-    req: { paymentId: string; amount?: number; reason: string; idempotencyKey: string },
-  ): Promise<unknown>;
-};
+/** What billing uses of payments: its public types, narrowed (docs/module-contracts.md). */
+export type PaymentForBilling = PaymentForHandler;
+export type BillingPayableHandlers = PayableHandlers;
+export type BillingPaymentsPort = Pick<
+  PaymentsService,
+  'registerPayable' | 'preparePayment' | 'openCheckout' | 'requestRefund'
+>;
 
 export type PlanRow = {
   code: string;

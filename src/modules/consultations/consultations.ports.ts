@@ -2,6 +2,7 @@ import type { AuthGuard } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import type { Platform } from '../../platform/module.js';
 import type { Money } from '../../platform/money.js';
+import type { PaymentsService } from '../payments/index.js';
 
 /** What consultations uses of other modules, as docs/module-contracts.md states it. */
 
@@ -33,66 +34,12 @@ export type IdentityPort = IdentityReads & {
   within(tx: Pick<Tx, 'db'>): IdentityReads;
 };
 
-export type PaymentForHandler = { id: string; payableKind: string; payableId: string; status: string };
-export type PayableHandlers = {
-  onSucceeded(tx: Tx, payment: PaymentForHandler): Promise<void>;
-  onFailed(tx: Tx, payment: PaymentForHandler): Promise<void>;
-  onExpired(tx: Tx, payment: PaymentForHandler): Promise<void>;
-  onLate(tx: Tx, payment: PaymentForHandler): Promise<'fulfilled' | 'refund'>;
-  describe?(payableId: string): Promise<{ state: string; paid: boolean } | null>;
-};
-export type PaymentSummary = {
-  id: string;
-  provider: string;
-  status: string;
-  paymentId: string | null;
-  orderId: string | null;
-  amount: Money;
-  refunded: Money;
-  refundPending: Money;
-  expiresAt: Date;
-  paidAt: Date | null;
-};
-export type CheckoutInfo = {
-  paymentId: string;
-  provider: string;
-  orderId: string;
-  amount: number;
-  currency: string;
-  keyId?: string;
-  checkoutUrl?: string;
-  expiresAt: Date;
-};
-export type PaymentsPort = {
-  registerPayable(kind: 'consultation' | 'visit', handlers: PayableHandlers): void;
-  preparePayment(
-    tx: Tx,
-    req: {
-      payableKind: 'consultation' | 'visit';
-      payableId: string;
-      patientId: string;
-      amount: Money;
-      provider?: string;
-      expiresAt: Date;
-      description: string;
-      idempotencyKey: string;
-    },
-  ): Promise<{ paymentId: string }>;
-  openCheckout(paymentId: string): Promise<CheckoutInfo>;
-  verifyClientCallback(req: {
-    provider: string;
-    orderId: string;
-    paymentId: string;
-    signature: string;
-    payableKind: string;
-    payableId: string;
-  }): Promise<unknown>;
-  requestRefund(
-    tx: Tx,
-    req: { paymentId: string; amount?: number; reason: string; idempotencyKey: string },
-  ): Promise<{ refundId: string; amount: number; status: string }>;
-  getById(paymentId: string): Promise<PaymentSummary | null>;
-};
+export type { CheckoutInfo, PayableHandlers, PaymentForHandler, PaymentSummary } from '../payments/index.js';
+/** What consultations uses of payments: its public type, narrowed (docs/module-contracts.md). */
+export type PaymentsPort = Pick<
+  PaymentsService,
+  'registerPayable' | 'preparePayment' | 'openCheckout' | 'verifyClientCallback' | 'requestRefund' | 'getById'
+>;
 
 export type ServiceEntry = {
   code: string;
