@@ -45,6 +45,11 @@ export const appointments = pgTable(
     currency: text().notNull(),
     /** payments' payment id for a paid booking; null for a free one. */
     paymentId: uuid(),
+    /**
+     * While PENDING_PAYMENT: the current payment may still be paid (payments has not settled it).
+     * A lapsed hold keeps its slot until this is false: its expiry asks the gateway first.
+     */
+    paymentOpen: boolean().notNull().default(false),
     planCode: text(),
     bookedByUserId: uuid()
       .notNull()
