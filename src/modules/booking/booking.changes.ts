@@ -104,6 +104,8 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
     try {
       return await deps.uow(async (tx) => {
         const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
+        // The clinician's lock before any row lock, as initiate and the payment handlers take them.
+        await repo.lockClinician(current.clinicianId);
         const a = await lockVisible(tx, actor, id);
         check(a);
         await repo.expireLapsedOverlapping({

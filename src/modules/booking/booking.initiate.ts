@@ -75,6 +75,28 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     });
   }
 
+  /** A live hold whose payment failed gets a fresh attempt (issue 12): a new payment, then a new checkout. */
+  async function newAttempt(
+    tx: Tx,
+    hold: Appointment,
+    clinician: Prepared['clinician'],
+    provider: string | undefined,
+    now: Date,
+  ) {
+    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
+    const { paymentId } = await deps.payments.preparePayment(tx, {
+      payableKind: 'appointment',
+      payableId: hold.id,
+      patientId: hold.patientId,
+      amount: { amount: hold.priceMinor, currency: hold.currency },
+      ...(provider ? { provider } : {}),
+      expiresAt: hold.holdExpiresAt!,
+      description: `Appointment with ${clinician.fullName}`,
+      idempotencyKey: `appointment:${hold.id}:payment:after:${hold.paymentId}`,
+    });
+    return (await repo.setPayment(hold.id, paymentId, now))!;
+  }
+
   /** In one transaction: the same live hold back, or a new hold with its payment, or a free booking. */
   async function holdOrBook(
     tx: Tx,
@@ -82,7 +104,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     input: InitiateInput,
     { party, clinician, slot, plan, free }: Prepared,
     now: Date,
-  ): Promise<{ created: boolean; appointment: Appointment }> {
+  ): Promise<{ created: boolean; appointment: Appointment; replaced?: string }> {
     const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
     // One patient's initiates run one at a time: the hold limit and "same slot again" stay exact.
     await repo.lockPatient(party.patientId);
@@ -92,7 +114,14 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       startsAt: slot.startAt,
       now,
     });
-    if (existing) return { created: false, appointment: existing };
+    if (existing?.paymentOpen || (existing && !existing.paymentId))
+      return { created: false, appointment: existing };
+    if (existing)
+      return {
+        created: true,
+        appointment: await newAttempt(tx, existing, clinician, input.provider, now),
+        replaced: existing.paymentId!,
+      };
     if (!free && (await repo.countLiveHolds(party.patientId, now)) >= MAX_LIVE_HOLDS)
       throw Errors.conflict(
         'TOO_MANY_HOLDS',
@@ -103,6 +132,9 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
         'TOO_MANY_HOLDS_TODAY',
         `You started ${MAX_UNPAID_HOLDS_PER_DAY} unpaid bookings in the last 24 hours; pay for one or try again later.`,
       );
+    // Racing holds of one clinician take turns: the exclusion check of two concurrent overlapping
+    // inserts deadlocks; serialised, the second meets a clean violation (409).
+    await repo.lockClinician(clinician.id);
     // A lapsed hold is not a hold, swept or not: free its range before the constraint looks.
     await repo.expireLapsedOverlapping({
       clinicianId: clinician.id,
@@ -141,31 +173,44 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       description: `Appointment with ${clinician.fullName}`,
       idempotencyKey: `appointment:${appointment.id}:payment`,
     });
-    await repo.setPayment(appointment.id, paymentId);
-    return { created: true, appointment: { ...appointment, paymentId } };
+    await repo.setPayment(appointment.id, paymentId, now);
+    return { created: true, appointment: { ...appointment, paymentId, paymentOpen: true } };
+  }
+
+  /** The same hold again, its payment still open here: a failure the gateway has not told us yet opens a new attempt. */
+  async function holdOrBookFresh(actor: Actor, input: InitiateInput, prepared: Prepared, now: Date) {
+    const run = () => deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now));
+    const first = await run();
+    if (first.created || !first.appointment.paymentId) return first;
+    if (!(await deps.payments.recheckOpenPayment(first.appointment.paymentId))) return first;
+    return run();
   }
 
   return async function initiateBooking(actor: Actor, input: InitiateInput): Promise<InitiateResult> {
     const now = deps.clock.now();
     const prepared = await prepare(deps, actor, input, now);
-    let result: { created: boolean; appointment: Appointment };
+    let result: { created: boolean; appointment: Appointment; replaced?: string };
     try {
-      result = await deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now));
+      result = await holdOrBookFresh(actor, input, prepared, now);
     } catch (err) {
       if (isOverlapViolation(err)) throw slotUnavailable();
       throw err;
     }
     const { appointment } = result;
-    if (!appointment.paymentId) return { ...result, payment: null };
+    if (!appointment.paymentId) return { created: result.created, appointment, payment: null };
+    let payment: CheckoutInfo;
     try {
       // The gateway call happens after the commit: never network I/O inside a transaction.
-      return { ...result, payment: await deps.payments.openCheckout(appointment.paymentId) };
+      payment = await deps.payments.openCheckout(appointment.paymentId);
     } catch (err) {
       if (err instanceof AppError && err.status < 500) throw err;
       deps.log.warn({ err, appointmentId: appointment.id }, 'checkout could not be opened; hold released');
       if (result.created) await release(appointment.id);
       throw Errors.upstream('PAYMENT_GATEWAY_UNAVAILABLE', 'The payment gateway did not answer; try again.');
     }
+    // The failed attempt's checkout is closed where the gateway can; money it still takes is refunded.
+    if (result.replaced) await deps.payments.closeCheckout(result.replaced);
+    return { created: result.created, appointment, payment };
   };
 }
 

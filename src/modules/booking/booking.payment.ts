@@ -6,7 +6,7 @@ import type { PayableHandlers, PaymentForHandler } from '../payments/index.js';
 import { canSee } from './booking.access.js';
 import type { BookingEffects } from './booking.effects.js';
 import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
-import { isLiveHold, remindAtFor, transition } from './booking.rules.js';
+import { holdsSlot, isLiveHold, remindAtFor, transition } from './booking.rules.js';
 import type { BookingDeps } from './booking.service.js';
 
 /** The handlers run inside payments' unit of work: no pool, nothing that reads on it. */
@@ -41,11 +41,14 @@ export function makePaymentHandlers(deps: HandlerDeps, effects: BookingEffects) 
   async function settle(tx: Tx, payment: PaymentForHandler): Promise<'fulfilled' | 'refund'> {
     const now = deps.clock.now();
     const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
+    // The clinician's lock before the row's, in the order initiate takes them (no deadlock).
+    await repo.lockClinicianOf(payment.payableId);
     const a = await repo.findForUpdate(payment.payableId);
     if (!a || a.paymentId !== payment.id) return 'refund';
     if (a.status === 'CONFIRMED' || a.status === 'COMPLETED' || a.status === 'NO_SHOW') return 'fulfilled';
     if (a.status === 'CANCELLED') return 'refund';
-    if (isLiveHold(a, now)) {
+    // Still holding its slot (live, or lapsed while payments asked the gateway): this money is its own.
+    if (holdsSlot(a, now)) {
       await confirm(tx, a, 'pay', now);
       return 'fulfilled';
     }
@@ -73,11 +76,21 @@ export function makePaymentHandlers(deps: HandlerDeps, effects: BookingEffects) 
     await repo.updateStatus(a.id, { status: transition(a.status, 'expire'), now: deps.clock.now() });
   }
 
+  /** A failed payment on a live hold leaves the hold: initiating again opens a fresh attempt (issue 12). */
+  async function failed(tx: Tx, payment: PaymentForHandler) {
+    const now = deps.clock.now();
+    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
+    const a = await repo.findForUpdate(payment.payableId);
+    if (a?.status !== 'PENDING_PAYMENT' || a.paymentId !== payment.id) return;
+    if (isLiveHold(a, now)) await repo.closePayment(a.id, now);
+    else await repo.updateStatus(a.id, { status: transition(a.status, 'expire'), now });
+  }
+
   const handlers: PayableHandlers = {
     // "Still waiting" from payments' side; 'refund' when the hold had lapsed and the slot is gone
     // (payments then refunds in full: it alone decides and issues refunds).
     onSucceeded: settle,
-    onFailed: expire,
+    onFailed: failed,
     onExpired: expire,
     onLate: settle,
   };

@@ -22,7 +22,7 @@ export type NewAppointment = Pick<
   | 'planCode'
   | 'bookedByUserId'
   | 'source'
-> & { now: Date };
+> & { now: Date; paymentOpen?: boolean };
 
 export type AdminFilters = {
   status?: AppointmentStatus;
@@ -38,7 +38,15 @@ export type AdminFilters = {
 const a = appointments;
 /** A live hold at `now`: unpaid and its hold not lapsed. */
 const liveHold = (now: Date) => and(eq(a.status, 'PENDING_PAYMENT'), gt(a.holdExpiresAt, now));
-const lapsedHold = (now: Date) => and(eq(a.status, 'PENDING_PAYMENT'), lte(a.holdExpiresAt, now));
+/**
+ * A lapsed hold that may be released: its payment is settled (failed, expired). One whose payment
+ * is still open keeps its slot until payments has asked the gateway (issue 12): it may be paid.
+ */
+const lapsedHold = (now: Date) =>
+  and(eq(a.status, 'PENDING_PAYMENT'), lte(a.holdExpiresAt, now), eq(a.paymentOpen, false));
+/** A hold that occupies its slot: live, or lapsed while its payment may still have been paid. */
+const occupyingHold = (now: Date) =>
+  and(eq(a.status, 'PENDING_PAYMENT'), or(gt(a.holdExpiresAt, now), eq(a.paymentOpen, true)));
 const overlapping = (from: Date, to: Date) => and(lt(a.startsAt, to), gt(a.endsAt, from));
 
 /**
@@ -61,6 +69,25 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
       );
     },
 
+    /**
+     * Serialises writes that put time into one clinician's exclusion constraint (new holds, late
+     * confirmations, moves). Two overlapping inserts checked by the constraint at once each wait
+     * for the other (`deadlock detected`); in turn, one waits and then meets a clean exclusion
+     * violation. Order: patient lock, then this, then row locks.
+     */
+    async lockClinician(clinicianId: string): Promise<void> {
+      await db.execute(
+        sql`select pg_advisory_xact_lock(hashtext('booking.clinician'), hashtext(${clinicianId}))`,
+      );
+    },
+
+    /** The clinician lock for an appointment known only by id (payment handlers), before its row lock. */
+    async lockClinicianOf(id: string): Promise<void> {
+      await db.execute(
+        sql`select pg_advisory_xact_lock(hashtext('booking.clinician'), hashtext(${a.clinicianId}::text)) from ${a} where ${a.id} = ${id}`,
+      );
+    },
+
     async insert({ now, ...values }: NewAppointment): Promise<Appointment | null> {
       const [row] = await db
         .insert(a)
@@ -74,8 +101,24 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
       return written(row);
     },
 
-    async setPayment(id: string, paymentId: string): Promise<void> {
-      await db.update(a).set({ paymentId }).where(eq(a.id, id));
+    /** The hold's current payment attempt, open until payments settles it. */
+    async setPayment(id: string, paymentId: string, now: Date): Promise<Appointment | null> {
+      const [row] = await db
+        .update(a)
+        .set({ paymentId, paymentOpen: true, updatedAt: now })
+        .where(eq(a.id, id))
+        .returning();
+      return row ?? null;
+    },
+
+    /** The payment failed while the hold is live: the hold stays (a new attempt may pay it) and lapses on time. */
+    async closePayment(id: string, now: Date): Promise<Appointment | null> {
+      const [row] = await db
+        .update(a)
+        .set({ paymentOpen: false, updatedAt: now })
+        .where(eq(a.id, id))
+        .returning();
+      return written(row);
     },
 
     async findById(id: string): Promise<Appointment | null> {
@@ -142,6 +185,7 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
         .set({
           status: s.status,
           updatedAt: s.now,
+          ...(s.status !== 'PENDING_PAYMENT' ? { paymentOpen: false } : {}),
           ...(s.status === 'CONFIRMED' ? { confirmedAt: s.now } : {}),
           ...(s.status === 'CANCELLED' ? { cancelledAt: s.now } : {}),
           ...(s.status === 'COMPLETED' ? { completedAt: s.now } : {}),
@@ -206,19 +250,21 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
 
     async listOccupancy(clinicianId: string, from: Date, to: Date, now: Date) {
       const held = sql`${a.status} = 'PENDING_PAYMENT'`;
+      // A hold whose payment is open lapses only when payments settles it (booking then says so).
+      const lapses = sql`${held} and not ${a.paymentOpen}`;
       return db
         .select({
           startAt: a.startsAt,
           endAt: a.endsAt,
           status: sql<'held' | 'booked'>`case when ${held} then 'held' else 'booked' end`,
-          until: sql<Date | null>`case when ${held} then ${a.holdExpiresAt} end`.mapWith(a.holdExpiresAt),
+          until: sql<Date | null>`case when ${lapses} then ${a.holdExpiresAt} end`.mapWith(a.holdExpiresAt),
         })
         .from(a)
         .where(
           and(
             eq(a.clinicianId, clinicianId),
             overlapping(from, to),
-            or(inArray(a.status, ['CONFIRMED', 'COMPLETED']), liveHold(now)),
+            or(inArray(a.status, ['CONFIRMED', 'COMPLETED']), occupyingHold(now)),
           ),
         )
         .orderBy(asc(a.startsAt));
@@ -226,7 +272,7 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
 
     /** Upcoming: live holds and confirmed ones not yet ended, soonest first. Past: the rest, latest first. */
     listForPatient(patientId: string, scope: 'upcoming' | 'past', now: Date, limit: number) {
-      const upcoming = and(gt(a.endsAt, now), or(eq(a.status, 'CONFIRMED'), liveHold(now)))!;
+      const upcoming = and(gt(a.endsAt, now), or(eq(a.status, 'CONFIRMED'), occupyingHold(now)))!;
       return db
         .select()
         .from(a)

@@ -53,19 +53,26 @@ export const HOLD_QUOTA_WINDOW_MS = 24 * 3_600_000;
 export const holdQuotaExceeded = (unpaidHoldsInWindow: number) =>
   unpaidHoldsInWindow >= MAX_UNPAID_HOLDS_PER_DAY;
 
-type HoldLike = { status: AppointmentStatus; holdExpiresAt: Date | null };
+type HoldLike = { status: AppointmentStatus; holdExpiresAt: Date | null; paymentOpen?: boolean };
 
-/** A hold is live only before its expiry, whether or not a sweeper has marked it yet. */
+/** A hold is live (payable by the patient) only before its expiry, whether or not a sweeper has marked it yet. */
 export const isLiveHold = (a: HoldLike, now: Date) =>
   a.status === 'PENDING_PAYMENT' && a.holdExpiresAt !== null && a.holdExpiresAt.getTime() > now.getTime();
 
-/** The status a reader should see: a lapsed, unswept hold reads as EXPIRED. */
+/**
+ * A hold keeps its slot while live, and after its expiry while its payment is still open: the
+ * expiry asks the gateway first, and money taken in time confirms it (issue 12).
+ */
+export const holdsSlot = (a: HoldLike, now: Date) =>
+  isLiveHold(a, now) || (a.status === 'PENDING_PAYMENT' && a.paymentOpen === true);
+
+/** The status a reader should see: a lapsed, unswept hold whose payment is settled reads as EXPIRED. */
 export const effectiveStatus = (a: HoldLike, now: Date): AppointmentStatus =>
-  a.status === 'PENDING_PAYMENT' && !isLiveHold(a, now) ? 'EXPIRED' : a.status;
+  a.status === 'PENDING_PAYMENT' && !holdsSlot(a, now) ? 'EXPIRED' : a.status;
 
 /** How an appointment occupies its slot for slot search: held, booked, or not at all. */
 export function occupancyOf(a: HoldLike, now: Date): 'held' | 'booked' | null {
-  if (isLiveHold(a, now)) return 'held';
+  if (holdsSlot(a, now)) return 'held';
   if (a.status === 'CONFIRMED' || a.status === 'COMPLETED') return 'booked';
   return null;
 }

@@ -37,6 +37,8 @@ export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | '
     | 'verifyClientCallback'
     | 'refundRemainder'
     | 'getForPayable'
+    | 'recheckOpenPayment'
+    | 'closeCheckout'
   >;
   catalog: Pick<CatalogService, 'getClinician' | 'planPolicyFor' | 'recordRelationship' | 'within'>;
   scheduling: Pick<SchedulingService, 'findSlot' | 'listSlots'>;

@@ -173,7 +173,7 @@ export async function applyPaymentFact(
   }
   const handlers = deps.payables.get(p.payableKind);
   if (!handlers) throw new Error(`no payable handlers registered for kind ${p.payableKind}`);
-  const d = decide(p, fact.outcome, now, { retryable: fact.retryable });
+  const d = decide(p, fact.outcome, now, { retryable: fact.retryable, paidAt: fact.paidAt });
   switch (d.action) {
     case 'none':
       return d.reason;

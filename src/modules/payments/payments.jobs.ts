@@ -16,8 +16,17 @@ export const captureJob = defineJob<{ paymentId: string; paymentRef: string }>('
   retryBackoff: true,
 });
 
-/** At the hold's expiry: close the checkout at the gateway and settle what it says. */
-export const expireJob = defineJob<{ paymentId: string }>('payments.expire');
+/**
+ * At the hold's expiry: close the checkout at the gateway and settle what it says (paid -> the
+ * booking is confirmed; open -> closed and released). A gateway that does not answer fails the job,
+ * which retries with backoff (about 40 minutes in all); the 5-minute reconciler keeps asking after
+ * that. The slot is never released while the payment may be paid.
+ */
+export const expireJob = defineJob<{ paymentId: string }>('payments.expire', {
+  retryLimit: 9,
+  retryDelay: 5,
+  retryBackoff: true,
+});
 
 /** Periodic: ask the gateway about payments that should have heard back by now. */
 export const reconcileJob = defineJob<Record<string, never>>('payments.reconcile', {

@@ -8,6 +8,11 @@ import { findMismatches, isSecondCaptureRecord } from './payments.rules.js';
 
 type ApplyDeps = PaymentsDeps & { payables: PayableRegistry };
 
+/** The gateway did not let us settle an open payment past its expiry; try again later. */
+export class GatewayUnsettled extends Error {
+  override name = 'GatewayUnsettled';
+}
+
 const LATE_AUTHORISATION_WINDOW_MS = 3 * 24 * 3600_000;
 const BATCH = 100;
 const REFUND_RECHECK_MS = 60 * 60_000;
@@ -20,7 +25,8 @@ function factFrom(p: PaymentRow, status: GatewayStatus, closed: boolean, now: Da
     amountMinor: status.amountMinor,
     currency: status.currency,
   };
-  if (status.state === 'paid') return { outcome: 'succeeded', ...ids };
+  if (status.state === 'paid')
+    return { outcome: 'succeeded', ...ids, ...(status.paidAt ? { paidAt: status.paidAt } : {}) };
   // Held but not captured (Razorpay, also days after `failed`): the capture job makes it money.
   if (status.state === 'authorized') return { outcome: 'authorized', ...ids };
   if (p.status !== 'CREATED') return null;
@@ -63,6 +69,10 @@ export function makeReconciler(
       status = await gateway.fetchStatus({ orderId: p.orderId, paymentRef: p.gatewayPaymentRef });
     }
     const fact = factFrom(p, status, closed, now);
+    // Past the expiry, open, and not closed at the gateway: it may still be paid. The hold keeps
+    // its slot; the job retries (bounded, then the reconciler's cron keeps asking).
+    if (!fact && p.status === 'CREATED' && p.orderId && !closed)
+      throw new GatewayUnsettled(`payment ${p.id}: the gateway could not close the checkout`);
     return deps.uow(async (tx) => {
       const repo = paymentsRepository(tx.db);
       const locked = (await repo.findForUpdate(p.id))!;

@@ -30,12 +30,16 @@ export function decide(
   p: { status: PaymentStatus; expiresAt: Date },
   outcome: GatewayOutcome,
   now: Date,
-  opts: { retryable?: boolean } = {},
+  opts: { retryable?: boolean; paidAt?: Date } = {},
 ): PaymentDecision {
   const live = now.getTime() < p.expiresAt.getTime();
   switch (outcome) {
     case 'succeeded':
-      if (p.status === 'CREATED') return live ? { action: 'succeed' } : { action: 'late' };
+      // Money the gateway took before the expiry is on time, whenever we hear of it (issue 12).
+      if (p.status === 'CREATED')
+        return live || (opts.paidAt && opts.paidAt.getTime() < p.expiresAt.getTime())
+          ? { action: 'succeed' }
+          : { action: 'late' };
       if (p.status === 'FAILED' || p.status === 'EXPIRED') return { action: 'late' };
       return { action: 'none', reason: 'already_paid' };
     case 'failed':

@@ -223,6 +223,42 @@ export function createPaymentsService(deps: PaymentsDeps) {
     return { ...toSummary(updated), awaiting };
   }
 
+  /**
+   * Asks the gateway about an open payment the payable is about to hand out again (the same hold
+   * initiated twice): a failure whose webhook has not arrived yet is applied now, so the payable can
+   * open a fresh attempt. True when the payment is no longer open. A gateway that does not answer
+   * changes nothing.
+   */
+  async function recheckOpenPayment(paymentId: string): Promise<boolean> {
+    const p = await read().findById(paymentId);
+    if (!p?.orderId || p.status !== 'CREATED') return false;
+    const status = await deps.gateways
+      .get(p.provider)
+      .fetchStatus({ orderId: p.orderId, paymentRef: p.gatewayPaymentRef })
+      .catch((err) => {
+        deps.log.warn({ err, paymentId }, 'could not ask the gateway about an open payment');
+        return null;
+      });
+    if (status?.state !== 'failed') return false;
+    const fact: PaymentFact = { outcome: 'failed', orderId: p.orderId, paymentRef: status.paymentRef };
+    const now = deps.clock.now();
+    const outcome = await deps.uow(async (tx) => {
+      const locked = (await paymentsRepository(tx.db).findForUpdate(p.id))!;
+      return applyPaymentFact(applyDeps, tx, locked, fact, now);
+    });
+    return outcome === 'failed';
+  }
+
+  /** Closes a replaced attempt's checkout where the gateway can (best effort: later money is late and refunded). */
+  async function closeCheckout(paymentId: string): Promise<void> {
+    const p = await read().findById(paymentId);
+    if (!p?.orderId) return;
+    await deps.gateways
+      .get(p.provider)
+      .expire({ orderId: p.orderId })
+      .catch((err) => deps.log.warn({ err, paymentId }, 'could not close a replaced checkout'));
+  }
+
   async function getForPayable(kind: string, id: string) {
     const p = await read().latestForPayable(kind as PayableKind, id);
     return p ? toSummary(p) : null;
@@ -245,6 +281,8 @@ export function createPaymentsService(deps: PaymentsDeps) {
     adminRefund,
     preparePayment,
     openCheckout,
+    recheckOpenPayment,
+    closeCheckout,
     verifyClientCallback,
     requestRefund: refunds.requestRefund,
     refundRemainder: refunds.refundRemainder,

@@ -143,9 +143,12 @@ export function sandboxPageRoutes(deps: Deps, serverRef: { server?: Server }): F
         if (!co) throw Errors.notFound('Checkout', req.params.id);
         reply.type('text/html; charset=utf-8');
         const title = co.status === 'paid' ? 'Payment complete' : `Payment ${co.status}`;
+        // The status handed back is the checkout's own, never the one in this page's query string.
+        const back = new URLSearchParams(req.query as Record<string, string>);
+        back.set('status', co.status);
         return page(
           title,
-          `<h1 data-testid="result">${esc(title)}</h1><p><a href="/payments/return?${esc(new URLSearchParams(req.query as Record<string, string>).toString())}">Back to Carebook</a></p>`,
+          `<h1 data-testid="result">${esc(title)}</h1><p><a href="/payments/return?${esc(back.toString())}">Back to Carebook</a></p>`,
         );
       },
     );
@@ -172,6 +175,7 @@ export function makeSandboxDelivery(deps: Deps, serverRef: { server?: Server }) 
         paymentRef: co.paymentRef ?? undefined,
         amountMinor: co.amountMinor,
         currency: co.currency,
+        ...(co.status === 'paid' && co.completedAt ? { paidAt: co.completedAt.toISOString() } : {}),
       },
     };
     const body = JSON.stringify(event);

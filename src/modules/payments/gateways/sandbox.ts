@@ -32,6 +32,8 @@ export type SandboxEvent = {
     paymentRef?: string;
     amountMinor?: number;
     currency?: string;
+    /** ISO instant the patient paid (payment.succeeded). */
+    paidAt?: string;
     refund?: { id: string; refundId?: string; amountMinor: number };
   };
 };
@@ -133,8 +135,11 @@ export function createSandboxGateway(deps: { pool: Pool; secret: string; publicU
         currency: d.currency,
       };
       switch (event.type) {
-        case 'payment.succeeded':
-          return { ...base, payment: { outcome: 'succeeded', ...fact } };
+        case 'payment.succeeded': {
+          const paidAt = d.paidAt ? new Date(d.paidAt) : undefined;
+          const at = paidAt && !Number.isNaN(paidAt.getTime()) ? { paidAt } : {};
+          return { ...base, payment: { outcome: 'succeeded', ...fact, ...at } };
+        }
         case 'payment.failed':
           return { ...base, payment: { outcome: 'failed', ...fact } };
         case 'checkout.expired':
@@ -191,6 +196,7 @@ export function createSandboxGateway(deps: { pool: Pool; secret: string; publicU
         paymentRef: co.paymentRef ?? undefined,
         amountMinor: co.amountMinor,
         currency: co.currency,
+        ...(co.status === 'paid' && co.completedAt ? { paidAt: co.completedAt } : {}),
       };
     },
     async expire({ orderId }) {

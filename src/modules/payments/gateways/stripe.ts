@@ -49,14 +49,18 @@ function sessionFact(s: Stripe.Checkout.Session, outcome: PaymentFact['outcome']
 
 function toEvent(event: Stripe.Event): GatewayEvent {
   const base = { eventId: event.id, type: event.type, payload: event };
+  // The event is created when the session completes: when the money was taken.
+  const paidAt = new Date(event.created * 1000);
   switch (event.type) {
     case 'checkout.session.completed': {
       const s = event.data.object;
       // Delayed methods complete the session unpaid; only `paid` (or the async success) is money.
-      return s.payment_status === 'paid' ? { ...base, payment: sessionFact(s, 'succeeded') } : base;
+      return s.payment_status === 'paid'
+        ? { ...base, payment: { ...sessionFact(s, 'succeeded'), paidAt } }
+        : base;
     }
     case 'checkout.session.async_payment_succeeded':
-      return { ...base, payment: sessionFact(event.data.object, 'succeeded') };
+      return { ...base, payment: { ...sessionFact(event.data.object, 'succeeded'), paidAt } };
     case 'checkout.session.async_payment_failed':
       return { ...base, payment: sessionFact(event.data.object, 'failed') };
     case 'checkout.session.expired':

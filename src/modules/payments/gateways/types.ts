@@ -17,6 +17,8 @@ export type PaymentFact = {
   currency?: string;
   /** A failed attempt the patient can retry on the same order (Razorpay), not the end of the order. */
   retryable?: boolean;
+  /** When the gateway took the money, where it says: money taken before the hold's expiry is on time. */
+  paidAt?: Date;
 };
 
 /** A refund the gateway reports (processed or failed), possibly one we never asked for. */
@@ -40,12 +42,18 @@ export type GatewayEvent = {
   refund?: RefundFact;
 };
 
-/** The gateway's current view of an order, for reconciliation and expiry. */
+/**
+ * The gateway's current view of an order (the "lookup"), for reconciliation and for a hold's
+ * expiry, which asks before it releases the slot: Stripe's Checkout Session, Razorpay's order
+ * payments, the sandbox's checkout row.
+ */
 export type GatewayStatus = {
   state: 'open' | 'authorized' | 'paid' | 'failed' | 'expired';
   paymentRef?: string;
   amountMinor?: number;
   currency?: string;
+  /** When the money was taken, where the gateway says it. */
+  paidAt?: Date;
 };
 
 export type CheckoutInput = {
