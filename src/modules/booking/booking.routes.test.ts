@@ -109,7 +109,7 @@ describe('booking over HTTP', () => {
     expect(fine.status).toBe(201);
   });
 
-  test('a hold lapses after HOLD_MINUTES and the slot is bookable again before any job runs; late money is refunded', async () => {
+  test('a lapsed hold keeps its slot until its expiry has asked the gateway; then the slot is free and the checkout closed', async () => {
     const carol = await createUser(t, { role: 'patient' });
     const dave = await createUser(t, { role: 'patient' });
     const startAt = slot(4, '11:00');
@@ -119,26 +119,29 @@ describe('booking over HTTP', () => {
     expect((await initiate(t, dave, { clinicianId: doc.id, startAt })).status).toBe(409);
     t.clock.advanceMinutes(1);
     await renewTokens(t, carol, dave, alice, bob, doc);
-    const mine = await t.http.get(`/api/patient-dashboard/appointments/${first.body.appointment.id}`, {
-      token: carol.token,
-    });
-    expect(mine.body.status).toBe('EXPIRED');
+    const view = () =>
+      t.http.get(`/api/patient-dashboard/appointments/${first.body.appointment.id}`, { token: carol.token });
+    // Lapsed, but its payment may have been taken in time: the slot stays Carol's until the gateway answers.
+    expect((await view()).body.status).toBe('PENDING_PAYMENT');
+    const meanwhile = await initiate(t, dave, { clinicianId: doc.id, startAt });
+    expect(meanwhile.status).toBe(409);
+    expect(meanwhile.body.code).toBe('SLOT_UNAVAILABLE');
+    await t.runJobs({ names: ['booking.expire-holds'] });
+    expect((await view()).body.status).toBe('PENDING_PAYMENT');
+
+    // The expiry asks the sandbox: still open, so it is closed there and the slot released.
+    await t.runJobs({ names: ['payments.expire'] });
+    expect((await view()).body).toMatchObject({ status: 'EXPIRED', payment: { status: 'EXPIRED' } });
     const second = await initiate(t, dave, { clinicianId: doc.id, startAt });
     expect(second.status, JSON.stringify(second.body)).toBe(201);
-
-    // Carol's payment completes after her hold lapsed and Dave took the slot: refunded in full.
-    const proof = await paySandbox(t, first.body.payment.orderId);
-    const late = await t.http.post(
-      '/api/booking/confirm',
-      { appointmentId: first.body.appointment.id, ...proof },
-      { token: carol.token },
-    );
-    expect(late.status).toBe(409);
-    expect(late.body.code).toBe('PAYMENT_NOT_CONFIRMED');
-    const refunds = await t.platform.pool.query('select amount_minor from refunds where payment_id = $1', [
-      first.body.payment.paymentId,
-    ]);
-    expect(refunds.rows.map((r) => Number(r.amount_minor))).toEqual([50_000]);
+    const pay = await fetch(`${t.url}/sandbox/checkout/${first.body.payment.orderId}/pay`, {
+      method: 'POST',
+      redirect: 'manual',
+    });
+    expect(pay.status).toBe(409);
+    expect(
+      await count('select count(*) from refunds where payment_id = $1', [first.body.payment.paymentId]),
+    ).toBe(0);
     const appts = await t.platform.pool.query(
       'select patient_id, status from appointments where starts_at = $1',
       [startAt],
@@ -168,7 +171,7 @@ describe('booking over HTTP', () => {
     ).toBe(0);
   });
 
-  test('the webhook confirms whichever comes first; the callback after it changes nothing; a failed payment frees the slot', async () => {
+  test('the webhook confirms whichever comes first; the callback after it changes nothing; a failed payment keeps the hold until it lapses', async () => {
     const hank = await createUser(t, { role: 'patient' });
     const held = await initiate(t, hank, { clinicianId: doc.id, startAt: slot(4, '15:00') });
     const proof = await paySandbox(t, held.body.payment.orderId);
@@ -211,7 +214,16 @@ describe('booking over HTTP', () => {
     const failed = await t.http.get(`/api/patient-dashboard/appointments/${failing.body.appointment.id}`, {
       token: ivan.token,
     });
-    expect(failed.body.status).toBe('EXPIRED');
+    // The hold stays Ivan's until it lapses: initiating again opens a fresh payment attempt.
+    expect(failed.body).toMatchObject({ status: 'PENDING_PAYMENT', payment: { status: 'FAILED' } });
+    expect((await initiate(t, hank, { clinicianId: doc.id, startAt: slot(4, '15:30') })).status).toBe(409);
+    t.clock.advanceMinutes(15);
+    await renewTokens(t, hank, ivan, alice, bob, doc);
+    await t.runJobs({ names: ['booking.expire-holds'] });
+    const lapsed = await t.http.get(`/api/patient-dashboard/appointments/${failing.body.appointment.id}`, {
+      token: ivan.token,
+    });
+    expect(lapsed.body.status).toBe('EXPIRED');
     expect((await initiate(t, hank, { clinicianId: doc.id, startAt: slot(4, '15:30') })).status).toBe(201);
   });
 
