@@ -19,11 +19,14 @@ export function fakeStripe() {
   const sessions = new Map<string, Session>();
   const refunds = new Map<string, { id: string; amount: number }>();
   let seq = 0;
+  /** While true every request answers 503, like Stripe in an outage (the SDK retries, then gives up). */
+  const outage = { on: false };
   const error = (status: number, message: string) => ({
     status,
     body: { error: { type: 'invalid_request_error', message } },
   });
   const handler = (req: RecordedRequest) => {
+    if (outage.on) return { status: 503, body: { error: { type: 'api_error', message: 'unavailable' } } };
     const form = new URLSearchParams(req.body);
     const path = req.path.split('?')[0]!;
     if (req.method === 'POST' && path === '/v1/customers')
@@ -69,5 +72,11 @@ export function fakeStripe() {
     }
     return error(404, `unexpected ${req.method} ${path}`);
   };
-  return { sessions, refunds, handler };
+  /** The patient pays the session at Stripe (no webhook is sent: the test delivers one if it wants). */
+  const pay = (id: string) => {
+    const s = sessions.get(id)!;
+    Object.assign(s, { status: 'complete', payment_status: 'paid', payment_intent: `pi_${++seq}` });
+    return s;
+  };
+  return { sessions, refunds, handler, outage, pay };
 }

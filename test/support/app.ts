@@ -18,7 +18,7 @@ export type TestApp = Carebook & {
   logs: string[];
   http: ReturnType<typeof httpClient>;
   /** Runs queued jobs now (ignoring their start time unless told otherwise). */
-  runJobs(opts?: { names?: string[]; ignoreStartAfter?: boolean }): Promise<number>;
+  runJobs(opts?: { names?: string[]; ignoreStartAfter?: boolean; maxRounds?: number }): Promise<number>;
   close(): Promise<void>;
 };
 
