@@ -76,7 +76,12 @@ export function paymentsRepository(db: Db) {
               eq(payments.kind, 'primary'),
             ),
           )
-          .orderBy(desc(payments.createdAt), desc(payments.id))
+          // A fresh attempt made in the same instant its failed predecessor was (issue 12) wins.
+          .orderBy(
+            desc(payments.createdAt),
+            sql`${payments.status} in ('FAILED', 'EXPIRED')`,
+            desc(payments.id),
+          )
           .limit(1)
       )[0];
     },
