@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { bookableClinician, initiate, localSlot, renewTokens } from '../../../test/factories/booking.js';
+import { createUser, type TestUser } from '../../../test/factories/identity.js';
+import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { sandboxDeliverJob } from '../payments/payments.jobs.js';
+
+/**
+ * Racing holds of one clinician (issue 12: `deadlock detected` in chaos): the exclusion check of
+ * two concurrent overlapping inserts, and lapsed holds freed by each racer, deadlocked. Initiates
+ * of one clinician now take turns on an advisory lock: every racer gets 201 or 409, never 500.
+ */
+describe('racing initiates for the same and neighbouring slots', () => {
+  let t: TestApp;
+  let doc: Awaited<ReturnType<typeof bookableClinician>>;
+  beforeAll(async () => {
+    t = await startTestApp();
+    doc = await bookableClinician(t, { feeMinor: 50_000 });
+  });
+  afterAll(() => t?.close());
+
+  test('40 patients on 4 slots, each slot freed from a lapsed failed hold: one winner per slot, no 500', async () => {
+    const slots = ['09:00', '09:30', '10:00', '10:30'].map((hhmm) => localSlot(t, doc.timeZone, 2, hhmm));
+    // Earlier holds on every slot, whose payments failed, now lapsed but not swept.
+    const earlier = await Promise.all(slots.map(() => createUser(t, { role: 'patient' })));
+    for (const [i, startAt] of slots.entries()) {
+      const held = await initiate(t, earlier[i]!, { clinicianId: doc.id, startAt });
+      expect(held.status).toBe(201);
+      const fail = await fetch(`${t.url}/sandbox/checkout/${held.body.payment.orderId}/fail`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
+      expect(fail.status).toBe(303);
+    }
+    await t.runJobs({ names: [sandboxDeliverJob.name] });
+    t.clock.advanceMinutes(16);
+
+    const racers: TestUser[] = await Promise.all(
+      Array.from({ length: 40 }, () => createUser(t, { role: 'patient' })),
+    );
+    await renewTokens(t, ...racers);
+    const results = await Promise.allSettled(
+      racers.map((p, i) => initiate(t, p, { clinicianId: doc.id, startAt: slots[i % slots.length]! })),
+    );
+    const replies = results.map((r) => {
+      expect(r.status).toBe('fulfilled');
+      return (r as PromiseFulfilledResult<Awaited<ReturnType<typeof initiate>>>).value;
+    });
+    expect(replies.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)).toEqual([]);
+    for (const [i, startAt] of slots.entries()) {
+      const mine = replies.filter((_, k) => k % slots.length === i);
+      expect(mine.filter((r) => r.status === 201)).toHaveLength(1);
+      for (const r of mine.filter((x) => x.status === 409)) expect(r.body.code).toBe('SLOT_UNAVAILABLE');
+      const rows = await t.platform.pool.query(
+        `select status from appointments where clinician_id = $1 and starts_at = $2 order by created_at`,
+        [doc.id, startAt],
+      );
+      expect(rows.rows.map((r) => r.status)).toEqual(['EXPIRED', 'PENDING_PAYMENT']);
+    }
+  });
+});
