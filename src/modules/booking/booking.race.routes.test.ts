@@ -38,6 +38,15 @@ describe('racing initiates for the same and neighbouring slots', () => {
       Array.from({ length: 40 }, () => createUser(t, { role: 'patient' })),
     );
     await renewTokens(t, ...racers);
+    const deadlocks = async () =>
+      Number(
+        (
+          await t.platform.pool.query(
+            'select deadlocks from pg_stat_database where datname = current_database()',
+          )
+        ).rows[0].deadlocks,
+      );
+    const deadlocksBefore = await deadlocks();
     const results = await Promise.allSettled(
       racers.map((p, i) => initiate(t, p, { clinicianId: doc.id, startAt: slots[i % slots.length]! })),
     );
@@ -46,6 +55,9 @@ describe('racing initiates for the same and neighbouring slots', () => {
       return (r as PromiseFulfilledResult<Awaited<ReturnType<typeof initiate>>>).value;
     });
     expect(replies.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)).toEqual([]);
+    // Not even a deadlock the unit of work retried away (PostgreSQL counts each one it broke).
+    await new Promise((r) => setTimeout(r, 600)); // the statistics collector flushes about every 500 ms
+    expect((await deadlocks()) - deadlocksBefore).toBe(0);
     for (const [i, startAt] of slots.entries()) {
       const mine = replies.filter((_, k) => k % slots.length === i);
       expect(mine.filter((r) => r.status === 201)).toHaveLength(1);
