@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
-import type { CheckoutInfo } from '../payments/index.js';
+import type { CheckoutInfo, PreparedPayment } from '../payments/index.js';
 import type { Mode } from '../scheduling/index.js';
 import type { BookingEffects } from './booking.effects.js';
 import { assertWithinHorizon, slotNotFound, slotUnavailable } from './booking.errors.js';
@@ -17,6 +18,9 @@ import {
 } from './booking.rules.js';
 import type { BookingDeps } from './booking.service.js';
 
+/** How old a cached clinician (fee, name) an initiate may use: 3 round trips fewer per booking. */
+const CLINICIAN_MAX_AGE_MS = 5_000;
+
 /** A patient may hold at most this many unpaid slots at once. */
 export const MAX_LIVE_HOLDS = 3;
 
@@ -31,6 +35,15 @@ export type InitiateInput = {
 
 export type InitiateResult = { created: boolean; appointment: Appointment; payment: CheckoutInfo | null };
 
+type HoldResult = {
+  created: boolean;
+  appointment: Appointment;
+  /** The payment made in this transaction, for openCheckout without reading it again. */
+  prepared?: PreparedPayment;
+  /** The failed payment a fresh attempt replaced: its checkout is closed after the commit. */
+  replaced?: string;
+};
+
 type Deps = Pick<
   BookingDeps,
   'config' | 'clock' | 'uow' | 'log' | 'catalog' | 'scheduling' | 'identity' | 'payments' | 'occupancy'
@@ -42,7 +55,9 @@ async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
   assertWithinHorizon(input.startAt, now, deps.config.booking.horizonDays);
   const [clinician, slot, patient, plan] = await Promise.all([
-    deps.catalog.getClinician(input.clinicianId),
+    // The fee and name may be a few seconds old across instances (this instance's catalog writes
+    // clear it); findSlot re-reads the clinician fresh, so a stale entry never books a refused slot.
+    deps.catalog.getClinician(input.clinicianId, { maxAgeMs: CLINICIAN_MAX_AGE_MS }),
     deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),
     party.source === 'WEB_PATIENT' ? null : deps.identity.getUser(party.patientId),
     deps.catalog.planPolicyFor(party.patientId, input.clinicianId),
@@ -84,7 +99,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     now: Date,
   ) {
     const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
-    const { paymentId } = await deps.payments.preparePayment(tx, {
+    const prepared = await deps.payments.preparePayment(tx, {
       payableKind: 'appointment',
       payableId: hold.id,
       patientId: hold.patientId,
@@ -94,62 +109,62 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       description: `Appointment with ${clinician.fullName}`,
       idempotencyKey: `appointment:${hold.id}:payment:after:${hold.paymentId}`,
     });
-    return (await repo.setPayment(hold.id, paymentId, now))!;
+    return { appointment: (await repo.setPayment(hold.id, prepared.paymentId, now))!, prepared };
   }
 
-  /** In one transaction: the same live hold back, or a new hold with its payment, or a free booking. */
+  /**
+   * In one transaction: the same live hold back, or a new hold with its payment, or a free booking.
+   * Kept to few statements (issue 12: a paid initiate's round trips): both locks in one, the hold
+   * checks in one read, the ids made here so the appointment is written once with its payment.
+   */
   async function holdOrBook(
     tx: Tx,
     actor: Actor,
     input: InitiateInput,
     { party, clinician, slot, plan, free }: Prepared,
     now: Date,
-  ): Promise<{ created: boolean; appointment: Appointment; replaced?: string }> {
+  ): Promise<HoldResult> {
     const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
-    // One patient's initiates run one at a time: the hold limit and "same slot again" stay exact.
-    await repo.lockPatient(party.patientId);
-    const existing = await repo.findLiveHold({
+    // The patient's lock keeps the hold limit and "same slot again" exact; the clinician's stops
+    // racing inserts deadlocking in the exclusion check (the second meets a clean violation: 409).
+    await repo.lockPatientAndClinician(party.patientId, clinician.id);
+    const facts = await repo.holdFacts({
       ...party,
       clinicianId: clinician.id,
       startsAt: slot.startAt,
       now,
+      since: new Date(now.getTime() - HOLD_QUOTA_WINDOW_MS),
     });
+    const existing = facts.sameSlot ? await repo.findById(facts.sameSlot) : null;
     if (existing?.paymentOpen || (existing && !existing.paymentId))
       return { created: false, appointment: existing };
     if (existing)
       return {
         created: true,
-        appointment: await newAttempt(tx, existing, clinician, input.provider, now),
+        ...(await newAttempt(tx, existing, clinician, input.provider, now)),
         replaced: existing.paymentId!,
       };
-    if (!free && (await repo.countLiveHolds(party.patientId, now)) >= MAX_LIVE_HOLDS)
+    if (!free && facts.live >= MAX_LIVE_HOLDS)
       throw Errors.conflict(
         'TOO_MANY_HOLDS',
         `You already hold ${MAX_LIVE_HOLDS} unpaid slots; pay for or cancel one first.`,
       );
-    if (!free && holdQuotaExceeded(await unpaidHoldsSince(tx, party.patientId, now)))
+    if (!free && holdQuotaExceeded(facts.unpaidSince))
       throw Errors.conflict(
         'TOO_MANY_HOLDS_TODAY',
         `You started ${MAX_UNPAID_HOLDS_PER_DAY} unpaid bookings in the last 24 hours; pay for one or try again later.`,
       );
-    // Racing holds of one clinician take turns: the exclusion check of two concurrent overlapping
-    // inserts deadlocks; serialised, the second meets a clean violation (409).
-    await repo.lockClinician(clinician.id);
-    // A lapsed hold is not a hold, swept or not: free its range before the constraint looks.
-    await repo.expireLapsedOverlapping({
-      clinicianId: clinician.id,
-      from: slot.startAt,
-      to: slot.endAt,
-      now,
-    });
-    const appointment = (await repo.insert({
+    const id = randomUUID();
+    const paymentId = free ? null : randomUUID();
+    const values = {
+      id,
       patientId: party.patientId,
       clinicianId: clinician.id,
       centreId: slot.centreId,
       mode: input.mode,
       startsAt: slot.startAt,
       endsAt: slot.endAt,
-      status: free ? 'CONFIRMED' : 'PENDING_PAYMENT',
+      status: free ? ('CONFIRMED' as const) : ('PENDING_PAYMENT' as const),
       holdExpiresAt: free ? null : new Date(now.getTime() + deps.config.booking.holdMinutes * 60_000),
       remindAt: free ? remindAtFor(slot.startAt, deps.config.booking.reminderHoursBefore, now) : null,
       priceMinor: free ? 0 : clinician.fee.amount,
@@ -157,13 +172,27 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       planCode: plan.planCode,
       bookedByUserId: actor.userId,
       source: party.source,
+      paymentId,
+      paymentOpen: !free,
       now,
-    }))!;
+    };
+    let appointment = await repo.insertIfFree(values);
+    if (!appointment) {
+      // Something overlaps: a lapsed hold is not a hold, swept or not (unless its payment may
+      // still have been paid); free those and insert again, now letting the constraint decide.
+      await repo.expireLapsedOverlapping({
+        clinicianId: clinician.id,
+        from: slot.startAt,
+        to: slot.endAt,
+        now,
+      });
+      appointment = (await repo.insert(values))!;
+    }
     if (free) {
       await effects.confirmed(tx, appointment);
       return { created: true, appointment };
     }
-    const { paymentId } = await deps.payments.preparePayment(tx, {
+    const prepared = await deps.payments.preparePayment(tx, {
       payableKind: 'appointment',
       payableId: appointment.id,
       patientId: party.patientId,
@@ -172,9 +201,9 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       expiresAt: appointment.holdExpiresAt!,
       description: `Appointment with ${clinician.fullName}`,
       idempotencyKey: `appointment:${appointment.id}:payment`,
+      paymentId: paymentId!,
     });
-    await repo.setPayment(appointment.id, paymentId, now);
-    return { created: true, appointment: { ...appointment, paymentId, paymentOpen: true } };
+    return { created: true, appointment, prepared };
   }
 
   /** The same hold again, its payment still open here: a failure the gateway has not told us yet opens a new attempt. */
@@ -189,7 +218,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
   return async function initiateBooking(actor: Actor, input: InitiateInput): Promise<InitiateResult> {
     const now = deps.clock.now();
     const prepared = await prepare(deps, actor, input, now);
-    let result: { created: boolean; appointment: Appointment; replaced?: string };
+    let result: HoldResult;
     try {
       result = await holdOrBookFresh(actor, input, prepared, now);
     } catch (err) {
@@ -201,7 +230,7 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     let payment: CheckoutInfo;
     try {
       // The gateway call happens after the commit: never network I/O inside a transaction.
-      payment = await deps.payments.openCheckout(appointment.paymentId);
+      payment = await deps.payments.openCheckout(result.prepared ?? appointment.paymentId);
     } catch (err) {
       if (err instanceof AppError && err.status < 500) throw err;
       deps.log.warn({ err, appointmentId: appointment.id }, 'checkout could not be opened; hold released');
@@ -212,14 +241,4 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     if (result.replaced) await deps.payments.closeCheckout(result.replaced);
     return { created: result.created, appointment, payment };
   };
-}
-
-/** Holds the patient started in the quota window that were never paid (still pending, or lapsed). */
-async function unpaidHoldsSince(tx: Tx, patientId: string, now: Date): Promise<number> {
-  const { rows } = await tx.query<{ n: number }>(
-    `select count(*)::int as n from appointments
-      where patient_id = $1 and created_at > $2 and status in ('PENDING_PAYMENT', 'EXPIRED')`,
-    [patientId, new Date(now.getTime() - HOLD_QUOTA_WINDOW_MS)],
-  );
-  return rows[0]?.n ?? 0;
 }

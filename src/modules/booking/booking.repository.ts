@@ -22,7 +22,7 @@ export type NewAppointment = Pick<
   | 'planCode'
   | 'bookedByUserId'
   | 'source'
-> & { now: Date; paymentOpen?: boolean };
+> & { now: Date; paymentOpen?: boolean; paymentId?: string | null };
 
 export type AdminFilters = {
   status?: AppointmentStatus;
@@ -88,7 +88,56 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
       );
     },
 
-    async insert({ now, ...values }: NewAppointment): Promise<Appointment | null> {
+    /**
+     * One patient's initiates one at a time (hold limit, same slot again), and one clinician's
+     * writes into the exclusion constraint one at a time (see lockClinician), in one statement.
+     */
+    async lockPatientAndClinician(patientId: string, clinicianId: string): Promise<void> {
+      await db.execute(
+        sql`select pg_advisory_xact_lock(hashtext('booking.patient'), hashtext(${patientId})), pg_advisory_xact_lock(hashtext('booking.clinician'), hashtext(${clinicianId}))`,
+      );
+    },
+
+    /**
+     * In one read: the patient's live hold of this slot (its id), their live holds, and their unpaid
+     * holds started since `since` (the daily quota).
+     */
+    async holdFacts(q: { patientId: string; clinicianId: string; startsAt: Date; now: Date; since: Date }) {
+      const live = sql`${a.status} = 'PENDING_PAYMENT' and ${a.holdExpiresAt} > ${q.now}`;
+      const rows = await db
+        .select({
+          sameSlot: sql<
+            string | null
+          >`(array_agg(${a.id}) filter (where ${live} and ${a.clinicianId} = ${q.clinicianId} and ${a.startsAt} = ${q.startsAt}))[1]`,
+          live: sql<number>`(count(*) filter (where ${live}))::int`,
+          unpaidSince: sql<number>`(count(*) filter (where ${a.createdAt} > ${q.since}))::int`,
+        })
+        .from(a)
+        .where(
+          and(
+            eq(a.patientId, q.patientId),
+            or(eq(a.status, 'PENDING_PAYMENT'), and(eq(a.status, 'EXPIRED'), gt(a.createdAt, q.since))),
+          ),
+        );
+      return rows[0] ?? { sameSlot: null, live: 0, unpaidSince: 0 };
+    },
+
+    /** Inserts unless a held or booked appointment overlaps (then null: the caller frees lapsed holds and insists). */
+    async insertIfFree({ now, ...values }: NewAppointment & { id?: string }): Promise<Appointment | null> {
+      const [row] = await db
+        .insert(a)
+        .values({
+          ...values,
+          confirmedAt: values.status === 'CONFIRMED' ? now : null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .onConflictDoNothing()
+        .returning();
+      return written(row);
+    },
+
+    async insert({ now, ...values }: NewAppointment & { id?: string }): Promise<Appointment | null> {
       const [row] = await db
         .insert(a)
         .values({

@@ -70,8 +70,10 @@ describe('a failed payment on a live hold can be retried', () => {
       redirect: 'manual',
     });
     expect(old.status).toBe(409);
-    const payments = await q(`select id, status from payments where payable_id = $1 order by created_at`, [
+    // Both were made at the same test-clock instant: the failed one first.
+    const payments = await q(`select id, status from payments where payable_id = $1 order by id = $2 desc`, [
       held.appointment.id,
+      held.payment.paymentId,
     ]);
     expect(payments).toEqual([
       { id: held.payment.paymentId, status: 'FAILED' },
@@ -123,8 +125,8 @@ describe('a failed payment on a live hold can be retried', () => {
     const rows = await q(
       `select p.id, p.status, p.late_outcome, coalesce(sum(r.amount_minor), 0)::int as refunded
          from payments p left join refunds r on r.payment_id = p.id
-        where p.payable_id = $1 group by p.id order by p.created_at`,
-      [held.appointment.id],
+        where p.payable_id = $1 group by p.id order by p.id = $2 desc`,
+      [held.appointment.id, held.payment.paymentId],
     );
     expect(rows).toEqual([
       { id: held.payment.paymentId, status: 'REFUNDED', late_outcome: 'refund', refunded: 50_000 },

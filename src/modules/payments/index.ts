@@ -18,7 +18,12 @@ import { paymentsRoutes } from './payments.routes.js';
 import { createPaymentsService, type PaymentsService } from './payments.service.js';
 
 export type { PayableHandlers, PayableKind, PaymentForHandler, PaymentSummary } from './payments.ports.js';
-export type { CheckoutInfo, PaymentsService, PreparePaymentInput } from './payments.service.js';
+export type {
+  CheckoutInfo,
+  PaymentsService,
+  PreparedPayment,
+  PreparePaymentInput,
+} from './payments.service.js';
 
 export type PaymentsModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow' | 'metrics'> &
   PaymentsCollaborators & { auth: AuthGuard };

@@ -238,9 +238,9 @@ describe('refunds, late payments and reconciliation (sandbox gateway)', () => {
 
     const res = await paymentsOf(t).service.reconcileDue();
     expect(res.changed).toBeGreaterThanOrEqual(2);
-    // Paid before expiry at the gateway, but seen after the hold lapsed: the late path decides.
+    // Paid before expiry at the gateway, seen after the hold lapsed: on time all the same (issue 12).
     expect(await paymentRow(t, paymentId)).toMatchObject({ status: 'SUCCEEDED', gateway_status: 'paid' });
-    expect((await payableState(t, payableId)).calls).toEqual(['late:refund']);
+    expect((await payableState(t, payableId)).calls).toEqual(['succeeded']);
     expect(await paymentRow(t, idle.paymentId)).toMatchObject({ status: 'EXPIRED' });
     expect((await payableState(t, idle.payableId)).calls).toEqual(['expired']);
     const { rows } = await t.platform.pool.query('select status from sandbox_checkouts where id = $1', [

@@ -127,11 +127,18 @@ export function paymentsRepository(db: Db) {
       return (await db.update(payments).set({ lateOutcome }).where(eq(payments.id, id)).returning())[0]!;
     },
     /** The gateway order or session, stored once: the first of two racing calls wins. */
-    async attachCheckout(id: string, c: { orderId: string; checkoutUrl: string | null }, now: Date) {
-      await db
+    /** Stores the first checkout opened; the row back when this call stored it (undefined when another did). */
+    async attachCheckout(
+      id: string,
+      c: { orderId: string; checkoutUrl: string | null },
+      now: Date,
+    ): Promise<PaymentRow | undefined> {
+      const rows = await db
         .update(payments)
         .set({ orderId: c.orderId, checkoutUrl: c.checkoutUrl, updatedAt: now })
-        .where(and(eq(payments.id, id), isNull(payments.orderId)));
+        .where(and(eq(payments.id, id), isNull(payments.orderId)))
+        .returning();
+      return rows[0];
     },
     /** The record of money captured a second time on one order, paid on arrival (`transition` from CREATED). */
     async insertSecondCapture(

@@ -28,7 +28,12 @@ export type PreparePaymentInput = {
   expiresAt: Date;
   description: string;
   idempotencyKey: string;
+  /** The payment's id, when the payable made it up front (to store it with its own row in one write). */
+  paymentId?: string;
 };
+
+/** What `preparePayment` made; hand it to `openCheckout` after the commit to spare a read. */
+export type PreparedPayment = { paymentId: string; row: PaymentRow };
 
 export type CheckoutInfo = {
   paymentId: string;
@@ -69,7 +74,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
   }
 
   /** Inside the payable's transaction: a CREATED payment and its expiry job; no network. */
-  async function preparePayment(tx: Tx, input: PreparePaymentInput): Promise<{ paymentId: string }> {
+  async function preparePayment(tx: Tx, input: PreparePaymentInput): Promise<PreparedPayment> {
     const now = deps.clock.now();
     const { amount } = input;
     if (!Number.isSafeInteger(amount.amount) || amount.amount <= 0)
@@ -78,6 +83,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
       throw new Error(`payable kind ${input.payableKind} is not registered`);
     const repo = paymentsRepository(tx.db);
     const inserted = await repo.insertPayment({
+      ...(input.paymentId ? { id: input.paymentId } : {}),
       patientId: input.patientId,
       payableKind: input.payableKind,
       payableId: input.payableId,
@@ -94,10 +100,10 @@ export function createPaymentsService(deps: PaymentsDeps) {
       const existing = (await repo.findByIdempotencyKey(input.idempotencyKey))!;
       if (existing.payableId !== input.payableId || existing.amountMinor !== amount.amount)
         throw Errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for another payment.');
-      return { paymentId: existing.id };
+      return { paymentId: existing.id, row: existing };
     }
     await tx.enqueue(expireJob, { paymentId: inserted.id }, { startAfter: input.expiresAt });
-    return { paymentId: inserted.id };
+    return { paymentId: inserted.id, row: inserted };
   }
 
   const checkoutInfo = (p: PaymentRow): CheckoutInfo => ({
@@ -136,9 +142,10 @@ export function createPaymentsService(deps: PaymentsDeps) {
   }
 
   /** After the payable's commit: creates the gateway order or session once (network, no transaction). */
-  async function openCheckout(paymentId: string): Promise<CheckoutInfo> {
+  async function openCheckout(payment: string | PreparedPayment): Promise<CheckoutInfo> {
     const now = deps.clock.now();
-    const p = await read().findById(paymentId);
+    const paymentId = typeof payment === 'string' ? payment : payment.paymentId;
+    const p = typeof payment === 'string' ? await read().findById(paymentId) : payment.row;
     if (!p) throw Errors.notFound('Payment', paymentId);
     if (p.orderId) return checkoutInfo(p);
     if (p.status !== 'CREATED' || p.expiresAt.getTime() <= now.getTime())
@@ -154,11 +161,12 @@ export function createPaymentsService(deps: PaymentsDeps) {
         customer: { patientId: p.patientId, customerRef: await customerRef(p) },
       });
       // Two racing calls: the first stored order wins and both return it.
-      await read().attachCheckout(
+      const stored = await read().attachCheckout(
         p.id,
         { orderId: result.orderId, checkoutUrl: result.checkoutUrl ?? null },
         now,
       );
+      if (stored) return checkoutInfo(stored);
     } catch (err) {
       if (err instanceof AppError) throw err;
       deps.log.warn(

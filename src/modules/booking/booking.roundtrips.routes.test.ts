@@ -1,0 +1,59 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { bookableClinician, initiate, localSlot } from '../../../test/factories/booking.js';
+import { createUser } from '../../../test/factories/identity.js';
+import { startTestApp, type TestApp } from '../../../test/support/app.js';
+
+/** Every statement any pg client sends while `fn` runs: the SQL round trips it costs. */
+async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
+  const proto = pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown };
+  const original = proto.query;
+  const seen: string[] = [];
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : (first as { text?: string })?.text;
+    if (text) seen.push(text.replace(/\s+/g, ' ').slice(0, 160));
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    proto.query = original;
+  }
+  return seen;
+}
+
+/**
+ * Issue 12: a paid initiate took 24 SQL round trips (target 10). Booking's and payments' own part,
+ * from BEGIN to the stored checkout, is 9 now (it was 14); the rest are the auth check and the
+ * catalog / scheduling / plan reads before it (see docs/performance.md). A count, not a timing.
+ */
+describe('round trips of a paid initiate', () => {
+  let t: TestApp;
+  let doc: Awaited<ReturnType<typeof bookableClinician>>;
+  beforeAll(async () => {
+    t = await startTestApp();
+    doc = await bookableClinician(t, { feeMinor: 50_000 });
+  });
+  afterAll(() => t?.close());
+
+  test('the hold, its payment, expiry job and sandbox checkout take 9 statements; 16 in all', async () => {
+    const warm = await createUser(t, { role: 'patient' });
+    const first = await initiate(t, warm, {
+      clinicianId: doc.id,
+      startAt: localSlot(t, doc.timeZone, 2, '09:00'),
+    });
+    expect(first.status).toBe(201);
+    const patient = await createUser(t, { role: 'patient' });
+    const startAt = localSlot(t, doc.timeZone, 2, '10:00');
+    let status = 0;
+    const sql = await statementsOf(async () => {
+      status = (await initiate(t, patient, { clinicianId: doc.id, startAt })).status;
+    });
+    expect(status).toBe(201);
+    const listing = sql.map((s, i) => `${i + 1}. ${s}`).join('\n');
+    const own = sql.slice(sql.findIndex((s) => s.startsWith('begin')));
+    expect(own.length, listing).toBe(9);
+    expect(sql.length, listing).toBeLessThanOrEqual(16);
+  });
+});
