@@ -74,6 +74,12 @@ describe('a hold lapsing while its payment is open asks the gateway first', () =
     expect(await t.runJobs({ names: [expireJob.name] })).toBeGreaterThan(0);
     expect(await appointment(h.id)).toMatchObject({ status: 'CONFIRMED', payment_open: false });
     expect(await payment(h.paymentId)).toEqual({ status: 'SUCCEEDED', late_outcome: null });
+    // Recorded as paid when the patient paid (the sandbox's time), inside the hold.
+    const [onTime] = await q(
+      `select p.paid_at < a.hold_expires_at as inside from payments p join appointments a on a.payment_id = p.id where p.id = $1`,
+      [h.paymentId],
+    );
+    expect(onTime.inside).toBe(true);
 
     await t.runJobs({ names: [sandboxDeliverJob.name] });
     const events = await q(

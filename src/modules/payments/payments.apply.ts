@@ -193,7 +193,8 @@ export async function applyPaymentFact(
     case 'late': {
       const captured: PaymentEvent = {
         type: 'captured',
-        at: now,
+        // When the gateway took the money, where it says (never later than now): what "on time" means.
+        at: fact.paidAt && fact.paidAt.getTime() < now.getTime() ? fact.paidAt : now,
         amountMinor: p.amountMinor,
         paymentRef: fact.paymentRef ?? null,
       };
