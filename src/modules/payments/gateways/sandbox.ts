@@ -114,6 +114,7 @@ export function createSandboxGateway(deps: { pool: Pool; secret: string; publicU
         paymentRef,
         amountMinor: co.amountMinor,
         currency: co.currency,
+        ...(co.completedAt ? { paidAt: co.completedAt } : {}),
       };
     },
     parseWebhook(raw: Buffer, headers: IncomingHttpHeaders, now: Date): GatewayEvent {
