@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookableClinician, initiate, localSlot, renewTokens } from '../../../test/factories/booking.js';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
-import { sandboxDeliverJob } from '../payments/payments.jobs.js';
+import { postWebhook, sandboxEvent } from '../../../test/payments/support.js';
+import { expireJob, sandboxDeliverJob } from '../payments/payments.jobs.js';
 
 /**
  * Racing holds of one clinician (issue 12: `deadlock detected` in chaos): the exclusion check of
@@ -67,6 +68,61 @@ describe('racing initiates for the same and neighbouring slots', () => {
         [doc.id, startAt],
       );
       expect(rows.rows.map((r) => r.status)).toEqual(['EXPIRED', 'PENDING_PAYMENT']);
+    }
+  });
+
+  test('late money confirming lapsed holds races new holds for the same slots: one owner per slot, money refunded otherwise', async () => {
+    const slots = ['13:00', '13:30', '14:00', '14:30', '15:00'].map((hhmm) =>
+      localSlot(t, doc.timeZone, 3, hhmm),
+    );
+    const owners = await Promise.all(slots.map(() => createUser(t, { role: 'patient' })));
+    const held = [];
+    for (const [i, startAt] of slots.entries()) {
+      const h = await initiate(t, owners[i]!, { clinicianId: doc.id, startAt });
+      expect(h.status).toBe(201);
+      held.push(h.body as { appointment: { id: string }; payment: { orderId: string; paymentId: string } });
+    }
+    t.clock.advanceMinutes(16);
+    // Their expiry asks the sandbox (nothing paid), closes the checkouts and releases the slots.
+    await t.runJobs({ names: [expireJob.name] });
+    const racers = await Promise.all(slots.map(() => createUser(t, { role: 'patient' })));
+    await renewTokens(t, ...racers);
+    const deadlocks = async () =>
+      Number(
+        (
+          await t.platform.pool.query(
+            'select deadlocks from pg_stat_database where datname = current_database()',
+          )
+        ).rows[0].deadlocks,
+      );
+    const before = await deadlocks();
+    // Late money for every lapsed hold (a gateway that took it anyway) while others hold the slots.
+    const results = await Promise.allSettled([
+      ...held.map((h) =>
+        postWebhook(
+          t,
+          '/api/payment/webhook/sandbox',
+          sandboxEvent(t, h.payment.orderId, 'payment.succeeded', { amountMinor: 50_000 }),
+        ),
+      ),
+      ...racers.map((p, i) => initiate(t, p, { clinicianId: doc.id, startAt: slots[i]! })),
+    ]);
+    const statuses = results.map((r) => (r.status === 'fulfilled' ? r.value.status : 0));
+    expect(statuses.filter((x) => ![200, 201, 409].includes(x))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await deadlocks()) - before).toBe(0);
+    for (const [i, startAt] of slots.entries()) {
+      const rows = await t.platform.pool.query(
+        `select status from appointments where clinician_id = $1 and starts_at = $2 and status in ('PENDING_PAYMENT', 'CONFIRMED')`,
+        [doc.id, startAt],
+      );
+      expect(rows.rows).toHaveLength(1);
+      const late = await t.platform.pool.query('select late_outcome from payments where id = $1', [
+        held[i]!.payment.paymentId,
+      ]);
+      // The late money either bought its slot back or is refunded, and the slot has one owner.
+      const owner = rows.rows[0].status === 'CONFIRMED' ? 'late' : 'racer';
+      expect(late.rows[0].late_outcome).toBe(owner === 'late' ? 'fulfilled' : 'refund');
     }
   });
 });
