@@ -240,7 +240,11 @@ describe('scheduling over HTTP', () => {
       expect((await t.http.get(url)).body.slots).toHaveLength(3);
       const off = await t.http.post(
         `/api/clinicians/${clinician.id}/time-off`,
-        { startAt: t.clock.local(1, '09:30', IST), endAt: t.clock.local(1, '10:30', IST), reason: 'School run' },
+        {
+          startAt: t.clock.local(1, '09:30', IST),
+          endAt: t.clock.local(1, '10:30', IST),
+          reason: 'School run',
+        },
         { token: clinician.token },
       );
       expect(off.status).toBe(201);
@@ -269,10 +273,7 @@ describe('scheduling over HTTP', () => {
       ['ends before it starts', () => ({ startAt: utc(1, '10:00'), endAt: utc(1, '09:00') })],
       ['ends in the past', () => ({ startAt: utc(-6, '10:00'), endAt: utc(-5, '09:00') })],
       ['lasts more than a year', () => ({ startAt: utc(1, '10:00'), endAt: utc(517, '09:00') })],
-      [
-        'no offset',
-        () => ({ startAt: `${t.clock.day(1)}T10:00:00`, endAt: `${t.clock.day(1)}T11:00:00` }),
-      ],
+      ['no offset', () => ({ startAt: `${t.clock.day(1)}T10:00:00`, endAt: `${t.clock.day(1)}T11:00:00` })],
     ])('time off that %s is a 400 and nothing is stored', async (_name, body) => {
       const { clinician } = await createBookableClinician(t, admin, { rules: [] });
       const res = await t.http.post(`/api/clinicians/${clinician.id}/time-off`, body(), {
