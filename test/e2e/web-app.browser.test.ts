@@ -4,12 +4,12 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TestClock } from '../support/clock.js';
 import { bookAndPay, localSlot } from '../factories/booking.js';
 import { createBookableClinician } from '../factories/catalog.js';
 import { createUser, nextPhone } from '../factories/identity.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
+import { TestClock } from '../support/clock.js';
 
 /**
  * The web app in a real browser against the real app, one journey per role. One file, one build:
