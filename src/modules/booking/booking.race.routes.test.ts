@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookableClinician, initiate, localSlot, renewTokens } from '../../../test/factories/booking.js';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
-import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { postWebhook, sandboxEvent } from '../../../test/payments/support.js';
+import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { expireJob, sandboxDeliverJob } from '../payments/payments.jobs.js';
 
 /**
