@@ -391,6 +391,8 @@ export const en = {
     notes: 'Notes',
     startChat: 'Start a chat',
     startCall: 'Start a call',
+    chatCredits: 'Chat now from your plan credits',
+    chatCreditsHelp: 'Each block of time in the chat uses one chat credit; credits left: {{count}}.',
   },
   session: {
     title: 'Session',
@@ -413,8 +415,28 @@ export const en = {
     days_other: '{{count}} days',
     credits: '{{text}} chat and {{call}} call credits',
     buy: 'Choose this plan',
+    bought: 'Payment received: your credits are ready.',
   },
-  wallet: { title: 'Wallet and earnings', posted: 'available', pending: 'pending' },
+  wallet: {
+    title: 'Wallet and earnings',
+    posted: 'available',
+    pending: 'pending',
+    entries: 'Latest entries',
+    none: 'No earnings yet.',
+    pendingEntry: '{{what}} (pending)',
+    kind: {
+      text_block_earning: 'Chat session earning',
+      call_block_earning: 'Call session earning',
+      appointment_earning: 'Appointment earning',
+      consultation_earning: 'Consultation earning',
+      visit_earning: 'Clinic visit earning',
+      subscription_earning: 'Plan earning',
+      earning_reversed: 'Earning reversed',
+      payout: 'Payout to your bank',
+      recovery: 'Amount recovered',
+      fee_reversed: 'Fee reversed',
+    },
+  },
   ledger: {
     balanced: 'balanced (every total is zero)',
     unbalanced: 'NOT balanced',
@@ -446,11 +468,14 @@ export const en = {
     paid: '{{amount}} received.',
     today: "Today's visits",
     none: 'No visits today.',
+    status: { OPEN: 'open', CLOSED: 'closed' },
+    payStatus: { UNPAID: 'not paid', PAID: 'paid', REFUNDED: 'refunded' },
   },
   notifications: {
     title: 'Notifications',
     none: 'No notifications.',
     readAll: 'Mark all read',
+    openChat: 'Open the chat',
   },
 };
 
