@@ -405,6 +405,7 @@ export const en = {
     end: 'End the chat',
     hangUp: 'Hang up',
     noMessages: 'No messages yet.',
+    waiting: 'Waiting for the doctor to accept the chat; they see your messages already.',
     message: 'Message',
     send: 'Send',
   },

@@ -17,6 +17,8 @@ type Visit = {
   price?: Money;
 };
 
+type Listed = Visit | { visit: Visit; consultation: unknown };
+
 /** GOPD visits at the desk (when the server offers them): register one, take a desk payment, the day's visits. */
 export function DeskVisits({ patientId }: { patientId: string | null }) {
   const available = useHasApi('POST /api/visits', 'GET /api/services');
@@ -122,8 +124,9 @@ function DayVisits() {
   const nameOf = (code?: string) => services.data?.find((s) => s.code === code)?.name ?? code;
   const list = useQuery({
     queryKey: ['visits', date],
-    queryFn: () => api<Visit[] | { items: Visit[] }>('GET', `/api/visits?date=${date}`),
-    select: itemsOf,
+    queryFn: () => api<Listed[] | { items: Listed[] }>('GET', `/api/visits?date=${date}`),
+    // Each item is `{visit, consultation}`.
+    select: (r) => itemsOf(r).map((x) => ('visit' in x ? x.visit : x)),
     refetchInterval: 30_000,
   });
   return (
