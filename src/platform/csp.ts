@@ -75,7 +75,9 @@ export function securityHeaders(
     helmet({ contentSecurityPolicy: { useDefaults: false, directives } });
   const strictHeaders = build(strict);
   const relaxed = RELAXED.map((r) => ({ ...r, headers: build({ ...strict, ...r.directives }) }));
-  const appDocument = opts.razorpayCheckout ? build({ ...strict, ...razorpayCheckoutDirectives(strict) }) : null;
+  const appDocument = opts.razorpayCheckout
+    ? build({ ...strict, ...razorpayCheckoutDirectives(strict) })
+    : null;
   app.addHook('onRequest', (req, reply, done) => {
     const url = req.routeOptions.url;
     const apply =

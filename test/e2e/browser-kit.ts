@@ -75,8 +75,7 @@ export function browserKit(app: () => TestApp, browser: () => Browser) {
 
   /** Signs in through the login page (the team's page when `staff`). */
   async function signIn(page: Page, phone: string, opts: { staff?: boolean } = {}) {
-    if (!page.url().includes('/login'))
-      await page.goto(`${app().url}/login${opts.staff ? '?staff=1' : ''}`);
+    if (!page.url().includes('/login')) await page.goto(`${app().url}/login${opts.staff ? '?staff=1' : ''}`);
     await page.getByLabel('Mobile number').fill(phone);
     await page.getByRole('button', { name: 'Send code' }).click();
     await page.getByLabel('Code').waitFor();

@@ -1,9 +1,12 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
-import { bookableClinician, bookAndPay, localSlot } from '../factories/booking.js';
+import { bookAndPay, bookableClinician, localSlot } from '../factories/booking.js';
 import { CHEST_PAIN, createService, SORE_THROAT, setShifts } from '../factories/consultations.js';
 import { createUser, nextPhone } from '../factories/identity.js';
+import { type FakeServer, startFakeServer } from '../fakes/http-server.js';
+import { hmacHex, RAZORPAY_WEBHOOK_SECRET } from '../payments/events.js';
+import { fakeRazorpay, KEY_ID, KEY_SECRET } from '../payments/fake-razorpay.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
 import { browserKit, buildWeb } from './browser-kit.js';
@@ -174,7 +177,9 @@ describe('care journeys in the web app', () => {
     await visit(p, 'emergency-01-guidance');
     // No way to pay or book from here: no consultation choice, no checkout.
     expect(await p.getByRole('heading', { name: 'Talk to a doctor' }).count()).toBe(0);
-    expect(await p.getByRole('button', { name: /Chat with a doctor|Video call with a doctor/ }).count()).toBe(0);
+    expect(await p.getByRole('button', { name: /Chat with a doctor|Video call with a doctor/ }).count()).toBe(
+      0,
+    );
     expect(await p.getByRole('link', { name: /Pay .* at the checkout/ }).count()).toBe(0);
     expect(await rows(`select id from payments where patient_id = $1`, [patient.id])).toEqual([]);
     await c.close();
@@ -182,7 +187,8 @@ describe('care journeys in the web app', () => {
 
   test('front desk registers a GOPD visit paid BEFORE and takes cash', async () => {
     const admin = await createUser(t, { role: 'admin' });
-    if ((await rows(`select 1 from service_catalog where code = 'GOPD'`)).length === 0) await priceServices(admin);
+    if ((await rows(`select 1 from service_catalog where code = 'GOPD'`)).length === 0)
+      await priceServices(admin);
     const staff = await createUser(t, { role: 'staff', fullName: 'Desk Clerk' });
     const walkIn = nextPhone();
     const c = await newContext();
@@ -251,7 +257,9 @@ describe('care journeys in the web app', () => {
     await totals.waitFor();
     expect(await totals.getAttribute('data-balanced')).toBe('true');
     // Every currency and credit unit sums to zero.
-    expect(await totals.textContent()).toMatch(/^Totals: (0 credits|₹0\.00)( · (0 credits|₹0\.00))* — balanced/);
+    expect(await totals.textContent()).toMatch(
+      /^Totals: (0 credits|₹0\.00)( · (0 credits|₹0\.00))* — balanced/,
+    );
     await visit(p, 'admin-refund-02-ledger');
     const tb = await t.http.get('/api/admin/ledger/trial-balance', { token: admin.token });
     expect(tb.body.balanced).toBe(true);
@@ -261,5 +269,135 @@ describe('care journeys in the web app', () => {
 
   test('no page visited had a serious or critical accessibility violation', () => {
     expect(kit.violations).toEqual([]);
+  });
+});
+
+/**
+ * Razorpay Checkout offline: the app runs with Razorpay configured against a local stand-in for
+ * Razorpay's API, and the browser gets checkout.js from a local test server (the request still goes
+ * to checkout.razorpay.com as far as the page and its CSP know). The stand-in widget records the
+ * options it was opened with and answers like the real one: a payment of the order, signed with
+ * the key secret.
+ */
+describe('Razorpay Checkout in the web app', () => {
+  const RAZORPAY_JS = 'https://checkout.razorpay.com/v1/checkout.js';
+  let rt: TestApp;
+  let razorpayApi: FakeServer;
+  let checkoutJs: FakeServer;
+  const fake = fakeRazorpay();
+  const rk = browserKit(
+    () => rt,
+    () => browser,
+  );
+
+  beforeAll(async () => {
+    razorpayApi = await startFakeServer(fake.handler);
+    rt = await startTestApp({
+      clock: new ManualClock(new Date()),
+      env: {
+        PAYMENT_PROVIDER: 'razorpay',
+        RAZORPAY_KEY_ID: KEY_ID,
+        RAZORPAY_KEY_SECRET: KEY_SECRET,
+        RAZORPAY_WEBHOOK_SECRET,
+        RAZORPAY_API_URL: razorpayApi.url,
+      },
+    });
+    checkoutJs = await startFakeServer(async () => {
+      const [order] = (
+        await rt.platform.pool.query(
+          `select order_id as "orderId" from payments where provider = 'razorpay' order by created_at desc limit 1`,
+        )
+      ).rows;
+      const paid = fake.pay(order.orderId);
+      const signature = hmacHex(KEY_SECRET, `${order.orderId}|${paid.id}`);
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/javascript' },
+        body: `window.Razorpay = function (options) {
+          window.__razorpay = { options: JSON.parse(JSON.stringify(options)), opened: false };
+          this.on = function () {};
+          this.open = function () {
+            window.__razorpay.opened = true;
+            options.handler({ razorpay_payment_id: ${JSON.stringify(paid.id)},
+              razorpay_order_id: options.order_id, razorpay_signature: ${JSON.stringify(signature)} });
+          };
+        };`,
+      };
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await rt?.close();
+    await razorpayApi?.close();
+    await checkoutJs?.close();
+  });
+
+  test("the app's page allows exactly Razorpay's script, frames and API; the API keeps the strict policy", async () => {
+    const page = await fetch(`${rt.url}/clinicians`);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self' https://checkout.razorpay.com;");
+    expect(csp).toContain("frame-src 'self' https://api.razorpay.com https://checkout.razorpay.com;");
+    expect(csp).toContain("connect-src 'self' https://api.razorpay.com https://lumberjack.razorpay.com;");
+    expect(csp).not.toContain('unsafe');
+    const api = (await fetch(`${rt.url}/api/centres`)).headers.get('content-security-policy') ?? '';
+    expect(api).toContain("script-src 'self';");
+    expect(api).not.toContain('razorpay');
+    // Without Razorpay configured the app's page is as strict as the API.
+    const plain = (await fetch(`${t.url}/clinicians`)).headers.get('content-security-policy') ?? '';
+    expect(plain).toContain("script-src 'self';");
+    expect(plain).not.toContain('razorpay');
+  });
+
+  test('a patient pays a booking in the Razorpay widget opened with the order and key id', async () => {
+    const admin = await createUser(rt, { role: 'admin' });
+    const { clinician } = await createBookableClinician(rt, admin, { specialization: 'Dermatologist' });
+    const patient = await createUser(rt, { role: 'patient', fullName: 'Nisha Verma' });
+    const c = await rk.newContext();
+    const p = await c.newPage();
+    await p.addInitScript({
+      content: `window.__csp = [];
+        document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.effectiveDirective + ' ' + e.blockedURI));`,
+    });
+    await p.route(RAZORPAY_JS, async (route) =>
+      route.fulfill({ response: await route.fetch({ url: `${checkoutJs.url}/v1/checkout.js` }) }),
+    );
+    await p.goto(`${rt.url}/clinicians/${clinician.id}`);
+    await p.locator('section.day').nth(3).locator('button.slot.available').first().click();
+    await p.waitForURL(/\/login\?next=/);
+    await rk.signIn(p, patient.phone);
+    await p.getByRole('heading', { name: 'Book this appointment?' }).waitFor();
+    await p.getByRole('button', { name: 'Book and pay' }).click();
+    const pay = p.getByRole('button', { name: 'Pay ₹500.00 with Razorpay' });
+    await pay.waitFor();
+    await rk.visit(p, 'razorpay-01-held');
+    const [payment] = await rk.rows(
+      `select order_id as "orderId", amount_minor as amount from payments where patient_id = $1`,
+      [patient.id],
+    );
+    await pay.click();
+    await p.getByRole('heading', { name: 'Your appointment is confirmed' }).waitFor();
+    await rk.visit(p, 'razorpay-02-confirmed');
+    expect(await p.evaluate('window.__razorpay')).toEqual({
+      opened: true,
+      options: expect.objectContaining({
+        key: KEY_ID,
+        order_id: payment.orderId,
+        amount: payment.amount,
+        currency: 'INR',
+        name: 'Carebook',
+      }),
+    });
+    expect(await p.evaluate<string[]>('window.__csp')).toEqual([]);
+    expect(
+      await rk.rows(
+        `select a.status, p.status as payment from appointments a join payments p on p.payable_id = a.id
+          where a.patient_id = $1`,
+        [patient.id],
+      ),
+    ).toEqual([{ status: 'CONFIRMED', payment: 'SUCCEEDED' }]);
+    await c.close();
+  }, 90_000);
+
+  test('no Razorpay page had a serious or critical accessibility violation', () => {
+    expect(rk.violations).toEqual([]);
   });
 });

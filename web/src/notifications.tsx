@@ -17,9 +17,7 @@ type Notification = {
 
 /** A chat message's notice names its session ("… (session <id>): …"): the way into the chat. */
 const sessionOf = (n: Notification) =>
-  n.template === 'session_message'
-    ? /\(session ([0-9a-f-]{36})\)/i.exec(n.body)?.[1]
-    : undefined;
+  n.template === 'session_message' ? /\(session ([0-9a-f-]{36})\)/i.exec(n.body)?.[1] : undefined;
 type Page = { items: Notification[]; nextCursor: string | null; unreadCount: number };
 
 /**

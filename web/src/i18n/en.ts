@@ -99,6 +99,10 @@ export const en = {
     pay: 'Pay {{amount}} at the checkout',
     payHelp:
       'The checkout opens in a new tab. Come back here: this page updates by itself when the payment is done.',
+    payRazorpay: 'Pay {{amount}} with Razorpay',
+    razorpayHelp: 'Razorpay opens its secure payment form on this page (UPI, cards, net banking).',
+    razorpayDescription: 'Carebook payment',
+    razorpayFailed: 'The Razorpay payment form could not be opened. Check your connection and try again.',
     noCheckout: 'This payment gateway has no checkout page; the clinic will help you pay.',
     payFailed: 'The payment did not go through. You can try again while the slot is held.',
     confirming: 'Confirming your payment…',

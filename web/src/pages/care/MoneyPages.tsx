@@ -8,16 +8,7 @@ import { useHasApi } from '../../features';
 import { formatDate, formatDateTime, formatMoney } from '../../format';
 import { itemsOf } from '../../lists';
 import type { Checkout } from '../../slots';
-import {
-  DataTable,
-  ErrorText,
-  Feature,
-  Loading,
-  PageTitle,
-  QueryView,
-  RequireRole,
-  Success,
-} from '../../ui';
+import { DataTable, ErrorText, Feature, Loading, PageTitle, QueryView, RequireRole, Success } from '../../ui';
 
 type Plan = {
   code: string;
@@ -74,8 +65,7 @@ export function PlansPage() {
     refetchInterval: 5000,
   });
   const buy = useMutation({
-    mutationFn: (planCode: string) =>
-      api<Purchase>('POST', '/api/subscriptions', { planCode }),
+    mutationFn: (planCode: string) => api<Purchase>('POST', '/api/subscriptions', { planCode }),
     onSuccess: () => current.refetch(),
   });
   const verify = useVerifyPurchase(buy.data, () => current.refetch());
