@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
 import { bookAndPay, bookableClinician, localSlot } from '../factories/booking.js';
+import { createBookableClinician } from '../factories/catalog.js';
 import { CHEST_PAIN, createService, SORE_THROAT, setShifts } from '../factories/consultations.js';
 import { createUser, nextPhone } from '../factories/identity.js';
 import { type FakeServer, startFakeServer } from '../fakes/http-server.js';
