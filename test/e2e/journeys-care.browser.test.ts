@@ -332,20 +332,36 @@ describe('Razorpay Checkout in the web app', () => {
     await checkoutJs?.close();
   });
 
+  /** A Content-Security-Policy header as directive -> sources. */
+  const policyOf = async (url: string) =>
+    Object.fromEntries(
+      ((await fetch(url)).headers.get('content-security-policy') ?? '')
+        .split(';')
+        .filter(Boolean)
+        .map((d) => {
+          const [name, ...sources] = d.trim().split(/\s+/);
+          return [name, sources.join(' ')];
+        }),
+    );
+
   test("the app's page allows exactly Razorpay's script, frames and API; the API keeps the strict policy", async () => {
-    const page = await fetch(`${rt.url}/clinicians`);
-    const csp = page.headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("script-src 'self' https://checkout.razorpay.com;");
-    expect(csp).toContain("frame-src 'self' https://api.razorpay.com https://checkout.razorpay.com;");
-    expect(csp).toContain("connect-src 'self' https://api.razorpay.com https://lumberjack.razorpay.com;");
-    expect(csp).not.toContain('unsafe');
-    const api = (await fetch(`${rt.url}/api/centres`)).headers.get('content-security-policy') ?? '';
-    expect(api).toContain("script-src 'self';");
-    expect(api).not.toContain('razorpay');
+    const page = await policyOf(`${rt.url}/clinicians`);
+    expect(page).toMatchObject({
+      'default-src': "'self'",
+      'script-src': "'self' https://checkout.razorpay.com",
+      'frame-src': "'self' https://api.razorpay.com https://checkout.razorpay.com",
+      'connect-src': "'self' https://api.razorpay.com https://lumberjack.razorpay.com",
+      'style-src': "'self'",
+      'frame-ancestors': "'none'",
+    });
+    expect(Object.values(page).join(' ')).not.toContain('unsafe');
+    const api = await policyOf(`${rt.url}/api/centres`);
+    expect(api['script-src']).toBe("'self'");
+    expect(Object.values(api).join(' ')).not.toContain('razorpay');
     // Without Razorpay configured the app's page is as strict as the API.
-    const plain = (await fetch(`${t.url}/clinicians`)).headers.get('content-security-policy') ?? '';
-    expect(plain).toContain("script-src 'self';");
-    expect(plain).not.toContain('razorpay');
+    const plain = await policyOf(`${t.url}/clinicians`);
+    expect(plain['script-src']).toBe("'self'");
+    expect(Object.values(plain).join(' ')).not.toContain('razorpay');
   });
 
   test('a patient pays a booking in the Razorpay widget opened with the order and key id', async () => {
