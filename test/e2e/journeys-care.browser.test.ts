@@ -156,6 +156,18 @@ describe('care journeys in the web app', () => {
       [patient.id],
     );
     expect(session).toMatchObject({ status: 'ENDED', blocks: 2 });
+
+    // The doctor's wallet names its entries in words (English and Hindi), never the ledger's kinds.
+    await d.getByRole('link', { name: 'Wallet', exact: true }).click();
+    await d.getByRole('heading', { name: 'Wallet and earnings' }).waitFor();
+    const entries = d.locator('.wallet-entries');
+    await entries.getByText('Chat session earning').first().waitFor();
+    expect(await entries.textContent()).not.toMatch(/_|block_earning/);
+    await visit(d, 'care-09-doctor-wallet');
+    await d.getByLabel('Language').selectOption('hi');
+    await entries.getByText('चैट सत्र की कमाई').first().waitFor();
+    await visit(d, 'care-10-doctor-wallet-hindi');
+    await d.getByLabel('Language').selectOption('en');
     await pc.close();
     await dc.close();
   }, 240_000);

@@ -2,7 +2,6 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
 import { bookAndPay, localSlot } from '../factories/booking.js';
@@ -10,6 +9,7 @@ import { createBookableClinician } from '../factories/catalog.js';
 import { createUser, nextPhone } from '../factories/identity.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
+import { buildWeb } from './browser-kit.js';
 
 /**
  * The web app in a real browser against the real app, one journey per role. One file, one build:
@@ -26,7 +26,7 @@ const SHOTS = path.join(import.meta.dirname, 'screenshots');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 beforeAll(async () => {
-  await build({ root: 'web', mode: 'production', logLevel: 'warn' });
+  await buildWeb();
   // The browser computes dates from its own clock, so the server's clock starts at the real now.
   t = await startTestApp({ clock: new ManualClock(new Date()) });
   browser = await launchChromium();
