@@ -167,7 +167,6 @@ describe('care journeys in the web app', () => {
     await d.getByLabel('Language').selectOption('hi');
     await entries.getByText('चैट सत्र की कमाई').first().waitFor();
     await visit(d, 'care-10-doctor-wallet-hindi');
-    await d.getByLabel('Language').selectOption('en');
     await pc.close();
     await dc.close();
   }, 240_000);
