@@ -15,7 +15,8 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 
 /**
  * Builds web/ into web/dist without emptying it first: another browser test file may be serving
- * web/dist at the same moment, and a page it loaded keeps finding its (hashed) assets.
+ * web/dist at the same moment, and a page it loaded keeps finding its (hashed) assets. (web's Vite
+ * config does the same under Vitest, for files that call `build` themselves.)
  */
 export async function buildWeb() {
   await build({ root: 'web', mode: 'production', logLevel: 'warn', build: { emptyOutDir: false } });
