@@ -136,6 +136,7 @@ describe('care journeys in the web app', () => {
     await d.getByText('Hello doctor, my throat hurts when I swallow.').waitFor();
     await d.getByRole('button', { name: 'Accept the chat' }).click();
     await d.getByText('1 block charged').waitFor();
+    t.clock.advance(30_000); // the answer comes after the question (messages are ordered by time)
     await d.getByLabel('Message').fill('Warm salt-water gargles, and tell me if a fever starts.');
     await d.getByRole('button', { name: 'Send' }).click();
     await visit(d, 'care-06-doctor-chat');
