@@ -72,7 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
   });
 
-  securityHeaders(app, config.http.publicUrl);
+  securityHeaders(app, config.http.publicUrl, { razorpayCheckout: !!config.payments.razorpay });
   // Security (issue 10): connection cap, no-store, webhook limit, /metrics guard; before any route.
   hardenHttp(app, config);
   auditStaffReads(app, deps.pool);

@@ -5,7 +5,9 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: import.meta.dirname,
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true },
+  // Browser test files each build while another file's app may be serving web/dist: under Vitest the
+  // old (content-hashed) assets stay, so a page loaded a moment ago still finds its files.
+  build: { outDir: 'dist', emptyOutDir: !process.env.VITEST },
   server: {
     proxy: {
       '/api': 'http://localhost:3000',

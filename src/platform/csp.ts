@@ -38,19 +38,51 @@ const RELAXED: Array<{ matches: (url: string) => boolean; directives: Directives
 ];
 
 /**
+ * Razorpay Checkout: the web app loads Razorpay's own script, which opens its payment form in a frame
+ * from Razorpay and talks to Razorpay's API. Only these origins, and only on the web app's document.
+ */
+export const RAZORPAY_CHECKOUT_SCRIPT = 'https://checkout.razorpay.com/v1/checkout.js';
+export function razorpayCheckoutDirectives(strict: Directives): Directives {
+  return {
+    'script-src': [...(strict['script-src'] ?? []), 'https://checkout.razorpay.com'],
+    'frame-src': ["'self'", 'https://api.razorpay.com', 'https://checkout.razorpay.com'],
+    'connect-src': [
+      ...(strict['connect-src'] ?? []),
+      'https://api.razorpay.com',
+      'https://lumberjack.razorpay.com',
+    ],
+  };
+}
+
+/** The web app's HTML: its index (`/`, `/index.html`) and the SPA fallback every unknown GET gets. */
+const isAppDocument = (method: string, url: string | undefined, path: string) =>
+  (method === 'GET' || method === 'HEAD') &&
+  (url === '/' || url === '/index.html' || (url === undefined && !path.startsWith('/api/')));
+
+/**
  * Helmet's security headers with the strict policy, or a relaxed one for the pages above (matched on
  * the route's pattern). Each middleware is built once: building helmet per request (what
- * @fastify/helmet does) cost about a quarter of the throughput of the hottest read.
+ * @fastify/helmet does) cost about a quarter of the throughput of the hottest read. With
+ * `razorpayCheckout` (Razorpay configured), the web app's document also allows Razorpay Checkout.
  */
-export function securityHeaders(app: FastifyInstance, publicUrl: string): void {
+export function securityHeaders(
+  app: FastifyInstance,
+  publicUrl: string,
+  opts: { razorpayCheckout?: boolean } = {},
+): void {
   const strict = strictDirectives(publicUrl);
   const build = (directives: Directives) =>
     helmet({ contentSecurityPolicy: { useDefaults: false, directives } });
   const strictHeaders = build(strict);
   const relaxed = RELAXED.map((r) => ({ ...r, headers: build({ ...strict, ...r.directives }) }));
+  const appDocument = opts.razorpayCheckout
+    ? build({ ...strict, ...razorpayCheckoutDirectives(strict) })
+    : null;
   app.addHook('onRequest', (req, reply, done) => {
     const url = req.routeOptions.url;
-    const apply = (url && relaxed.find((r) => r.matches(url))?.headers) || strictHeaders;
+    const apply =
+      (url && relaxed.find((r) => r.matches(url))?.headers) ||
+      (appDocument && isAppDocument(req.method, url, req.url) ? appDocument : strictHeaders);
     apply(req.raw, reply.raw, (err) => done(err instanceof Error ? err : undefined));
   });
 }

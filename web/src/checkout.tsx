@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { api } from './api';
 import { formatMoney } from './format';
+import { RazorpayCheckout } from './razorpay';
 import type { Checkout } from './slots';
 import { ErrorText, Loading } from './ui';
 
@@ -43,9 +44,10 @@ export function useCheckoutResult(orderId: string | undefined, onResult: (r: Che
   }, [orderId]);
 }
 
-/** The gateway's hosted checkout, in a new tab. */
+/** The gateway's checkout: Razorpay's widget on this page, or a hosted page (Stripe, sandbox) in a new tab. */
 export function CheckoutLink({ payment }: { payment: Checkout }) {
   const { t } = useTranslation();
+  if (payment.provider === 'razorpay' && payment.keyId) return <RazorpayCheckout payment={payment} />;
   return payment.checkoutUrl ? (
     <>
       <a className="button" href={payment.checkoutUrl} target="_blank" rel="noopener">

@@ -1,11 +1,23 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { api } from './api';
 import { formatDateTime } from './format';
 import { PageTitle, QueryView, RequireRole, useSession } from './ui';
 
-type Notification = { id: string; title: string; body: string; createdAt: string; readAt: string | null };
+type Notification = {
+  id: string;
+  template?: string;
+  title: string;
+  body: string;
+  createdAt: string;
+  readAt: string | null;
+};
+
+/** A chat message's notice names its session ("… (session <id>): …"): the way into the chat. */
+const sessionOf = (n: Notification) =>
+  n.template === 'session_message' ? /\(session ([0-9a-f-]{36})\)/i.exec(n.body)?.[1] : undefined;
 type Page = { items: Notification[]; nextCursor: string | null; unreadCount: number };
 
 /**
@@ -112,6 +124,7 @@ function NotificationList() {
                 <h2>{n.title}</h2>
                 <p>{n.body}</p>
                 <p className="muted">{formatDateTime(n.createdAt)}</p>
+                {sessionOf(n) && <Link to={`/sessions/${sessionOf(n)}`}>{t('notifications.openChat')}</Link>}
               </li>
             ))}
           </ul>

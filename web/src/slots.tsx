@@ -12,6 +12,8 @@ export type Checkout = {
   amount: number;
   currency: string;
   checkoutUrl?: string | null;
+  /** Razorpay: the key id its Checkout widget opens with. */
+  keyId?: string | null;
   expiresAt: string;
 };
 export type Initiated = {

@@ -240,6 +240,37 @@ function ConsultationDetail({ c }: { c: Consultation }) {
           <ErrorText error={chat.error} />
         </div>
       )}
+      {!doctor && c.status === 'ACTIVE' && c.doctorId && <ChatFromCredits clinicianId={c.doctorId} />}
     </>
+  );
+}
+
+/**
+ * An instant chat with the consultation's doctor paid from the patient's plan credits (offered
+ * only while the plan has chat credits left).
+ */
+function ChatFromCredits({ clinicianId }: { clinicianId: string }) {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const hasPlans = useHasApi('GET /api/subscription', 'POST /api/sessions/text');
+  const sub = useQuery({
+    queryKey: ['subscription'],
+    enabled: hasPlans === true,
+    queryFn: () => api<{ credits: { text: number; call: number } }>('GET', '/api/subscription'),
+  });
+  const start = useMutation({
+    mutationFn: () => api<{ session: { id: string } }>('POST', '/api/sessions/text', { clinicianId }),
+    onSuccess: (r) => navigate(`/sessions/${r.session.id}`),
+  });
+  const left = sub.data?.credits.text ?? 0;
+  if (left <= 0) return null;
+  return (
+    <div className="card">
+      <button type="button" onClick={() => start.mutate()} disabled={start.isPending}>
+        {t('consult.chatCredits')}
+      </button>
+      <p className="muted">{t('consult.chatCreditsHelp', { count: left })}</p>
+      <ErrorText error={start.error} />
+    </div>
   );
 }

@@ -3,12 +3,12 @@ import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type Money } from '../../api';
 import { useClinicians } from '../../catalog';
-import { CheckoutLink } from '../../checkout';
+import { CheckoutLink, type CheckoutResult, useCheckoutResult } from '../../checkout';
 import { useHasApi } from '../../features';
 import { formatDate, formatDateTime, formatMoney } from '../../format';
 import { itemsOf } from '../../lists';
 import type { Checkout } from '../../slots';
-import { DataTable, ErrorText, Feature, PageTitle, QueryView, RequireRole, Success } from '../../ui';
+import { DataTable, ErrorText, Feature, Loading, PageTitle, QueryView, RequireRole, Success } from '../../ui';
 
 type Plan = {
   code: string;
@@ -25,6 +25,31 @@ type Subscription = {
   credits: { text: number; call: number };
 };
 
+type Purchase = { subscription: { id: string }; payment: Checkout | null };
+
+/**
+ * The checkout tab's signed result for the plan's payment, verified by the API (credits are granted
+ * when the payment succeeds; the gateway's webhook does the same on its own).
+ */
+function useVerifyPurchase(purchase: Purchase | undefined, onDone: () => void) {
+  const verify = useMutation({
+    mutationFn: (r: CheckoutResult) =>
+      api('POST', '/api/payment/verify', {
+        payableKind: 'subscription',
+        payableId: purchase?.subscription.id,
+        provider: purchase?.payment?.provider,
+        orderId: r.orderId,
+        paymentId: r.paymentId,
+        signature: r.signature,
+      }),
+    onSettled: onDone,
+  });
+  useCheckoutResult(purchase?.payment?.orderId, (r) => {
+    if (r.status !== 'failed') verify.mutate(r);
+  });
+  return verify;
+}
+
 const isMoney = (v: unknown): v is Money =>
   typeof v === 'object' && v !== null && 'amount' in v && 'currency' in v && Object.keys(v).length === 2;
 
@@ -40,9 +65,10 @@ export function PlansPage() {
     refetchInterval: 5000,
   });
   const buy = useMutation({
-    mutationFn: (planCode: string) =>
-      api<{ payment: Checkout | null }>('POST', '/api/subscriptions', { planCode }),
+    mutationFn: (planCode: string) => api<Purchase>('POST', '/api/subscriptions', { planCode }),
+    onSuccess: () => current.refetch(),
   });
+  const verify = useVerifyPurchase(buy.data, () => current.refetch());
   return (
     <RequireRole roles={['patient']}>
       <section>
@@ -57,12 +83,14 @@ export function PlansPage() {
             {current.data.periodEnd && ` · ${formatDate(current.data.periodEnd)}`}
           </p>
         )}
-        {buy.data?.payment && (
+        {buy.data?.payment && !verify.isSuccess && (
           <div className="card">
             <CheckoutLink payment={buy.data.payment} />
           </div>
         )}
-        <ErrorText error={buy.error} />
+        {verify.isPending && <Loading label={t('book.confirming')} />}
+        {verify.isSuccess && <Success>{t('plans.bought')}</Success>}
+        <ErrorText error={buy.error ?? verify.error} />
         <QueryView query={plans} empty={(l) => l.length === 0}>
           {(l) => (
             <ul className="grid">
@@ -100,10 +128,26 @@ type Wallet = {
     | { items: never[] };
 };
 
+/**
+ * A wallet entry's kind (`text_block_earning`, `appointment_earning_pending`, `payout`, ...) in words;
+ * a kind the app does not know yet is shown with its underscores as spaces rather than hidden.
+ */
+export function useWalletKind() {
+  const { t } = useTranslation();
+  return (kind: string) => {
+    const pending = kind.endsWith('_pending');
+    const base = pending ? kind.slice(0, -'_pending'.length) : kind;
+    const fallback = base.replaceAll('_', ' ').replace(/^./, (c) => c.toUpperCase());
+    const what = t(`wallet.kind.${base}`, { defaultValue: fallback });
+    return pending ? t('wallet.pendingEntry', { what }) : what;
+  };
+}
+
 /** The doctor's wallet: earnings posted and pending, and the entries behind them. */
 export function WalletPage() {
   const { t } = useTranslation();
   const available = useHasApi('GET /api/wallet');
+  const kindLabel = useWalletKind();
   const wallet = useQuery({
     queryKey: ['wallet'],
     enabled: available === true,
@@ -125,10 +169,12 @@ export function WalletPage() {
                     <strong>{formatMoney(w.pending)}</strong> {t('wallet.pending')}
                   </p>
                 </div>
-                <ul className="list plain">
+                <h2>{t('wallet.entries')}</h2>
+                {itemsOf(w.transactions).length === 0 && <p className="muted">{t('wallet.none')}</p>}
+                <ul className="list plain wallet-entries">
                   {itemsOf(w.transactions).map((x) => (
-                    <li key={x.id}>
-                      {formatDateTime(x.at)} · {x.kind} ·{' '}
+                    <li key={x.id} data-kind={x.kind}>
+                      {formatDateTime(x.at)} · {kindLabel(x.kind)} ·{' '}
                       {isMoney(x.amount)
                         ? formatMoney(x.amount)
                         : formatMoney({ amount: x.amount as number, currency: w.posted.currency })}

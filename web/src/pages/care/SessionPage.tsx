@@ -63,12 +63,15 @@ function SessionView({ s }: { s: Session }) {
   const client = useQueryClient();
   const doctor = me?.user.role === 'clinician';
   const [body, setBody] = useState('');
+  const live = s.status === 'ACTIVE' || s.status === 'CONNECTED';
+  // A patient may write while the doctor has not accepted yet: the doctor is told of each message.
+  const open = s.kind === 'text' && (s.status === 'WAITING' || s.status === 'ACTIVE');
   const messages = useQuery({
     queryKey: ['session-messages', s.id],
     enabled: s.kind === 'text',
     queryFn: () => api<Message[] | { items: Message[] }>('GET', `/api/sessions/text/${s.id}/messages`),
     select: itemsOf,
-    refetchInterval: s.status === 'ACTIVE' ? 3000 : false,
+    refetchInterval: open ? 3000 : false,
   });
   const send = useMutation({
     mutationFn: () => api('POST', `/api/sessions/text/${s.id}/messages`, { body }),
@@ -85,7 +88,6 @@ function SessionView({ s }: { s: Session }) {
     e.preventDefault();
     send.mutate();
   };
-  const live = s.status === 'ACTIVE' || s.status === 'CONNECTED';
   return (
     <>
       <div className="card actions">
@@ -134,7 +136,8 @@ function SessionView({ s }: { s: Session }) {
               </ol>
             )}
           </QueryView>
-          {live && (
+          {!doctor && s.status === 'WAITING' && <p className="muted">{t('session.waiting')}</p>}
+          {open && (
             <form className="row" onSubmit={submit}>
               <label>
                 {t('session.message')}

@@ -17,6 +17,8 @@ type Visit = {
   price?: Money;
 };
 
+type Listed = Visit | { visit: Visit; consultation: unknown };
+
 /** GOPD visits at the desk (when the server offers them): register one, take a desk payment, the day's visits. */
 export function DeskVisits({ patientId }: { patientId: string | null }) {
   const available = useHasApi('POST /api/visits', 'GET /api/services');
@@ -114,21 +116,33 @@ function TakePayment({ visit, price }: { visit: Visit; price: Money }) {
 function DayVisits() {
   const { t } = useTranslation();
   const date = isoDay(new Date());
+  const services = useQuery({
+    queryKey: ['services'],
+    queryFn: () => api<Service[] | { items: Service[] }>('GET', '/api/services'),
+    select: itemsOf,
+  });
+  const nameOf = (code?: string) => services.data?.find((s) => s.code === code)?.name ?? code;
   const list = useQuery({
     queryKey: ['visits', date],
-    queryFn: () => api<Visit[] | { items: Visit[] }>('GET', `/api/visits?date=${date}`),
-    select: itemsOf,
+    queryFn: () => api<Listed[] | { items: Listed[] }>('GET', `/api/visits?date=${date}`),
+    // Each item is `{visit, consultation}`.
+    select: (r) => itemsOf(r).map((x) => ('visit' in x ? x.visit : x)),
     refetchInterval: 30_000,
   });
   return (
-    <div className="card">
+    <div className="card day-visits">
       <h2>{t('visits.today')}</h2>
       <QueryView query={list} empty={(l) => l.length === 0} emptyText={t('visits.none')}>
         {(l) => (
           <ul className="list plain">
             {l.map((v) => (
-              <li key={v.id}>
-                {v.serviceCode} · {v.status} {v.paymentStatus ? `· ${v.paymentStatus}` : ''}
+              <li key={v.id} data-payment={v.paymentStatus}>
+                {nameOf(v.serviceCode)}
+                {v.status ? ` · ${t(`visits.status.${v.status}`, { defaultValue: v.status })}` : ''}
+                {v.paymentStatus
+                  ? ` · ${t(`visits.payStatus.${v.paymentStatus}`, { defaultValue: v.paymentStatus })}`
+                  : ''}
+                {v.price ? ` · ${formatMoney(v.price)}` : ''}
               </li>
             ))}
           </ul>
