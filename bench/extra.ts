@@ -12,7 +12,7 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import pino from 'pino';
 import { freePort } from '../src/platform/db/embedded.js';
-import { defineJob, JobQueue, registerJob } from '../src/platform/jobs.js';
+import { DEFAULT_CONCURRENCY, defineJob, JobQueue, registerJob } from '../src/platform/jobs.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,7 +52,11 @@ export type JobFigures = {
  * Throughput of our worker (one process, one queue, a handler that does nothing) against bare
  * pg-boss: `send` one by one (10 at a time) and `fetch` 50 + `complete` in one loop.
  */
-export async function jobThroughput(dbUrl: string, jobs = 5000, concurrency = 10): Promise<JobFigures> {
+export async function jobThroughput(
+  dbUrl: string,
+  jobs = 5000,
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<JobFigures> {
   const boss = new PgBoss({ connectionString: dbUrl, max: 10, supervise: false, schedule: false });
   boss.on('error', () => {});
   await boss.start();
@@ -93,6 +97,7 @@ export async function jobThroughput(dbUrl: string, jobs = 5000, concurrency = 10
   while (ran < jobs) await sleep(5);
   // Until every completion is recorded, not only run.
   const pool = new pg.Pool({ connectionString: dbUrl, max: 1 });
+  pool.on('error', () => {});
   for (;;) {
     const { rows } = await pool.query(
       `select count(*)::int as n from pgboss.job where name = $1 and state = 'completed'`,

@@ -258,7 +258,7 @@ async function main() {
       `same SQL through raw pg:                 ${fmt(raw)}`,
       `pgbench tpcb-like (50 clients, scale ${tpcb.scale}): ${tpcb.tps.toFixed(0)} tps -> paid initiates at ${pct(initiate.rps, tpcb.tps)} of it (target >= 15%)`,
       `SQL round trips per paid initiate: ${ready.recorded.statements.length} (target <= 10)`,
-      `jobs: worker ${jobsFig.workerPerSec.toFixed(0)}/s (target >= 500), bare fetch+complete ${jobsFig.bareFetchCompletePerSec.toFixed(0)}/s, bare send ${jobsFig.bareSendPerSec.toFixed(0)}/s`,
+      `jobs: worker ${jobsFig.workerPerSec.toFixed(0)}/s at concurrency ${jobsFig.concurrency} (target >= 500; ${pct(jobsFig.workerPerSec, jobsFig.bareFetchCompletePerSec)} of bare fetch+complete), bare fetch+complete ${jobsFig.bareFetchCompletePerSec.toFixed(0)}/s, bare send ${jobsFig.bareSendPerSec.toFixed(0)}/s`,
       `peak API RSS under load: ${loads.peakMb.toFixed(0)} MB (target <= 250 MB)`,
       `start to ready: first ${(starts.firstMs / 1000).toFixed(1)} s, second ${(starts.secondMs / 1000).toFixed(1)} s (target <= 5 s)`,
     ];
