@@ -137,27 +137,35 @@ export async function peakRss<T>(
 
 export type StartFigures = { firstMs: number; secondMs: number; phases: Record<string, number> };
 
+/** What `npm start` runs (builds skipped when nothing changed, then compiled JavaScript). */
+export const START_COMMAND = ['bin/start.js', 'serve'];
+/** The TypeScript sources through tsx (the tests' way), for comparison. */
+export const TSX_COMMAND = ['--import', 'tsx', 'src/main.ts', 'serve'];
+
 /**
- * The real CLI (`serve`) on a fresh DATA_DIR: the first start creates the cluster, migrates and
+ * The real start command (`npm start`'s, or another) on a fresh DATA_DIR: the first start creates the cluster, migrates and
  * seeds; the second reuses them. Time from spawn to /readyz 200, with when each log line came.
  */
-export async function startTimes(): Promise<StartFigures> {
+export async function startTimes(command = START_COMMAND): Promise<StartFigures> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'carebook-bench-start-'));
   chmodSync(root, 0o755);
   try {
-    const first = await timedStart(root);
-    const second = await timedStart(root);
+    const first = await timedStart(root, command);
+    const second = await timedStart(root, command);
     return { firstMs: first.ms, secondMs: second.ms, phases: second.phases };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-async function timedStart(root: string): Promise<{ ms: number; phases: Record<string, number> }> {
+async function timedStart(
+  root: string,
+  command: string[],
+): Promise<{ ms: number; phases: Record<string, number> }> {
   const port = await freePort();
   const t0 = performance.now();
   const phases: Record<string, number> = {};
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, command, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -1,0 +1,7 @@
+export declare const REPO: string;
+export declare function ensureServerBuild(opts?: {
+  root?: string;
+  entry?: string;
+  outDir?: string;
+}): Promise<{ file: string; built: boolean }>;
+export declare function ensureWebBuild(run: (nodeArgs: string[]) => void, root?: string): boolean;
