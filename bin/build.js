@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Files whose change means a rebuild: every source, and what decides how they compile and link. */
-function inputs(root, srcDir, skip = () => false) {
+function inputs(root, srcDirs, skip = () => false) {
   const files = [];
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -28,7 +28,7 @@ function inputs(root, srcDir, skip = () => false) {
       else if (!/\.test\.tsx?$/.test(entry.name)) files.push(full);
     }
   };
-  walk(srcDir);
+  for (const dir of srcDirs) walk(dir);
   for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'bin/build.js'])
     if (existsSync(path.join(root, f))) files.push(path.join(root, f));
   return files.sort();
@@ -48,11 +48,12 @@ function fingerprint(files) {
  * Each source sees its own location in `import.meta.url` (files read beside it: migrations, the
  * triage knowledge base, web/dist), not the bundle's.
  */
-const keepImportMetaUrl = (srcDir) => ({
+const keepImportMetaUrl = (root) => ({
   name: 'keep-import-meta-url',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, (args) => {
-      if (!args.path.startsWith(srcDir)) return undefined;
+      if (!args.path.startsWith(root + path.sep) || args.path.includes(`${path.sep}node_modules${path.sep}`))
+        return undefined;
       const text = readFileSync(args.path, 'utf8');
       const url = JSON.stringify(pathToFileURL(args.path).href);
       return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
@@ -68,11 +69,16 @@ export async function ensureServerBuild({
   root = REPO,
   entry = 'src/main.ts',
   outDir = path.join(root, '.data', 'dist'),
+  sourceDirs = [path.dirname(entry)],
 } = {}) {
-  const srcDir = path.join(root, path.dirname(entry));
   const outFile = path.join(outDir, 'main.js');
   const stampFile = path.join(outDir, 'inputs.sha256');
-  const stamp = fingerprint(inputs(root, srcDir));
+  const stamp = fingerprint(
+    inputs(
+      root,
+      sourceDirs.map((d) => path.join(root, d)),
+    ),
+  );
   if (existsSync(outFile) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp)
     return { file: outFile, built: false };
   const { build } = await import('esbuild');
@@ -89,7 +95,7 @@ export async function ensureServerBuild({
     packages: 'external',
     sourcemap: 'linked',
     logLevel: 'warning',
-    plugins: [keepImportMetaUrl(srcDir)],
+    plugins: [keepImportMetaUrl(root)],
   });
   renameSync(path.join(tmpDir, 'main.js.map'), `${outFile}.map`);
   renameSync(path.join(tmpDir, 'main.js'), outFile);
@@ -107,7 +113,7 @@ export function ensureWebBuild(run, root = REPO) {
   const dist = path.join(webDir, 'dist');
   const stampFile = path.join(dist, '.inputs.sha256');
   const skip = (p) => p === dist || path.basename(p) === 'node_modules';
-  const stamp = fingerprint(inputs(root, webDir, skip));
+  const stamp = fingerprint(inputs(root, [webDir], skip));
   if (
     existsSync(path.join(dist, 'index.html')) &&
     existsSync(stampFile) &&
