@@ -38,7 +38,14 @@ const INITIATES = Number(process.env.BENCH_INITIATES ?? 2500);
 
 type Figures = { p50: number; p99: number; rps: number; ok: number; errors: number };
 
-async function startServer(): Promise<{ ready: Ready; pid: number; stop: () => Promise<void> }> {
+type Server = {
+  ready: Ready;
+  pid: number;
+  memory: () => Promise<NodeJS.MemoryUsage>;
+  stop: () => Promise<void>;
+};
+
+async function startServer(): Promise<Server> {
   // Compiled like `npm start` runs the server: under tsx the process also holds the loader thread
   // and its transform caches (about 50 MB of RSS at idle, measured 2026-12-01).
   const { file } = await ensureServerBuild({
@@ -58,6 +65,16 @@ async function startServer(): Promise<{ ready: Ready; pid: number; stop: () => P
         resolve({
           ready: msg.ready!,
           pid: child.pid!,
+          memory: () =>
+            new Promise((done) => {
+              const on = (m: { type: string; usage?: NodeJS.MemoryUsage }) => {
+                if (m.type !== 'memory') return;
+                child.off('message', on);
+                done(m.usage!);
+              };
+              child.on('message', on);
+              child.send({ type: 'memory' });
+            }),
           stop: () =>
             new Promise((done) => {
               child.removeAllListeners('exit');
@@ -71,6 +88,10 @@ async function startServer(): Promise<{ ready: Ready; pid: number; stop: () => P
     });
   });
 }
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const memoryLine = (m: NodeJS.MemoryUsage) =>
+  `RSS ${mb(m.rss)}: V8 heap ${mb(m.heapUsed)} used of ${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)})`;
 
 const fromAutocannon = (r: autocannon.Result, ok: number): Figures => ({
   p50: r.latency.p50,
@@ -237,7 +258,8 @@ async function main() {
       return { search, bare, initiate, appClinicians };
     });
     const { search, bare, initiate, appClinicians } = loads.result;
-    console.log(`peak API RSS under load: ${loads.peakMb.toFixed(0)} MB`);
+    const memory = await server.memory();
+    console.log(`peak API RSS under load: ${loads.peakMb.toFixed(0)} MB (after it: ${memoryLine(memory)})`);
     const half = Math.floor((ready.clinicians.length - 1) / 2);
     const rawClinicians = ready.clinicians.slice(half, 2 * half);
     if (process.env.BENCH_PROFILE)
@@ -256,7 +278,7 @@ async function main() {
     console.log('first and second start of `carebook serve` ...');
     const starts = await startTimes();
     const tsxStarts = await startTimes(TSX_COMMAND);
-    const platform = { tpcb, jobs: jobsFig, rssMb: loads.peakMb, starts, tsxStarts };
+    const platform = { tpcb, jobs: jobsFig, rssMb: loads.peakMb, memory, starts, tsxStarts };
     const lines = [
       `slot search (30 days, ${ready.slotBytes} B reply): ${fmt(search)}`,
       `bare Fastify route (same size):          ${fmt(bare)}`,
@@ -280,6 +302,7 @@ type PlatformFigures = {
   tpcb: { tps: number; scale: number };
   jobs: JobFigures;
   rssMb: number;
+  memory: NodeJS.MemoryUsage;
   starts: StartFigures;
   tsxStarts: StartFigures;
 };
@@ -345,6 +368,7 @@ HTTP, JSON schema work, JWT verification and the app's parallel reads on separat
 | bare pg-boss fetch 50 + complete, one loop | ${r.platform.jobs.bareFetchCompletePerSec.toFixed(0)}/s (worker at ${pct(r.platform.jobs.workerPerSec, r.platform.jobs.bareFetchCompletePerSec)}) | |
 | bare pg-boss send, 10 at a time | ${r.platform.jobs.bareSendPerSec.toFixed(0)}/s | |
 | peak API RSS during slot search and initiate load | ${r.platform.rssMb.toFixed(0)} MB | <= 250 MB |
+| the server process right after the load | ${memoryLine(r.platform.memory)} | |
 | \`npm start\` (node bin/start.js serve) start to ready: first (initdb, migrate, seed, build) / second | ${(r.platform.starts.firstMs / 1000).toFixed(1)} s / ${(r.platform.starts.secondMs / 1000).toFixed(1)} s | second <= 5 s |
 | the same through tsx (\`node --import tsx src/main.ts serve\`): first / second | ${(r.platform.tsxStarts.firstMs / 1000).toFixed(1)} s / ${(r.platform.tsxStarts.secondMs / 1000).toFixed(1)} s | |
 
