@@ -12,7 +12,7 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import pino from 'pino';
 import { freePort } from '../src/platform/db/embedded.js';
-import { defineJob, JobQueue, registerJob } from '../src/platform/jobs.js';
+import { DEFAULT_CONCURRENCY, defineJob, JobQueue, registerJob } from '../src/platform/jobs.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,7 +52,11 @@ export type JobFigures = {
  * Throughput of our worker (one process, one queue, a handler that does nothing) against bare
  * pg-boss: `send` one by one (10 at a time) and `fetch` 50 + `complete` in one loop.
  */
-export async function jobThroughput(dbUrl: string, jobs = 5000, concurrency = 10): Promise<JobFigures> {
+export async function jobThroughput(
+  dbUrl: string,
+  jobs = 5000,
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<JobFigures> {
   const boss = new PgBoss({ connectionString: dbUrl, max: 10, supervise: false, schedule: false });
   boss.on('error', () => {});
   await boss.start();
@@ -93,6 +97,7 @@ export async function jobThroughput(dbUrl: string, jobs = 5000, concurrency = 10
   while (ran < jobs) await sleep(5);
   // Until every completion is recorded, not only run.
   const pool = new pg.Pool({ connectionString: dbUrl, max: 1 });
+  pool.on('error', () => {});
   for (;;) {
     const { rows } = await pool.query(
       `select count(*)::int as n from pgboss.job where name = $1 and state = 'completed'`,
@@ -132,27 +137,35 @@ export async function peakRss<T>(
 
 export type StartFigures = { firstMs: number; secondMs: number; phases: Record<string, number> };
 
+/** What `npm start` runs (builds skipped when nothing changed, then compiled JavaScript). */
+export const START_COMMAND = ['bin/start.js', 'serve'];
+/** The TypeScript sources through tsx (the tests' way), for comparison. */
+export const TSX_COMMAND = ['--import', 'tsx', 'src/main.ts', 'serve'];
+
 /**
- * The real CLI (`serve`) on a fresh DATA_DIR: the first start creates the cluster, migrates and
+ * The real start command (`npm start`'s, or another) on a fresh DATA_DIR: the first start creates the cluster, migrates and
  * seeds; the second reuses them. Time from spawn to /readyz 200, with when each log line came.
  */
-export async function startTimes(): Promise<StartFigures> {
+export async function startTimes(command = START_COMMAND): Promise<StartFigures> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'carebook-bench-start-'));
   chmodSync(root, 0o755);
   try {
-    const first = await timedStart(root);
-    const second = await timedStart(root);
+    const first = await timedStart(root, command);
+    const second = await timedStart(root, command);
     return { firstMs: first.ms, secondMs: second.ms, phases: second.phases };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-async function timedStart(root: string): Promise<{ ms: number; phases: Record<string, number> }> {
+async function timedStart(
+  root: string,
+  command: string[],
+): Promise<{ ms: number; phases: Record<string, number> }> {
   const port = await freePort();
   const t0 = performance.now();
   const phases: Record<string, number> = {};
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+  const child: ChildProcess = spawn(process.execPath, command, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -223,6 +223,8 @@ async function main() {
   };
   send({ type: 'ready', ready });
   process.on('message', async (msg: { type: string }) => {
+    // Where the resident memory sits (V8 heap, buffers outside it), for the report.
+    if (msg.type === 'memory') send({ type: 'memory', usage: process.memoryUsage() });
     if (msg.type !== 'stop') return;
     await bare.close();
     await carebook.stop();

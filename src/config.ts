@@ -70,7 +70,7 @@ export const envSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+  JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: csv.default([]),
   TRUST_PROXY: trustProxy.default(false),

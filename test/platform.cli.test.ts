@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../src/platform/db/embedded.js';
+import { listeningUrl } from './support/wait.js';
 
 /**
  * The issue's first "Done when", end to end: the real CLI in a child process on a fresh DATA_DIR.
@@ -54,7 +54,6 @@ describe('carebook serve as a process', () => {
 
   /** Starts `node --import tsx src/main.ts serve` (or another command) with only the environment it needs. */
   async function startCli(command = ['serve']): Promise<Cli> {
-    const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...command], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,7 +63,7 @@ describe('carebook serve as a process', () => {
         NODE_ENV: 'development',
         DATA_DIR: dataDir,
         HOST: '127.0.0.1',
-        PORT: String(port),
+        PORT: '0',
         LOG_LEVEL: 'info',
         // A developer's .env must not leak in (a DATABASE_URL there would bypass the embedded database).
         DOTENV_CONFIG_PATH: path.join(root, 'no.env'),
@@ -73,13 +72,22 @@ describe('carebook serve as a process', () => {
     });
     started.push(child);
     let output = '';
+    let url: string | undefined;
     const collect = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-20_000);
+      url ??= listeningUrl(output);
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited };
+    return {
+      child,
+      get url() {
+        return url ?? 'http://127.0.0.1:0';
+      },
+      output: () => output,
+      exited,
+    };
   }
 
   /** Polls /readyz until 200; fails with the process's output if it exits or the deadline passes. */

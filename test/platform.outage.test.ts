@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../src/platform/db/embedded.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { waitFor } from './support/wait.js';
 
 /**
  * Issue 12, item 4: PostgreSQL stops under a running app (API and job workers in one process) and
@@ -65,7 +66,17 @@ describe('the database goes away and comes back', () => {
     expect(down.headers.get('content-type')).toContain('application/problem+json');
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(down.body).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
-    expect((await app.http.get('/readyz')).status).toBe(503);
+    // Each of these follows the stop through a connection of its own: wait with a deadline, not one read.
+    await waitFor(
+      async () => (await app.http.get('/readyz')).status,
+      (s) => s === 503,
+      { withinMs: 30_000, everyMs: 200, what: '/readyz to answer 503' },
+    );
+    await waitFor(
+      () => lost,
+      (n) => n > 0,
+      { withinMs: 30_000, what: 'the listener to report its connection lost' },
+    );
     expect(lost).toBe(1);
     // Job workers and pg-boss's timers keep running against the missing server for a while.
     await new Promise((r) => setTimeout(r, 3_000));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../src/platform/db/embedded.js';
+import { listeningUrl } from './support/wait.js';
 
 /**
  * Issue 12, items 5 and 6 with the real CLI: Ctrl-C from a terminal (SIGINT to the whole process
@@ -64,7 +65,6 @@ describe('stopping carebook serve', () => {
 
   /** Like a terminal's foreground job: the app leads a process group of its own. */
   async function serve() {
-    const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
       cwd: REPO,
       detached: true,
@@ -75,7 +75,7 @@ describe('stopping carebook serve', () => {
         NODE_ENV: 'development',
         DATA_DIR: dataDir,
         HOST: '127.0.0.1',
-        PORT: String(port),
+        PORT: '0',
         EMBEDDED_DB_PORT: String(dbPort),
         LOG_LEVEL: 'info',
         DOTENV_CONFIG_PATH: path.join(root, 'no.env'),
@@ -87,9 +87,8 @@ describe('stopping carebook serve', () => {
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const url = `http://127.0.0.1:${port}`;
     const status = (p: string) =>
-      fetch(url + p).then(
+      fetch((listeningUrl(output) ?? 'http://127.0.0.1:0') + p).then(
         (r) => r.status,
         () => 0,
       );

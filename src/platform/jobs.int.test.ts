@@ -74,7 +74,7 @@ describe('job queue', () => {
   });
 
   test('with a 60 s poll, a job sent in this process (or enqueued in a committed transaction) runs at once', async () => {
-    await jobs.startWorkers({ pollingIntervalSeconds: 60, expireCheckSeconds: 1 });
+    await jobs.startWorkers({ pollingIntervalSeconds: 60, expireCheckSeconds: 1, concurrency: 10 });
     // The workers' first fetch found nothing; the next poll is a minute away.
     await new Promise((r) => setTimeout(r, 300));
     await jobs.send(steady, { n: 1 });

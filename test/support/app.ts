@@ -60,16 +60,6 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const db = opts.databaseUrl ? undefined : await createTestDatabase();
   const databaseUrl = opts.databaseUrl ?? db!.url;
-  // A known port up front, so PUBLIC_URL (links, gateway return and webhook URLs) points at this app.
-  const port = await freePort();
-  const config = loadConfig(
-    testEnv({
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      ...opts.env,
-    }),
-  );
   const clock = opts.clock ?? new TestClock();
   const logs: string[] = [];
   const sink = new Writable({
@@ -79,7 +69,21 @@ export async function startTestApp(
     },
   });
   const log = pino({ ...loggerOptions(opts.captureLogs ? 'trace' : 'warn') }, sink);
-  const carebook = await startCarebook({ config, role: opts.role ?? 'api', clock, log });
+  const carebook = await startOnFreePort(async (port) => {
+    // A known port up front, so PUBLIC_URL (links, gateway return and webhook URLs) points at this app.
+    const config = loadConfig(
+      testEnv({
+        DATABASE_URL: databaseUrl,
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        ...opts.env,
+      }),
+    );
+    return startCarebook({ config, role: opts.role ?? 'api', clock, log });
+  }).catch(async (err) => {
+    await db?.drop();
+    throw err;
+  });
   const url = carebook.url!;
   // Every reply is checked against /openapi.json after the test file (test/contract/replies.setup.ts).
   if (carebook.app) recordReplies(carebook.app.server, carebook.app.swagger());
@@ -95,6 +99,22 @@ export async function startTestApp(
       await db?.drop();
     },
   };
+}
+
+const PORT_ATTEMPTS = 5;
+
+/**
+ * A port found free can be taken by another process before the app listens on it (parallel test
+ * files, other suites on the machine): on EADDRINUSE the start is retried with another free port.
+ */
+export async function startOnFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PORT_ATTEMPTS) throw err;
+    }
+  }
 }
 
 export type HttpResult<T = any> = { status: number; body: T; headers: Headers };

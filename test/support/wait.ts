@@ -21,3 +21,12 @@ export async function waitFor<T>(
 
 /** Lets callbacks already queued (promise continuations, I/O callbacks) run before the test goes on. */
 export const settle = () => nextTurn();
+
+/**
+ * The address a spawned Carebook listens on, read from its log ("Server listening at ..."), or
+ * undefined until it says so. Spawned servers get PORT=0: a port picked free beforehand can be
+ * taken (or answered by another test's server) before the child listens on it.
+ */
+export function listeningUrl(output: string): string | undefined {
+  return /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+}

