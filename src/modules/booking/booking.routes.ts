@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { requestMetaOf } from '../../platform/audit.js';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Appointment } from './booking.repository.js';
@@ -224,7 +225,7 @@ function registerDashboards(app: App, { auth, service }: { auth: AuthGuard; serv
         response: { 200: clinicianDayReply, ...problems(400, 401, 403, 404) },
       },
     },
-    async (req) => service.clinicianDay(actorOf(req), req.query),
+    async (req) => service.clinicianDay(actorOf(req), req.query, requestMetaOf(req)),
   );
 
   app.get(

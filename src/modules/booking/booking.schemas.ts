@@ -85,8 +85,13 @@ export const appointmentViewSchema = z.object({
   mode,
   patientId: z.uuid(),
   clinician: z.object({ id: z.string(), fullName: z.string(), specialization: z.string() }).nullable(),
+  clinicianTimeZone: z.string().describe("The clinician's IANA time zone (the clinic's when unknown)"),
   centre: centreSchema.nullable(),
   payment: z.object({ status: z.string(), amount: z.number().int(), currency: z.string() }).nullable(),
+  paymentId: z
+    .uuid()
+    .nullable()
+    .describe("The appointment's current payment (`GET /api/payment/:id`, admin refunds); null when free"),
   meetLink: z.string().nullable(),
   holdExpiresAt: z.date().nullable(),
   source,
@@ -114,7 +119,13 @@ export const clinicianDayQuery = z.object({
 export const clinicianDayReply = z.object({
   date: z.string(),
   timeZone: z.string(),
-  appointments: z.array(appointmentViewSchema),
+  appointments: z.array(
+    appointmentViewSchema.extend({
+      patient: z
+        .object({ fullName: z.string().nullable() })
+        .describe("The patient's name (each read of the day is audited)"),
+    }),
+  ),
 });
 export const adminListQuery = z.object({
   status: status.optional(),

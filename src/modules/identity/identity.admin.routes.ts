@@ -180,7 +180,7 @@ export function accountRoutes(deps: AccountRouteDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const { cursor, limit, ...filter } = req.query;
-        const before = decodeCursor(cursor, 2) as [string, string] | undefined;
+        const before = decodeCursor(cursor, ['instant', 'uuid']) as [string, string] | undefined;
         const db = drizzle(deps.pool, { casing: 'snake_case' });
         const rows = await audit.list(db, { ...filter, limit: limit + 1, ...(before ? { before } : {}) });
         const items = rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }));
