@@ -147,7 +147,7 @@ function AdminAppointmentDetails({ a }: { a: AppointmentView }) {
     queryFn: () => api<Profile>('GET', `/api/patients/${a.patientId}`),
     gcTime: 0,
   });
-  const paymentId = a.paymentId ?? a.payment?.id;
+  const paymentId = a.paymentId;
   const [done, setDone] = useState<string | null>(null);
   return (
     <>

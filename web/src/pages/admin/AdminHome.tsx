@@ -11,6 +11,7 @@ export const ADMIN_SECTIONS = [
   ['clinicians', '/admin/clinicians'],
   ['centres', '/admin/centres'],
   ['users', '/admin/users'],
+  ['payments', '/admin/payments'],
   ['reconciliation', '/admin/reconciliation'],
   ['audit', '/admin/audit'],
   ['ledger', '/admin/ledger'],
