@@ -2,6 +2,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { audit, type RequestMeta } from '../../platform/audit.js';
 import type { Actor } from '../../platform/auth.js';
 import { Errors } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import type { Centre, Clinician } from '../catalog/index.js';
 import { canSee } from './booking.access.js';
 import { type AdminFilters, type Appointment, appointmentsRepository } from './booking.repository.js';
@@ -149,9 +150,14 @@ export function makeQueries(deps: Deps) {
       };
     },
 
-    async listForAdmin(filters: AdminFilters) {
+    /** Newest start first, a keyset page at a time (`{items, nextCursor}`). */
+    async listForAdmin(filters: Omit<AdminFilters, 'after'> & { cursor?: string }) {
       const now = deps.clock.now();
-      return toViews(await repo.listForAdmin(filters), now);
+      const { cursor, limit, ...rest } = filters;
+      const after = decodeCursor(cursor, ['instant', 'uuid']) as [string, string] | undefined;
+      const rows = await repo.listForAdmin({ ...rest, limit: limit + 1, ...(after ? { after } : {}) });
+      const page = toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id]);
+      return { ...page, items: await toViews(page.items, now) };
     },
   };
 }

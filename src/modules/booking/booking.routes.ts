@@ -7,6 +7,7 @@ import type { Appointment } from './booking.repository.js';
 import { effectiveStatus } from './booking.rules.js';
 import {
   adminListQuery,
+  adminListReply,
   appointmentSchema,
   appointmentViewSchema,
   cancelBody,
@@ -234,10 +235,10 @@ function registerDashboards(app: App, { auth, service }: { auth: AuthGuard; serv
       onRequest: auth.requireRole('staff', 'admin'),
       schema: {
         tags: ['booking'],
-        summary: 'All appointments, filtered',
+        summary: 'All appointments, filtered, newest start first, a page at a time (`{items, nextCursor}`)',
         security: bearer,
         querystring: adminListQuery,
-        response: { 200: z.array(appointmentViewSchema), ...problems(400, 401, 403) },
+        response: { 200: adminListReply, ...problems(400, 401, 403) },
       },
     },
     async (req) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { problemSchema } from '../../platform/errors.js';
 import { boundedDate, boundedInstant } from '../../platform/input.js';
 import { component } from '../../platform/openapi.js';
+import { pageOf, pageQuery } from '../../platform/paging.js';
 import { APPOINTMENT_MODES, APPOINTMENT_STATUSES, BOOKING_SOURCES } from './booking.table.js';
 
 const instant = boundedInstant().describe('ISO 8601 instant with offset');
@@ -134,9 +135,9 @@ export const adminListQuery = z.object({
   source: source.optional(),
   from: instant.optional(),
   to: instant.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).max(100_000).default(0),
-});
+}).extend(pageQuery().shape);
+
+export const adminListReply = pageOf(appointmentViewSchema);
 
 /** Problem replies a booking route can give, for the OpenAPI document. */
 export const problems = (...statuses: number[]) =>

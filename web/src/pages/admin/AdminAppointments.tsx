@@ -29,7 +29,9 @@ export function AdminAppointments() {
   if (get('to')) query.set('to', new Date(`${get('to')}T23:59:59`).toISOString());
   const list = useQuery({
     queryKey: ['admin-appointments', query.toString()],
-    queryFn: () => api<AppointmentView[]>('GET', `/api/admin/appointments?${query}`),
+    // The newest page (`{items, nextCursor}`); the filters narrow it.
+    queryFn: () =>
+      api<{ items: AppointmentView[] }>('GET', `/api/admin/appointments?${query}`).then((p) => p.items),
   });
   const pay = get('payment');
   const shown = (l: AppointmentView[]) =>

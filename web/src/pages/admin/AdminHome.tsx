@@ -48,10 +48,10 @@ function Today() {
   const today = useQuery({
     queryKey: ['admin-today'],
     queryFn: () =>
-      api<AppointmentView[]>(
+      api<{ items: AppointmentView[] }>(
         'GET',
         `/api/admin/appointments?from=${encodeURIComponent(start.toISOString())}&to=${encodeURIComponent(addDays(start, 1).toISOString())}&limit=200`,
-      ),
+      ).then((p) => p.items),
   });
   const rec = useQuery({
     queryKey: ['reconciliation'],
