@@ -271,7 +271,11 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
       responses[s] = r;
     }
   }
-  for (const [s, raw] of Object.entries(facts?.rawResponses ?? {})) responses[s] = raw;
+  // A raw reply next to a JSON one for the same status (an HTML page when a parameter is left out): both media types.
+  for (const [s, raw] of Object.entries(facts?.rawResponses ?? {})) {
+    const json = op.responses[s]?.content;
+    responses[s] = json && raw.content ? { ...raw, content: { ...json, ...raw.content } } : raw;
+  }
   // A page that redirects has no 200 of its own.
   if (responses[303] && responses[200] && !facts?.rawResponses[200]) delete responses[200];
   op.responses = responses;
