@@ -7,6 +7,7 @@ import {
   messageBody,
   messageSchema,
   messagesQuery,
+  messagesReply,
   sessionReply,
   sessionSchema,
   startBody,
@@ -119,14 +120,17 @@ export function sessionsRoutes(deps: { auth: AuthGuard; service: SessionsService
         onRequest: auth.requireRole(),
         schema: {
           tags,
-          summary: "A chat's messages, oldest first",
+          summary: "A chat's messages, oldest first, a page at a time (`{items, nextCursor}`)",
           security,
           params: idParams,
           querystring: messagesQuery,
-          response: { 200: z.array(messageSchema), ...problems },
+          response: { 200: messagesReply, ...problems },
         },
       },
-      async (req) => (await service.listMessages(actorOf(req), req.params.id, req.query)).map(asMessage),
+      async (req) => {
+        const page = await service.listMessages(actorOf(req), req.params.id, req.query);
+        return { ...page, items: page.items.map(asMessage) };
+      },
     );
 
     app.post(
