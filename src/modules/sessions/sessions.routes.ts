@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import { problemSchema } from '../../platform/errors.js';
 import {
