@@ -397,12 +397,18 @@ describe('the clinic team in the web app', () => {
       ['Users and roles', 'Users and roles', 'admin-04-users'],
       ['Reconciliation', 'Reconciliation', 'admin-05-reconciliation'],
       ['Audit log', 'Audit log', 'admin-06-audit'],
+      ['Payments', 'Payments', 'admin-06b-payments'],
     ] as const) {
       await page.getByRole('link', { name: 'Admin', exact: true }).click();
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();
       await visit(page, shot);
     }
+    // The payments list (GET /api/admin/payments) shows the paid booking's payment.
+    await page.getByRole('link', { name: 'Admin', exact: true }).click();
+    await page.getByRole('link', { name: 'Payments', exact: true }).click();
+    await page.getByRole('combobox', { name: /^Status/ }).selectOption('SUCCEEDED');
+    await page.getByText(appt.paymentId.slice(0, 8)).waitFor();
     await page.getByRole('link', { name: 'Admin', exact: true }).click();
     await page.getByRole('link', { name: 'Appointments and payments' }).click();
     await page.getByRole('combobox', { name: /^Clinician/ }).selectOption({ label: clinician.fullName });
@@ -432,7 +438,7 @@ describe('the clinic team in the web app', () => {
   test('a clinician edits availability and marks an appointment completed', async () => {
     const admin = await createUser(t, { role: 'admin' });
     const { clinician } = await createBookableClinician(t, admin, { specialization: 'Pediatrician' });
-    const patient = await createUser(t, { role: 'patient' });
+    const patient = await createUser(t, { role: 'patient', fullName: 'Ravi Day' });
     const startAt = localSlot(t, 'Asia/Kolkata', 1, '11:00');
     const appt = await bookAndPay(t, patient, clinician.id, startAt);
     t.clock.set(new Date(new Date(startAt).getTime() + 10 * 60_000));
@@ -462,6 +468,8 @@ describe('the clinic team in the web app', () => {
     await page.getByRole('link', { name: 'My day' }).click();
     const card = page.locator(`.appointment[data-status="CONFIRMED"]`);
     await card.waitFor();
+    // The patient's name, not a reference, from the day's `patient.fullName`.
+    await card.getByText('Ravi Day').waitFor();
     await visit(page, 'clinician-03-day');
     await card.getByRole('button', { name: 'Mark completed' }).click();
     await page.getByText('Marked as completed.').waitFor();
