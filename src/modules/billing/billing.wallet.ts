@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError } from '../../platform/errors.js';
 import { type Money, money } from '../../platform/money.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import type { AccountRef, Ledger } from './billing.ledger.js';
 import type { BillingDeps } from './billing.ports.js';
-import { decodeCursor, toPage } from '../../platform/paging.js';
 
 const walletOf = (clinicianId: string, currency: string): AccountRef => ({
   kind: 'doctor_wallet',

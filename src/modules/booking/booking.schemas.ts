@@ -128,14 +128,16 @@ export const clinicianDayReply = z.object({
     }),
   ),
 });
-export const adminListQuery = z.object({
-  status: status.optional(),
-  clinicianId: z.uuid().optional(),
-  patientId: z.uuid().optional(),
-  source: source.optional(),
-  from: instant.optional(),
-  to: instant.optional(),
-}).extend(pageQuery().shape);
+export const adminListQuery = z
+  .object({
+    status: status.optional(),
+    clinicianId: z.uuid().optional(),
+    patientId: z.uuid().optional(),
+    source: source.optional(),
+    from: instant.optional(),
+    to: instant.optional(),
+  })
+  .extend(pageQuery().shape);
 
 export const adminListReply = pageOf(appointmentViewSchema);
 

@@ -137,7 +137,9 @@ export const patientContact = z.object({
 export const registerPatientBody = z.object({ phone, fullName, email: email.optional() });
 
 export const adminUserReply = userReply.extend({ isActive: z.boolean() });
-export const adminUsersQuery = pageQuery({ defaultLimit: 200, maxLimit: 500 }).extend({ role: role.optional() });
+export const adminUsersQuery = pageQuery({ defaultLimit: 200, maxLimit: 500 }).extend({
+  role: role.optional(),
+});
 export const createUserBody = z.object({
   role: z.enum(['clinician', 'staff', 'admin']),
   phone,

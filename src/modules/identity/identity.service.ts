@@ -219,7 +219,11 @@ export function makeIdentityService(deps: IdentityServiceDeps) {
   async function listUsers(filter: { role?: Role; limit: number; cursor?: string }) {
     const roles: Role[] = filter.role ? [filter.role] : ['patient', 'clinician', 'staff', 'admin'];
     const after = decodeCursor(filter.cursor, ['instant', 'uuid']) as [string, string] | undefined;
-    const rows = await repo.listUsersPage(db, { roles, limit: filter.limit + 1, ...(after ? { after } : {}) });
+    const rows = await repo.listUsersPage(db, {
+      roles,
+      limit: filter.limit + 1,
+      ...(after ? { after } : {}),
+    });
     const page = toPage(rows, filter.limit, (u) => [u.createdAt.toISOString(), u.id]);
     return { ...page, items: page.items.map(toUser) };
   }

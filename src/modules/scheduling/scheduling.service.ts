@@ -14,11 +14,11 @@ export type { OccupancyPort, SlotView } from './scheduling.slots.js';
 export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> &
   // The app passes its config: listings stop at the booking horizon (`BOOKING_HORIZON_DAYS`).
   Partial<Pick<Platform, 'config'>> & {
-  catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
-  occupancy: OccupancyPort;
-  /** Booking's change feed; without it slot listings are not cached. */
-  watchOccupancy?: OccupancyWatch;
-};
+    catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
+    occupancy: OccupancyPort;
+    /** Booking's change feed; without it slot listings are not cached. */
+    watchOccupancy?: OccupancyWatch;
+  };
 
 export type RuleInput = WeeklyRule;
 export type ShiftInput = { weekday: number; startTime: string; endTime: string };

@@ -1,11 +1,11 @@
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import type { SessionsDeps } from './sessions.ports.js';
 import { sessionsRepository as repo, type SessionRow } from './sessions.repository.js';
 import { isOver, type Kind, nextStatus, type SessionEvent } from './sessions.rules.js';
 import { makeSettle } from './sessions.settle.js';
-import { decodeCursor, toPage } from '../../platform/paging.js';
 
 export type StartInput = { clinicianId?: string; appointmentId?: string; consultationId?: string };
 

@@ -1,9 +1,9 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { api, type Money } from '../../api';
 import { formatDateTime, formatMoney } from '../../format';
-import { Link } from 'react-router';
 import { DataTable, ErrorText, PageTitle, QueryView, RequireRole } from '../../ui';
 
 type Finding = {
