@@ -421,7 +421,8 @@ describe('the clinic team in the web app', () => {
     await page.getByText('Paid Patient').waitFor();
     await visit(page, 'admin-08-appointment');
     await page.getByRole('button', { name: 'Cancel and refund in full' }).click();
-    await page.getByLabel('Reason').fill('Clinician unavailable');
+    // The cancel question's reason (the partial refund form, shown now that the view names its payment, has one too).
+    await page.locator('section.confirm').getByLabel('Reason').fill('Clinician unavailable');
     await page.getByRole('button', { name: 'Yes, cancel' }).click();
     await page.getByText(/^Cancelled\. Refund of ₹500\.00/).waitFor();
     await visit(page, 'admin-09-refunded');

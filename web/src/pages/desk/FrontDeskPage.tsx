@@ -221,10 +221,10 @@ function DayAppointments() {
   const list = useQuery({
     queryKey: ['desk-day', date],
     queryFn: () =>
-      api<AppointmentView[]>(
+      api<{ items: AppointmentView[] }>(
         'GET',
         `/api/admin/appointments?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(addDays(from, 1).toISOString())}&limit=200`,
-      ),
+      ).then((p) => p.items),
     refetchInterval: 30_000,
   });
   return (
