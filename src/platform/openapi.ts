@@ -168,6 +168,7 @@ const EXTRA_CODES: Record<string, Record<number, string[]>> = {
     410: ['CLINICAL_SESSION_EXPIRED'],
   },
   'POST /api/consultations/{id}/claim': { 409: ['ALREADY_ASSIGNED', 'INVALID_TRANSITION'] },
+  'POST /api/consultations/{id}/assign': { 409: ['ALREADY_ASSIGNED', 'INVALID_TRANSITION'] },
   'POST /api/consultations/{id}/activate': {
     409: ['PAYMENT_NOT_CLEARED', 'DOCTOR_NOT_ASSIGNED', 'INVALID_TRANSITION'],
   },
