@@ -31,6 +31,7 @@ export const AUDITED_READS: Record<string, AuditedRead> = {
     resourceType: 'payment',
     idParam: 'id',
   },
+  'GET /api/admin/payments': { action: 'payment.list', resourceType: 'payment' },
   'GET /api/admin/reconciliation': { action: 'payment.reconciliation.read', resourceType: 'payment' },
 };
 

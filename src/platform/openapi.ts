@@ -115,10 +115,67 @@ const RAW_RESPONSES: Record<string, Record<number, OpenApiResponse>> = {
   'GET /sandbox/checkout/{id}/done': { 200: html('The return page, linking back to the web app') },
 };
 
-/** Error codes of routes owned elsewhere whose schema does not list them (`schema.errorCodes` is the way). */
+const SESSION_409 = { 409: ['INVALID_SESSION_STATE'] };
+
+/**
+ * Error codes of routes owned elsewhere whose schema does not list them (`schema.errorCodes` is the
+ * way), read from what their services throw. A declared status with no code at all is not answered
+ * and is left out of the document (see `finishOperation`).
+ */
 const EXTRA_CODES: Record<string, Record<number, string[]>> = {
   'POST /sandbox/checkout/{id}/pay': { 409: ['CHECKOUT_CLOSED'] },
   'POST /sandbox/checkout/{id}/fail': { 409: ['CHECKOUT_CLOSED'] },
+  'POST /api/auth/totp/enrol': { 409: ['TOTP_ALREADY_ENROLLED'] },
+  'POST /api/auth/totp/confirm': { 409: ['TOTP_NOT_ENROLLED', 'TOTP_ALREADY_ENROLLED'] },
+  'POST /api/patients': { 409: ['PHONE_IN_USE'] },
+  'POST /api/admin/users': { 409: ['PHONE_IN_USE'] },
+  'PATCH /api/admin/users/{id}': { 409: ['CANNOT_DEACTIVATE_SELF'] },
+  'POST /api/payment/create-order': { 409: ['PAYMENT_PROVIDER_MISMATCH', 'PAYMENT_NOT_OPEN'] },
+  'POST /api/admin/payments/{id}/refunds': { 409: ['PAYMENT_NOT_REFUNDABLE', 'REFUND_EXCEEDS_PAYMENT'] },
+  'POST /api/booking/initiate': { 409: ['SLOT_UNAVAILABLE', 'TOO_MANY_HOLDS', 'TOO_MANY_HOLDS_TODAY'] },
+  'POST /api/booking/confirm': { 409: ['PAYMENT_NOT_CONFIRMED', 'INVALID_APPOINTMENT_STATE'] },
+  'POST /api/patient-dashboard/appointments/{id}/cancel': {
+    409: ['CANCELLATION_WINDOW_CLOSED', 'INVALID_APPOINTMENT_STATE'],
+  },
+  'POST /api/appointments/{id}/reschedule': {
+    409: ['CANCELLATION_WINDOW_CLOSED', 'INVALID_APPOINTMENT_STATE', 'SLOT_UNAVAILABLE'],
+  },
+  'POST /api/appointments/{id}/complete': { 409: ['APPOINTMENT_NOT_STARTED', 'INVALID_APPOINTMENT_STATE'] },
+  'POST /api/appointments/{id}/no-show': { 409: ['APPOINTMENT_NOT_STARTED', 'INVALID_APPOINTMENT_STATE'] },
+  'POST /api/sessions/text': {
+    402: ['INSUFFICIENT_CREDITS'],
+    409: ['APPOINTMENT_NOT_CONFIRMED', 'CONSULTATION_NOT_ASSIGNED', 'INVALID_SESSION_STATE'],
+  },
+  'POST /api/sessions/call': {
+    402: ['INSUFFICIENT_CREDITS'],
+    409: ['APPOINTMENT_NOT_CONFIRMED', 'CONSULTATION_NOT_ASSIGNED', 'INVALID_SESSION_STATE'],
+  },
+  'POST /api/sessions/text/{id}/activate': SESSION_409,
+  'POST /api/sessions/text/{id}/end': SESSION_409,
+  'POST /api/sessions/text/{id}/messages': SESSION_409,
+  'POST /api/sessions/call/{id}/connect': { 409: ['INVALID_SESSION_STATE', 'CALL_MISSED'] },
+  'POST /api/sessions/call/{id}/hangup': SESSION_409,
+  'POST /api/sessions/call/{id}/reject': SESSION_409,
+  'POST /api/admin/services': { 409: ['SERVICE_CODE_TAKEN'] },
+  'POST /api/consultations/select-consultation': {
+    409: ['EMERGENCY_SERVICES_REQUIRED', 'PAYMENT_ALREADY_CONFIRMED', 'CONSULTATION_TYPE_UNAVAILABLE'],
+    410: ['TRIAGE_SESSION_EXPIRED'],
+  },
+  'POST /api/consultations/confirm-payment': { 409: ['PAYMENT_NOT_CONFIRMED', 'PAYMENT_ALREADY_CONFIRMED'] },
+  'POST /api/consultations/symptoms/collect_detailed_symptoms': {
+    400: ['PAYMENT_NOT_CONFIRMED'],
+    409: ['CLINICAL_SESSION_USED'],
+    410: ['CLINICAL_SESSION_EXPIRED'],
+  },
+  'POST /api/consultations/{id}/claim': { 409: ['ALREADY_ASSIGNED', 'INVALID_TRANSITION'] },
+  'POST /api/consultations/{id}/assign': { 409: ['ALREADY_ASSIGNED', 'INVALID_TRANSITION'] },
+  'POST /api/consultations/{id}/activate': {
+    409: ['PAYMENT_NOT_CLEARED', 'DOCTOR_NOT_ASSIGNED', 'INVALID_TRANSITION'],
+  },
+  'POST /api/consultations/{id}/close': { 409: ['DOCTOR_NOT_ASSIGNED', 'INVALID_TRANSITION'] },
+  'PUT /api/consultations/{id}/notes': { 409: ['CONSULTATION_NOT_ACTIVE'] },
+  'POST /api/visits/{id}/payments': { 409: ['VISIT_CLOSED', 'VISIT_ALREADY_PAID'] },
+  'POST /api/visits/{id}/close': { 409: ['VISIT_UNPAID'] },
 };
 
 /** Operations that never touch the database. */
@@ -271,16 +328,27 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
       responses[s] = r;
     }
   }
-  for (const [s, raw] of Object.entries(facts?.rawResponses ?? {})) responses[s] = raw;
+  // A raw reply next to a JSON one for the same status (an HTML page when a parameter is left out): both media types.
+  for (const [s, raw] of Object.entries(facts?.rawResponses ?? {})) {
+    const json = op.responses[s]?.content;
+    responses[s] = json && raw.content ? { ...raw, content: { ...json, ...raw.content } } : raw;
+  }
   // A page that redirects has no 200 of its own.
   if (responses[303] && responses[200] && !facts?.rawResponses[200]) delete responses[200];
+  const codesOf = (s: number) => [
+    ...new Set([...(facts?.errorCodes[s] ?? []), ...(PLATFORM_CODES[s] ?? [])]),
+  ];
+  // A client error no code is known for is one the operation does not answer (a shared `problems`
+  // map declared it): left out, so every declared 4xx names its codes.
+  for (const s of Object.keys(responses).map(Number))
+    if (s >= 400 && s < 500 && codesOf(s).length === 0) delete responses[s];
   op.responses = responses;
 
   const codes = [...Object.keys(responses)]
     .map(Number)
     .filter((s) => s >= 400)
     .map((s) => {
-      const all = [...new Set([...(facts?.errorCodes[s] ?? []), ...(PLATFORM_CODES[s] ?? [])])];
+      const all = codesOf(s);
       return all.length ? `- ${s}: ${all.map((c) => `\`${c}\``).join(', ')}` : `- ${s}`;
     });
   op.summary = plain(op.summary);

@@ -36,3 +36,17 @@ test('limit is bounded', () => {
   expect(q.safeParse({ limit: '21' }).success).toBe(false);
   expect(q.safeParse({ limit: '0' }).success).toBe(false);
 });
+
+test('a cursor whose parts are not what the list sorts by is a 400, never reaching a SQL cast', () => {
+  const shape = ['instant', 'uuid'] as const;
+  const good = ['2030-01-02T03:04:05.000Z', '0b9c7d3e-1f2a-4b5c-8d6e-7f8091a2b3c4'];
+  expect(decodeCursor(encodeCursor(good), [...shape])).toEqual(good);
+  for (const bad of [
+    ['2030-01-02T03:04:05.000Z', 'not-a-uuid'],
+    ['yesterday', good[1]!],
+    ['9999-99-99T99:99:99Z', good[1]!],
+    [1, good[1]!],
+  ]) {
+    expect(() => decodeCursor(encodeCursor(bad as string[]), [...shape])).toThrow(AppError);
+  }
+});

@@ -28,15 +28,32 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
 
 export const encodeCursor = (key: Cursor): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-/** The sort key in a cursor, or a 400 CURSOR_INVALID when it is not one this list handed out. */
-export function decodeCursor(cursor: string | undefined, arity: number): Cursor | undefined {
+/** What a cursor's key part must be: `instant` an ISO date-time, `uuid` a uuid (they reach SQL casts). */
+export type CursorPart = 'string' | 'number' | 'instant' | 'uuid';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const fits = (k: unknown, part: CursorPart): boolean => {
+  if (part === 'number') return typeof k === 'number' && Number.isFinite(k);
+  if (typeof k !== 'string') return false;
+  if (part === 'uuid') return UUID.test(k);
+  if (part === 'instant') return /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(k) && !Number.isNaN(Date.parse(k));
+  return true;
+};
+
+/**
+ * The sort key in a cursor, or a 400 CURSOR_INVALID when it is not one this list handed out.
+ * `shape`: the number of key parts, or what each part must be.
+ */
+export function decodeCursor(cursor: string | undefined, shape: number | CursorPart[]): Cursor | undefined {
   if (cursor === undefined || cursor === '') return undefined;
+  const parts: CursorPart[] | undefined = typeof shape === 'number' ? undefined : shape;
+  const arity = parts ? parts.length : (shape as number);
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     if (
       Array.isArray(key) &&
       key.length === arity &&
-      key.every((k) => typeof k === 'string' || (typeof k === 'number' && Number.isFinite(k)))
+      key.every((k, i) => (parts ? fits(k, parts[i]!) : fits(k, 'string') || fits(k, 'number')))
     )
       return key as Cursor;
   } catch {}

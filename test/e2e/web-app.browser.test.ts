@@ -397,12 +397,18 @@ describe('the clinic team in the web app', () => {
       ['Users and roles', 'Users and roles', 'admin-04-users'],
       ['Reconciliation', 'Reconciliation', 'admin-05-reconciliation'],
       ['Audit log', 'Audit log', 'admin-06-audit'],
+      ['Payments', 'Payments', 'admin-06b-payments'],
     ] as const) {
       await page.getByRole('link', { name: 'Admin', exact: true }).click();
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();
       await visit(page, shot);
     }
+    // The payments list (GET /api/admin/payments) shows the paid booking's payment.
+    await page.getByRole('link', { name: 'Admin', exact: true }).click();
+    await page.getByRole('link', { name: 'Payments', exact: true }).click();
+    await page.getByRole('combobox', { name: /^Status/ }).selectOption('SUCCEEDED');
+    await page.getByText(appt.paymentId.slice(0, 8)).waitFor();
     await page.getByRole('link', { name: 'Admin', exact: true }).click();
     await page.getByRole('link', { name: 'Appointments and payments' }).click();
     await page.getByRole('combobox', { name: /^Clinician/ }).selectOption({ label: clinician.fullName });
@@ -415,8 +421,8 @@ describe('the clinic team in the web app', () => {
     await page.getByText('Paid Patient').waitFor();
     await visit(page, 'admin-08-appointment');
     await page.getByRole('button', { name: 'Cancel and refund in full' }).click();
-    // The cancel form's reason (a partial-refund form, with its own reason, follows once the view names its payment).
-    await page.getByLabel('Reason').first().fill('Clinician unavailable');
+    // The cancel question's reason (the partial refund form, shown now that the view names its payment, has one too).
+    await page.locator('section.confirm').getByLabel('Reason').fill('Clinician unavailable');
     await page.getByRole('button', { name: 'Yes, cancel' }).click();
     await page.getByText(/^Cancelled\. Refund of ₹500\.00/).waitFor();
     await visit(page, 'admin-09-refunded');
@@ -433,7 +439,7 @@ describe('the clinic team in the web app', () => {
   test('a clinician edits availability and marks an appointment completed', async () => {
     const admin = await createUser(t, { role: 'admin' });
     const { clinician } = await createBookableClinician(t, admin, { specialization: 'Pediatrician' });
-    const patient = await createUser(t, { role: 'patient' });
+    const patient = await createUser(t, { role: 'patient', fullName: 'Ravi Day' });
     const startAt = localSlot(t, 'Asia/Kolkata', 1, '11:00');
     const appt = await bookAndPay(t, patient, clinician.id, startAt);
     t.clock.set(new Date(new Date(startAt).getTime() + 10 * 60_000));
@@ -463,6 +469,8 @@ describe('the clinic team in the web app', () => {
     await page.getByRole('link', { name: 'My day' }).click();
     const card = page.locator(`.appointment[data-status="CONFIRMED"]`);
     await card.waitFor();
+    // The patient's name, not a reference, from the day's `patient.fullName`.
+    await card.getByText('Ravi Day').waitFor();
     await visit(page, 'clinician-03-day');
     await card.getByRole('button', { name: 'Mark completed' }).click();
     await page.getByText('Marked as completed.').waitFor();

@@ -13,9 +13,11 @@ export type AppointmentView = {
   patientId: string;
   clinician: { id: string; fullName: string; specialization: string } | null;
   centre: Centre | null;
-  payment: ({ status: string; id?: string } & Money) | null;
-  /** Not in today's API; used when the server adds it (see docs/notes/web.md). */
-  paymentId?: string | null;
+  payment: ({ status: string } & Money) | null;
+  /** The appointment's current payment (`GET /api/payment/:id`, admin refunds); null when free. */
+  paymentId: string | null;
+  /** The clinician's IANA time zone. */
+  clinicianTimeZone: string;
   meetLink: string | null;
   holdExpiresAt: string | null;
   source: string;

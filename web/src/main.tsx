@@ -27,6 +27,9 @@ const AdminAppointment = lazy(() =>
 const AdminAppointments = lazy(() =>
   import('./pages/admin/AdminAppointments').then((m) => ({ default: m.AdminAppointments })),
 );
+const AdminPayments = lazy(() =>
+  import('./pages/admin/AdminFinance').then((m) => ({ default: m.AdminPayments })),
+);
 const AdminAudit = lazy(() => import('./pages/admin/AdminFinance').then((m) => ({ default: m.AdminAudit })));
 const AdminReconciliation = lazy(() =>
   import('./pages/admin/AdminFinance').then((m) => ({ default: m.AdminReconciliation })),
@@ -98,6 +101,7 @@ createRoot(document.getElementById('root')!).render(
             <Route path="admin/clinicians/:id" element={<AdminClinician />} />
             <Route path="admin/centres" element={<AdminCentres />} />
             <Route path="admin/users" element={<AdminUsers />} />
+            <Route path="admin/payments" element={<AdminPayments />} />
             <Route path="admin/reconciliation" element={<AdminReconciliation />} />
             <Route path="admin/audit" element={<AdminAudit />} />
             <Route path="symptoms" element={<SymptomsPage />} />

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { moneySchema } from '../../platform/money.js';
+import { pageQuery } from '../../platform/paging.js';
 
 const isoDate = z.iso.datetime({ offset: true });
 export const jsonDates = (value: unknown): never => JSON.parse(JSON.stringify(value)) as never;
@@ -45,7 +46,9 @@ export const currentSubscriptionReply = z.object({
   credits: z.object({ text: z.number().int(), call: z.number().int() }).describe('Credits left'),
 });
 
-export const walletQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const walletQuery = pageQuery({ defaultLimit: 100, maxLimit: 500 }).extend({
+  cursor: pageQuery().shape.cursor.describe('`nextCursor` of the previous reply: older transactions'),
+});
 export const walletReply = z.object({
   posted: moneySchema.describe('Spendable: posted earnings less payouts and anything owed (may be negative)'),
   pending: moneySchema.describe('Earnings waiting for their session event'),
@@ -59,6 +62,10 @@ export const walletReply = z.object({
       at: isoDate,
     }),
   ),
+  nextCursor: z
+    .string()
+    .nullable()
+    .describe('Older transactions: pass as `cursor` (api.md keeps `transactions` an array); null when none'),
 });
 
 export const payoutBody = z.object({

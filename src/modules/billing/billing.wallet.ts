@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError } from '../../platform/errors.js';
 import { type Money, money } from '../../platform/money.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import type { AccountRef, Ledger } from './billing.ledger.js';
 import type { BillingDeps } from './billing.ports.js';
 
@@ -122,7 +123,9 @@ export function makeWallets(deps: BillingDeps, ledger: Ledger) {
   }
 
   /** GET /api/wallet: posted (wallet less what is owed), pending earnings, and the latest movements. */
-  async function view(clinicianId: string, opts: { limit?: number } = {}) {
+  async function view(clinicianId: string, opts: { limit?: number; cursor?: string } = {}) {
+    const limit = Math.min(opts.limit ?? 100, 500);
+    const before = decodeCursor(opts.cursor, ['instant', 'uuid']);
     const w = await ledger.balance(deps.pool, walletOf(clinicianId, currency));
     const r = await ledger.balance(deps.pool, recoveryOf(clinicianId, currency));
     const rows = await deps.pool.query<{
@@ -140,14 +143,18 @@ export function makeWallets(deps: BillingDeps, ledger: Ledger) {
          (select r.flag from ledger_transfers r where r.pending_id = t.id) as resolved
        from ledger_accounts a join ledger_transfers t on t.credit_account_id = a.id or t.debit_account_id = a.id
        where a.kind = 'doctor_wallet' and a.owner_id = $1 and a.currency = $2 and t.flag in ('posted', 'pending', 'post_pending')
+         and ($4::timestamptz is null or (t.created_at, t.id) < ($4::timestamptz, $5::uuid))
        order by t.created_at desc, t.id desc limit $3`,
-      [clinicianId, currency, Math.min(opts.limit ?? 100, 500)],
+      [clinicianId, currency, limit + 1, before?.[0] ?? null, before?.[1] ?? null],
     );
+    // Paged on the ledger's rows (a pending earning already resolved is then left out of the page).
+    const page = toPage(rows.rows, limit, (t) => [t.at.toISOString(), t.id]);
     return {
       posted: money(w.posted + r.posted, currency),
       pending: money(w.pending, currency),
       owed: money(-r.posted, currency),
-      transactions: rows.rows
+      nextCursor: page.nextCursor,
+      transactions: page.items
         .filter((t) => t.flag !== 'pending' || t.resolved === null)
         .map((t) => ({
           id: t.id,

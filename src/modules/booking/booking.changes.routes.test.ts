@@ -329,8 +329,8 @@ describe('after the slot', () => {
       token: admin.token,
     });
     expect(filtered.status).toBe(200);
-    expect(filtered.body.length).toBeGreaterThanOrEqual(1);
-    expect(filtered.body.every((a: any) => a.status === 'COMPLETED')).toBe(true);
+    expect(filtered.body.items.length).toBeGreaterThanOrEqual(1);
+    expect(filtered.body.items.every((a: any) => a.status === 'COMPLETED')).toBe(true);
     expect((await t.http.get('/api/admin/appointments', { token: alice.token })).status).toBe(403);
     expect((await t.http.get('/api/admin/appointments?status=BOOKED', { token: admin.token })).status).toBe(
       400,

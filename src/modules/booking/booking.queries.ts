@@ -1,13 +1,18 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
+import { audit, type RequestMeta } from '../../platform/audit.js';
 import type { Actor } from '../../platform/auth.js';
 import { Errors } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import type { Centre, Clinician } from '../catalog/index.js';
 import { canSee } from './booking.access.js';
 import { type AdminFilters, type Appointment, appointmentsRepository } from './booking.repository.js';
 import { dayRange, effectiveStatus } from './booking.rules.js';
 import type { BookingDeps } from './booking.service.js';
 
-type Deps = Pick<BookingDeps, 'clock' | 'pool' | 'catalog' | 'payments' | 'video'>;
+type Deps = Pick<
+  BookingDeps,
+  'config' | 'clock' | 'pool' | 'uow' | 'catalog' | 'payments' | 'video' | 'identity'
+>;
 
 export type AppointmentView = {
   id: string;
@@ -17,8 +22,10 @@ export type AppointmentView = {
   mode: Appointment['mode'];
   patientId: string;
   clinician: { id: string; fullName: string; specialization: string } | null;
+  clinicianTimeZone: string;
   centre: Centre | null;
   payment: { status: string; amount: number; currency: string } | null;
+  paymentId: string | null;
   meetLink: string | null;
   holdExpiresAt: Date | null;
   source: Appointment['source'];
@@ -35,7 +42,8 @@ export function makeQueries(deps: Deps) {
   async function toViews(rows: Appointment[], now: Date): Promise<AppointmentView[]> {
     const clinicians = new Map<string, Promise<Clinician | null>>();
     const clinicianOf = (id: string) => {
-      if (!clinicians.has(id)) clinicians.set(id, deps.catalog.getClinician(id));
+      // Unlisted clinicians too: their existing appointments still show who and in which zone.
+      if (!clinicians.has(id)) clinicians.set(id, deps.catalog.getClinician(id, { includeUnlisted: true }));
       return clinicians.get(id)!;
     };
     return Promise.all(
@@ -55,10 +63,12 @@ export function makeQueries(deps: Deps) {
           clinician: clinician
             ? { id: clinician.id, fullName: clinician.fullName, specialization: clinician.specialization }
             : null,
+          clinicianTimeZone: clinician?.timeZone ?? deps.config.consultations.clinicTimeZone,
           centre: (a.centreId && clinician?.centres.find((c) => c.id === a.centreId)) || null,
           payment: a.paymentId
             ? { status: payment?.status ?? 'UNKNOWN', amount: a.priceMinor, currency: a.currency }
             : null,
+          paymentId: a.paymentId,
           meetLink: meeting?.joinUrl ?? null,
           holdExpiresAt: a.status === 'PENDING_PAYMENT' ? a.holdExpiresAt : null,
           source: a.source,
@@ -68,6 +78,25 @@ export function makeQueries(deps: Deps) {
         };
       }),
     );
+  }
+
+  async function patientNames(actor: Actor, ids: string[], meta: RequestMeta) {
+    if (ids.length === 0) return new Map<string, string | null>();
+    return deps.uow(async (tx) => {
+      const users = deps.identity.within(tx);
+      const names = new Map<string, string | null>();
+      for (const id of ids) {
+        names.set(id, (await users.getUser(id))?.fullName ?? null);
+        await audit.record(tx, {
+          ...meta,
+          actor,
+          action: 'patient.name.read',
+          resourceType: 'user',
+          resourceId: id,
+        });
+      }
+      return names;
+    });
   }
 
   return {
@@ -96,8 +125,11 @@ export function makeQueries(deps: Deps) {
       return { id: a.id, patientId: a.patientId, clinicianId: a.clinicianId, status, mode: a.mode };
     },
 
-    /** The clinician's day, in the clinician's own time zone. */
-    async clinicianDay(actor: Actor, q: { date?: string; clinicianId?: string }) {
+    /**
+     * The clinician's day, in the clinician's own time zone, with each patient's name. Reading names
+     * is a staff read of patient data: one audit row per patient shown, in the transaction that reads.
+     */
+    async clinicianDay(actor: Actor, q: { date?: string; clinicianId?: string }, meta: RequestMeta = {}) {
       const now = deps.clock.now();
       const clinicianId = actor.role === 'clinician' ? actor.userId : q.clinicianId;
       if (!clinicianId)
@@ -109,16 +141,23 @@ export function makeQueries(deps: Deps) {
       const zone = clinician.timeZone;
       const day = q.date ?? now.toLocaleDateString('en-CA', { timeZone: zone });
       const { from, to } = dayRange(day, zone);
+      const views = await toViews(await repo.listForClinician(clinicianId, from, to), now);
+      const names = await patientNames(actor, [...new Set(views.map((v) => v.patientId))], meta);
       return {
         date: day,
         timeZone: zone,
-        appointments: await toViews(await repo.listForClinician(clinicianId, from, to), now),
+        appointments: views.map((v) => ({ ...v, patient: { fullName: names.get(v.patientId) ?? null } })),
       };
     },
 
-    async listForAdmin(filters: AdminFilters) {
+    /** Newest start first, a keyset page at a time (`{items, nextCursor}`). */
+    async listForAdmin(filters: Omit<AdminFilters, 'after'> & { cursor?: string }) {
       const now = deps.clock.now();
-      return toViews(await repo.listForAdmin(filters), now);
+      const { cursor, limit, ...rest } = filters;
+      const after = decodeCursor(cursor, ['instant', 'uuid']) as [string, string] | undefined;
+      const rows = await repo.listForAdmin({ ...rest, limit: limit + 1, ...(after ? { after } : {}) });
+      const page = toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id]);
+      return { ...page, items: await toViews(page.items, now) };
     },
   };
 }

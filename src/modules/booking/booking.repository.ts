@@ -32,7 +32,8 @@ export type AdminFilters = {
   from?: Date;
   to?: Date;
   limit: number;
-  offset: number;
+  /** The (startsAt ISO, id) keyset of the previous page's last row: rows after it in the list's order. */
+  after?: [string, string];
 };
 
 const a = appointments;
@@ -356,11 +357,13 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
             f.source ? eq(a.source, f.source) : undefined,
             f.from ? gte(a.startsAt, f.from) : undefined,
             f.to ? lt(a.startsAt, f.to) : undefined,
+            f.after
+              ? sql`(${a.startsAt}, ${a.id}) < (${f.after[0]}::timestamptz, ${f.after[1]}::uuid)`
+              : undefined,
           ),
         )
-        .orderBy(desc(a.startsAt), asc(a.id))
-        .limit(f.limit)
-        .offset(f.offset);
+        .orderBy(desc(a.startsAt), desc(a.id))
+        .limit(f.limit);
     },
   };
 }

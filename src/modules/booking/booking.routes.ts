@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { requestMetaOf } from '../../platform/audit.js';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Appointment } from './booking.repository.js';
 import { effectiveStatus } from './booking.rules.js';
 import {
   adminListQuery,
+  adminListReply,
   appointmentSchema,
   appointmentViewSchema,
   cancelBody,
@@ -224,7 +226,7 @@ function registerDashboards(app: App, { auth, service }: { auth: AuthGuard; serv
         response: { 200: clinicianDayReply, ...problems(400, 401, 403, 404) },
       },
     },
-    async (req) => service.clinicianDay(actorOf(req), req.query),
+    async (req) => service.clinicianDay(actorOf(req), req.query, requestMetaOf(req)),
   );
 
   app.get(
@@ -233,10 +235,10 @@ function registerDashboards(app: App, { auth, service }: { auth: AuthGuard; serv
       onRequest: auth.requireRole('staff', 'admin'),
       schema: {
         tags: ['booking'],
-        summary: 'All appointments, filtered',
+        summary: 'All appointments, filtered, newest start first, a page at a time (`{items, nextCursor}`)',
         security: bearer,
         querystring: adminListQuery,
-        response: { 200: z.array(appointmentViewSchema), ...problems(400, 401, 403) },
+        response: { 200: adminListReply, ...problems(400, 401, 403) },
       },
     },
     async (req) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { problemSchema } from '../../platform/errors.js';
 import { boundedDate, boundedInstant } from '../../platform/input.js';
 import { component } from '../../platform/openapi.js';
+import { pageOf, pageQuery } from '../../platform/paging.js';
 import { APPOINTMENT_MODES, APPOINTMENT_STATUSES, BOOKING_SOURCES } from './booking.table.js';
 
 const instant = boundedInstant().describe('ISO 8601 instant with offset');
@@ -85,8 +86,13 @@ export const appointmentViewSchema = z.object({
   mode,
   patientId: z.uuid(),
   clinician: z.object({ id: z.string(), fullName: z.string(), specialization: z.string() }).nullable(),
+  clinicianTimeZone: z.string().describe("The clinician's IANA time zone (the clinic's when unknown)"),
   centre: centreSchema.nullable(),
   payment: z.object({ status: z.string(), amount: z.number().int(), currency: z.string() }).nullable(),
+  paymentId: z
+    .uuid()
+    .nullable()
+    .describe("The appointment's current payment (`GET /api/payment/:id`, admin refunds); null when free"),
   meetLink: z.string().nullable(),
   holdExpiresAt: z.date().nullable(),
   source,
@@ -114,18 +120,26 @@ export const clinicianDayQuery = z.object({
 export const clinicianDayReply = z.object({
   date: z.string(),
   timeZone: z.string(),
-  appointments: z.array(appointmentViewSchema),
+  appointments: z.array(
+    appointmentViewSchema.extend({
+      patient: z
+        .object({ fullName: z.string().nullable() })
+        .describe("The patient's name (each read of the day is audited)"),
+    }),
+  ),
 });
-export const adminListQuery = z.object({
-  status: status.optional(),
-  clinicianId: z.uuid().optional(),
-  patientId: z.uuid().optional(),
-  source: source.optional(),
-  from: instant.optional(),
-  to: instant.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).max(100_000).default(0),
-});
+export const adminListQuery = z
+  .object({
+    status: status.optional(),
+    clinicianId: z.uuid().optional(),
+    patientId: z.uuid().optional(),
+    source: source.optional(),
+    from: instant.optional(),
+    to: instant.optional(),
+  })
+  .extend(pageQuery().shape);
+
+export const adminListReply = pageOf(appointmentViewSchema);
 
 /** Problem replies a booking route can give, for the OpenAPI document. */
 export const problems = (...statuses: number[]) =>

@@ -4,7 +4,7 @@ import { audit, requestMetaOf } from '../../platform/audit.js';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import { problemSchema } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
-import { decodeCursor, toPage } from '../../platform/paging.js';
+import { decodeCursor, pageOf, toPage } from '../../platform/paging.js';
 import type { PatientDirectory } from './identity.patients.js';
 import type { ProfileService } from './identity.profile.js';
 import {
@@ -126,10 +126,10 @@ export function accountRoutes(deps: AccountRouteDeps): FastifyPluginAsyncZod {
         preHandler: auth.requireRole('admin'),
         schema: {
           tags: ['admin'],
-          summary: 'Users, optionally of one role',
+          summary: 'Users, optionally of one role, oldest first, a page at a time (`{items, nextCursor}`)',
           security: bearer,
           querystring: adminUsersQuery,
-          response: { 200: adminUserReply.array(), 401: p, 403: p },
+          response: { 200: pageOf(adminUserReply), 400: p, 401: p, 403: p },
         },
       },
       async (req) => users.listUsers(req.query),
@@ -180,7 +180,7 @@ export function accountRoutes(deps: AccountRouteDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const { cursor, limit, ...filter } = req.query;
-        const before = decodeCursor(cursor, 2) as [string, string] | undefined;
+        const before = decodeCursor(cursor, ['instant', 'uuid']) as [string, string] | undefined;
         const db = drizzle(deps.pool, { casing: 'snake_case' });
         const rows = await audit.list(db, { ...filter, limit: limit + 1, ...(before ? { before } : {}) });
         const items = rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }));

@@ -381,7 +381,8 @@ describe('authorization', () => {
     }
     const ok = await t.http.get('/api/admin/users?role=patient', { token: admin.token });
     expect(ok.status).toBe(200);
-    expect(ok.body.map((u: { id: string }) => u.id)).toContain(patient.id);
+    expect(ok.body.items.map((u: { id: string }) => u.id)).toContain(patient.id);
+    expect(ok.body.nextCursor).toBeNull();
     expect((await t.http.get('/api/admin/users')).status).toBe(401);
   });
 

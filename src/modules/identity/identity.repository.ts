@@ -151,6 +151,23 @@ export const identityRepository = {
       .limit(opts.limit ?? 1000);
   },
 
+  /** Admins' user list, oldest first: `after` is the (createdAt ISO, id) keyset of the previous page's last row. */
+  async listUsersPage(db: Db, f: { roles: Role[]; after?: [string, string]; limit: number }) {
+    return db
+      .select()
+      .from(users)
+      .where(
+        and(
+          inArray(users.role, f.roles),
+          f.after
+            ? sql`(${users.createdAt}, ${users.id}) > (${f.after[0]}::timestamptz, ${f.after[1]}::uuid)`
+            : undefined,
+        ),
+      )
+      .orderBy(asc(users.createdAt), asc(users.id))
+      .limit(f.limit);
+  },
+
   async insertPatientProfile(db: Db, userId: string, now: Date): Promise<void> {
     await db
       .insert(patientProfiles)

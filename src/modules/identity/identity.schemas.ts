@@ -137,9 +137,8 @@ export const patientContact = z.object({
 export const registerPatientBody = z.object({ phone, fullName, email: email.optional() });
 
 export const adminUserReply = userReply.extend({ isActive: z.boolean() });
-export const adminUsersQuery = z.object({
+export const adminUsersQuery = pageQuery({ defaultLimit: 200, maxLimit: 500 }).extend({
   role: role.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(200),
 });
 export const createUserBody = z.object({
   role: z.enum(['clinician', 'staff', 'admin']),

@@ -4,6 +4,7 @@ import type { Actor, Role } from '../../platform/auth.js';
 import type { Db, Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import { parsePhoneOrThrow } from './identity.otp.js';
 import { type ClinicianProfileRow, identityRepository as repo, type UserRow } from './identity.repository.js';
 import type { StaffRole } from './identity.rules.js';
@@ -214,9 +215,17 @@ export function makeIdentityService(deps: IdentityServiceDeps) {
     });
   }
 
-  async function listUsers(filter: { role?: Role; limit?: number }): Promise<User[]> {
+  /** Oldest first, a keyset page at a time (`{items, nextCursor}`): users added meanwhile land on later pages. */
+  async function listUsers(filter: { role?: Role; limit: number; cursor?: string }) {
     const roles: Role[] = filter.role ? [filter.role] : ['patient', 'clinician', 'staff', 'admin'];
-    return (await repo.listUsersByRole(db, roles, { limit: filter.limit ?? 200 })).map(toUser);
+    const after = decodeCursor(filter.cursor, ['instant', 'uuid']) as [string, string] | undefined;
+    const rows = await repo.listUsersPage(db, {
+      roles,
+      limit: filter.limit + 1,
+      ...(after ? { after } : {}),
+    });
+    const page = toPage(rows, filter.limit, (u) => [u.createdAt.toISOString(), u.id]);
+    return { ...page, items: page.items.map(toUser) };
   }
 
   return {

@@ -187,6 +187,22 @@ export async function markAllRead(db: Db, userId: string, now: Date): Promise<nu
   return rows.length;
 }
 
+/** Who the console channel stored messages for (the address the dev inbox lists them under), latest first. */
+export async function listConsoleRecipients(db: Db, limit: number) {
+  const to = sql<string>`case when ${notifications.channel} = 'email' then ${notifications.email} else coalesce(${notifications.phone}, ${notifications.email}) end`;
+  return db
+    .select({
+      to,
+      messages: sql<number>`count(*)::int`,
+      lastAt: sql<Date>`max(${notifications.createdAt})`.mapWith(notifications.createdAt),
+    })
+    .from(notifications)
+    .where(and(eq(notifications.provider, 'console'), sql`${to} is not null`))
+    .groupBy(to)
+    .orderBy(sql`max(${notifications.createdAt}) desc`)
+    .limit(limit);
+}
+
 /** Messages the console channel stored for one phone number or email address, newest first. */
 export async function listConsole(db: Db, to: string, limit: number) {
   return db

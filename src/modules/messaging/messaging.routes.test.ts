@@ -133,10 +133,29 @@ describe('dev inbox', () => {
     ]);
   });
 
-  test('a missing or malformed `to` is a 400 problem', async () => {
-    const res = await t.http.get('/dev/inbox');
+  test('a malformed `to` is a 400 problem', async () => {
+    const res = await t.http.get('/dev/inbox?to=x');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
+  });
+
+  test('without `to` the inbox is a readable page of recent recipients, masked, with no message text', async () => {
+    const patient = await createUser(t, { role: 'patient' });
+    await t.http.post('/api/patient-auth/send-otp', { phone: patient.phone });
+    await t.runJobs();
+    const res = await fetch(`${t.url}/dev/inbox`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain('<h1>Dev inbox</h1>');
+    expect(html).toContain(`${patient.phone.slice(0, 5)}•••••${patient.phone.slice(-3)}`);
+    expect(html).toContain(`href="/dev/inbox?to=${encodeURIComponent(patient.phone)}"`);
+    // The index never shows a message or a code: only the address (in the link) and counts.
+    const [code] = (await t.http.get(`/dev/inbox?to=${encodeURIComponent(patient.phone)}`)).body
+      .map((m: { body: string }) => /\b(\d{6})\b/.exec(m.body)?.[1])
+      .filter(Boolean);
+    expect(code).toMatch(/^\d{6}$/);
+    expect(html).not.toContain(code);
   });
 });
 

@@ -50,6 +50,35 @@ function normaliseAddress(to: string, region: string): string {
 
 type App = Parameters<FastifyPluginAsyncZod>[0];
 
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Enough of an address to tell test recipients apart on screen: `+9198•••••210`, `a•••@example.com`. */
+export function maskAddress(to: string): string {
+  const at = to.indexOf('@');
+  if (at > 0) return `${to[0]}•••${to.slice(at)}`;
+  return to.length <= 7
+    ? '•'.repeat(to.length)
+    : `${to.slice(0, 5)}${'•'.repeat(to.length - 8)}${to.slice(-3)}`;
+}
+
+/** The dev inbox's index page: recent recipients, newest first, each linking to its messages. */
+function inboxIndexPage(recipients: Array<{ to: string; messages: number; lastAt: Date }>): string {
+  const rows = recipients
+    .map(
+      (r) =>
+        `<li><a href="/dev/inbox?to=${encodeURIComponent(r.to)}">${esc(maskAddress(r.to))}</a> — ${r.messages} message${r.messages === 1 ? '' : 's'}, last <time datetime="${r.lastAt.toISOString()}">${r.lastAt.toISOString()}</time></li>`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Carebook dev inbox</title></head><body>
+<h1>Dev inbox</h1>
+<p>Messages the console channel kept (development only; production has no inbox). Open a recipient to see their messages as JSON, or ask for <code>/dev/inbox?to=PHONE_OR_EMAIL</code>.</p>
+${rows ? `<ul>${rows}</ul>` : '<p>No messages yet. Ask for a sign-in code at <a href="/login">/login</a> and it appears here.</p>'}
+</body></html>`;
+}
+
 export function messagingRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
   const streams = new Set<ServerResponse>();
   return async (app) => {
@@ -245,13 +274,26 @@ function inboxRoute(app: App, { service, config }: RouteDeps) {
       schema: {
         tags: ['development'],
         summary: 'Messages the console channel kept for a phone or email (not in production)',
+        description:
+          "With `to`: that address's messages as JSON, newest first. Without it: a readable HTML page listing the recent recipients (addresses partly masked, no message text), each linking to its messages.",
         querystring: inboxQuery,
         // 404 in production, where this route does not exist.
         errorCodes: { 404: ['NOT_FOUND'] },
+        rawResponses: {
+          200: {
+            description: 'Without `to`: the index page',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+        },
         response: { 200: inboxReply, 400: problemSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      if (req.query.to === undefined) {
+        const recipients = await service.devInboxRecipients();
+        // A string with an HTML media type is sent as it is (the JSON schema serializes only JSON).
+        return reply.type('text/html; charset=utf-8').send(inboxIndexPage(recipients) as never);
+      }
       const rows = await service.devInbox(normaliseAddress(req.query.to, config.defaultRegion));
       return rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() }));
     },

@@ -32,7 +32,10 @@ export const inboxQuery = z.object({
     .trim()
     .min(3)
     .max(254)
-    .describe('E.164 phone (a number without + is read in DEFAULT_REGION) or email'),
+    .optional()
+    .describe(
+      'E.164 phone (a number without + is read in DEFAULT_REGION) or email; without it, an HTML index of recent recipients',
+    ),
 });
 
 export const inboxReply = z.array(

@@ -232,7 +232,20 @@ export function createMessagingService(deps: MessagingDeps) {
   /** One notification row, for callers and tests that follow a message's delivery. */
   const getNotification = (id: string) => deps.uow((tx) => repo.findById(tx.db, id));
 
-  return { notify, listInApp, getInApp, missedSince, markRead, markAllRead, devInbox, getNotification };
+  /** The dev inbox's index: recent recipients, never a message's text. */
+  const devInboxRecipients = () => deps.uow((tx) => repo.listConsoleRecipients(tx.db, 50));
+
+  return {
+    notify,
+    listInApp,
+    getInApp,
+    missedSince,
+    markRead,
+    markAllRead,
+    devInbox,
+    devInboxRecipients,
+    getNotification,
+  };
 }
 
 export type MessagingService = ReturnType<typeof createMessagingService>;

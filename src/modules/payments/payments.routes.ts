@@ -3,6 +3,8 @@ import { type Actor, type AuthGuard, actorOf } from '../../platform/auth.js';
 import { Errors, problemSchema } from '../../platform/errors.js';
 import type { Provider } from './gateways/types.js';
 import {
+  adminPaymentsQuery,
+  adminPaymentsReply,
   checkoutSchema,
   createOrderBody,
   idParams,
@@ -145,6 +147,30 @@ export function paymentsRoutes(deps: RouteDeps): FastifyPluginAsyncZod {
         const p = await service.getById(req.params.id);
         assertCanSee(actorOf(req), p, 'Payment', req.params.id);
         return jsonDates(p);
+      },
+    );
+
+    app.get(
+      '/api/admin/payments',
+      {
+        preHandler: auth.requireRole('admin'),
+        schema: {
+          tags: ['payments', 'admin'],
+          summary: 'Payments, newest first, filtered, a page at a time (`{items, nextCursor}`)',
+          security: [{ bearer: [] }],
+          querystring: adminPaymentsQuery,
+          response: { 200: adminPaymentsReply, 400: problemSchema, 401: problemSchema, 403: problemSchema },
+        },
+      },
+      async (req) => {
+        const { from, to, ...rest } = req.query;
+        return jsonDates(
+          await service.listForAdmin({
+            ...rest,
+            ...(from ? { from: new Date(from) } : {}),
+            ...(to ? { to: new Date(to) } : {}),
+          }),
+        );
       },
     );
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { boundedInstant } from '../../platform/input.js';
 import { moneySchema } from '../../platform/money.js';
 import { component } from '../../platform/openapi.js';
+import { pageOf, pageQuery } from '../../platform/paging.js';
 import { PAYABLE_KINDS, PAYMENT_STATUSES, PROVIDERS } from './payments.table.js';
 
 const id = z.string().trim().min(1).max(200);
@@ -120,6 +122,13 @@ export const reconciliationReply = z.object({
     }),
   ),
 });
+
+export const adminPaymentsQuery = pageQuery().extend({
+  status: z.enum(PAYMENT_STATUSES).optional(),
+  from: boundedInstant().optional().describe('Created at or after this instant'),
+  to: boundedInstant().optional().describe('Created before this instant'),
+});
+export const adminPaymentsReply = pageOf(paymentSummarySchema);
 
 export const idParams = z.object({ id: z.uuid() });
 export const sandboxParams = z.object({ id: z.string().regex(/^sbx_[0-9a-f]{32}$/) });

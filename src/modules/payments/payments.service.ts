@@ -6,6 +6,7 @@ import { GatewayRejected, type PaymentFact, type Provider, verificationFailed } 
 import { applyPaymentFact, type PayableRegistry } from './payments.apply.js';
 import { makeCapture } from './payments.capture.js';
 import { expireJob } from './payments.jobs.js';
+import { type AdminPaymentFilter, listPaymentsForAdmin } from './payments.list.js';
 import {
   type PayableHandlers,
   type PayableKind,
@@ -51,7 +52,8 @@ const gatewayDown = () =>
 
 export function createPaymentsService(deps: PaymentsDeps) {
   const payables: PayableRegistry = new Map();
-  const readRepo = paymentsRepository(drizzle(deps.pool, { casing: 'snake_case' }));
+  const readDb = drizzle(deps.pool, { casing: 'snake_case' });
+  const readRepo = paymentsRepository(readDb);
   const read = () => readRepo;
   const refunds = makeRefunds(deps);
   const applyDeps = { ...deps, payables };
@@ -297,6 +299,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
     getForPayable,
     getById,
     listRefunds: (paymentId: string) => read().listRefunds(paymentId),
+    listForAdmin: (f: AdminPaymentFilter) => listPaymentsForAdmin(readDb, f),
     ingestWebhook: inbox.ingest,
     processRefund: refunds.processRefund,
     capturePayment,

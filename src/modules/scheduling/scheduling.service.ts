@@ -11,12 +11,14 @@ import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './sc
 
 export type { OccupancyPort, SlotView } from './scheduling.slots.js';
 
-export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> & {
-  catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
-  occupancy: OccupancyPort;
-  /** Booking's change feed; without it slot listings are not cached. */
-  watchOccupancy?: OccupancyWatch;
-};
+export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> &
+  // The app passes its config: listings stop at the booking horizon (`BOOKING_HORIZON_DAYS`).
+  Partial<Pick<Platform, 'config'>> & {
+    catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
+    occupancy: OccupancyPort;
+    /** Booking's change feed; without it slot listings are not cached. */
+    watchOccupancy?: OccupancyWatch;
+  };
 
 export type RuleInput = WeeklyRule;
 export type ShiftInput = { weekday: number; startTime: string; endTime: string };
@@ -25,7 +27,8 @@ const MAX_TIME_OFF_DAYS = 366;
 
 export function createSchedulingService(deps: SchedulingDeps) {
   const read: Db = drizzle(deps.pool, { casing: 'snake_case' });
-  const listing = createSlotListing({ ...deps, read });
+  const horizonDays = deps.config?.booking.horizonDays;
+  const listing = createSlotListing({ ...deps, read, ...(horizonDays ? { horizonDays } : {}) });
   const forgetSchedules = () => listing.forget();
 
   async function requireClinician(id: string, opts: { includeUnlisted?: boolean } = {}): Promise<Clinician> {

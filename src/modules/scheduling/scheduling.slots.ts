@@ -54,6 +54,8 @@ export type SlotListingDeps = {
   catalog: Pick<CatalogService, 'getClinician' | 'listClinicians'>;
   occupancy: OccupancyPort;
   watchOccupancy?: OccupancyWatch;
+  /** Booking refuses a hold further ahead than this: such slots are not listed. Unbounded when absent. */
+  horizonDays?: number;
 };
 
 /** Rules the clinician can still honour: a mode they offer, at a centre they are linked to. */
@@ -72,6 +74,17 @@ export const honoured = (c: Clinician, rules: WeeklyRule[]) =>
 export function createSlotListing(deps: SlotListingDeps) {
   const offeredCache = new Map<string, { at: number; value: Promise<Offered[]> }>();
   const replies = createListingCache({ watch: deps.watchOccupancy, log: deps.log });
+  const horizonMs = deps.horizonDays ? deps.horizonDays * DAY : Number.POSITIVE_INFINITY;
+  /** What a listing shows at `now`: slots starting after now and no later than the horizon. */
+  const listable = (slots: Offered[], now: Date) => {
+    const last = now.getTime() + horizonMs;
+    return slots.slice(firstAfter(slots, now.getTime())).filter((s) => s.start <= last);
+  };
+  /** The first instant a listing can change by time alone (horizon included). */
+  const changesAt = (slots: Offered[], occupied: Occupied[], now: Date) => {
+    const entering = slots.find((s) => s.start > now.getTime() + horizonMs);
+    return Math.min(changesByTimeAt(slots, occupied, now), entering ? entering.start - horizonMs : Infinity);
+  };
 
   async function listedClinician(id: string): Promise<Clinician> {
     const c = await deps.catalog.getClinician(id, { maxAgeMs: CLINICIAN_CACHE_MS });
@@ -116,7 +129,7 @@ export function createSlotListing(deps: SlotListingDeps) {
   }
 
   function withStatuses(slots: Offered[], occupied: Occupied[], now: Date): SlotView[] {
-    const future = slots.slice(firstAfter(slots, now.getTime()));
+    const future = listable(slots, now);
     const statuses = statusOf(future, occupied);
     return future.map((s, i) => ({
       startAt: s.startAt,
@@ -140,7 +153,7 @@ export function createSlotListing(deps: SlotListingDeps) {
     const all = await offered(clinician, from, to, q.mode);
     return {
       reply: { clinicianId, timeZone: zone, from, to, slots: withStatuses(all, occupied, now) },
-      validUntil: changesByTimeAt(all, occupied, now),
+      validUntil: changesAt(all, occupied, now),
     };
   }
 
@@ -154,15 +167,15 @@ export function createSlotListing(deps: SlotListingDeps) {
     const offer = (await offered(c, q.date, q.date, q.mode)).filter(
       (s) => !q.centreId || s.centreId === q.centreId,
     );
-    if (!offer.some((s) => s.start > now.getTime())) {
-      replies.set(key, ticket, '', Number.POSITIVE_INFINITY);
+    if (listable(offer, now).length === 0) {
+      replies.set(key, ticket, '', changesAt(offer, [], now));
       return '';
     }
     const w = windowOf(q.date, q.date);
     const occupied = await deps.occupancy(c.id, new Date(w.from), new Date(w.to), now);
     const slots = withStatuses(offer, occupied, now);
     const part = JSON.stringify({ clinician: { id, fullName, specialization, fee }, timeZone, slots });
-    replies.set(key, ticket, part, changesByTimeAt(offer, occupied, now));
+    replies.set(key, ticket, part, changesAt(offer, occupied, now));
     return part;
   }
 

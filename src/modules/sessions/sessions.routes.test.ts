@@ -76,7 +76,26 @@ describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, tr
       stream.close();
     }
     const msgs = await http.get(`/api/sessions/text/${id}/messages`, { token: patient.token });
-    expect(msgs.body.map((m: { body: string }) => m.body)).toEqual(['Hello Asha']);
+    expect(msgs.body.items.map((m: { body: string }) => m.body)).toEqual(['Hello Asha']);
+    expect(msgs.body.nextCursor).toBeNull();
+    // Messages page oldest first with {items, nextCursor}.
+    t.clock.advance(1000);
+    const reply = await http.post(
+      `/api/sessions/text/${id}/messages`,
+      { body: 'Hi doctor' },
+      { token: patient.token },
+    );
+    expect(reply.status).toBe(201);
+    const p1 = await http.get(`/api/sessions/text/${id}/messages?limit=1`, { token: doc.token });
+    expect(p1.body.items.map((m: { body: string }) => m.body)).toEqual(['Hello Asha']);
+    const p2 = await http.get(`/api/sessions/text/${id}/messages?limit=1&cursor=${p1.body.nextCursor}`, {
+      token: doc.token,
+    });
+    expect(p2.body).toMatchObject({ items: [{ body: 'Hi doctor' }], nextCursor: null });
+    const badCursor = await http.get(`/api/sessions/text/${id}/messages?cursor=nonsense`, {
+      token: doc.token,
+    });
+    expect(badCursor.body.code).toBe('CURSOR_INVALID');
 
     // Time passes; the job charges blocks 2 and 3.
     await moveMinutes(21);
@@ -103,6 +122,16 @@ describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, tr
       sessionId: id,
       kind: 'text_block_earning',
     });
+    expect(wallet.body.nextCursor).toBeNull();
+    // Older transactions page behind `nextCursor` (the reply keeps its `transactions` array).
+    const w1 = await http.get('/api/wallet?limit=2', { token: doc.token });
+    expect(w1.body.transactions).toHaveLength(2);
+    const w2 = await http.get(`/api/wallet?limit=2&cursor=${w1.body.nextCursor}`, { token: doc.token });
+    expect(w2.body.nextCursor).toBeNull();
+    expect([...w1.body.transactions, ...w2.body.transactions].map((x: { id: string }) => x.id)).toEqual(
+      wallet.body.transactions.map((x: { id: string }) => x.id),
+    );
+    expect((await http.get('/api/wallet?cursor=nonsense', { token: doc.token })).status).toBe(400);
 
     const over = await http.post(
       '/api/admin/payouts',

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import { problemSchema } from '../../platform/errors.js';
 import {
@@ -7,6 +6,7 @@ import {
   messageBody,
   messageSchema,
   messagesQuery,
+  messagesReply,
   sessionReply,
   sessionSchema,
   startBody,
@@ -119,14 +119,17 @@ export function sessionsRoutes(deps: { auth: AuthGuard; service: SessionsService
         onRequest: auth.requireRole(),
         schema: {
           tags,
-          summary: "A chat's messages, oldest first",
+          summary: "A chat's messages, oldest first, a page at a time (`{items, nextCursor}`)",
           security,
           params: idParams,
           querystring: messagesQuery,
-          response: { 200: z.array(messageSchema), ...problems },
+          response: { 200: messagesReply, ...problems },
         },
       },
-      async (req) => (await service.listMessages(actorOf(req), req.params.id, req.query)).map(asMessage),
+      async (req) => {
+        const page = await service.listMessages(actorOf(req), req.params.id, req.query);
+        return { ...page, items: page.items.map(asMessage) };
+      },
     );
 
     app.post(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageOf, pageQuery } from '../../platform/paging.js';
 import type { SessionRow } from './sessions.repository.js';
 
 const isoDate = z.iso.datetime({ offset: true });
@@ -62,4 +63,5 @@ export const messageSchema = z.object({
   body: z.string(),
   createdAt: isoDate,
 });
-export const messagesQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(200) });
+export const messagesQuery = pageQuery({ defaultLimit: 200, maxLimit: 500 });
+export const messagesReply = pageOf(messageSchema);

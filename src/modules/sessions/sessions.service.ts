@@ -1,6 +1,7 @@
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import type { SessionsDeps } from './sessions.ports.js';
 import { sessionsRepository as repo, type SessionRow } from './sessions.repository.js';
 import { isOver, type Kind, nextStatus, type SessionEvent } from './sessions.rules.js';
@@ -196,10 +197,14 @@ export function createSessionsService(deps: SessionsDeps) {
       });
     },
 
-    async listMessages(actor: Actor, id: string, opts: { limit: number }) {
+    /** Oldest first, a keyset page at a time (`{items, nextCursor}`): new messages land on later pages. */
+    async listMessages(actor: Actor, id: string, opts: { limit: number; cursor?: string }) {
+      const key = decodeCursor(opts.cursor, ['instant', 'uuid']);
       const s = await get(actor, id);
       if (s.kind !== 'text') throw notFound(id);
-      return repo.listMessages(deps.pool, id, opts.limit);
+      const after = key ? { createdAt: new Date(String(key[0])), id: String(key[1]) } : undefined;
+      const rows = await repo.listMessages(deps.pool, id, opts.limit + 1, after);
+      return toPage(rows, opts.limit, (m) => [m.createdAt.toISOString(), m.id]);
     },
 
     /** Stores the message and pushes it to the other party's notification stream, in one transaction. */

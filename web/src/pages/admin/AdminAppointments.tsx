@@ -29,7 +29,9 @@ export function AdminAppointments() {
   if (get('to')) query.set('to', new Date(`${get('to')}T23:59:59`).toISOString());
   const list = useQuery({
     queryKey: ['admin-appointments', query.toString()],
-    queryFn: () => api<AppointmentView[]>('GET', `/api/admin/appointments?${query}`),
+    // The newest page (`{items, nextCursor}`); the filters narrow it.
+    queryFn: () =>
+      api<{ items: AppointmentView[] }>('GET', `/api/admin/appointments?${query}`).then((p) => p.items),
   });
   const pay = get('payment');
   const shown = (l: AppointmentView[]) =>
@@ -147,7 +149,7 @@ function AdminAppointmentDetails({ a }: { a: AppointmentView }) {
     queryFn: () => api<Profile>('GET', `/api/patients/${a.patientId}`),
     gcTime: 0,
   });
-  const paymentId = a.paymentId ?? a.payment?.id;
+  const paymentId = a.paymentId;
   const [done, setDone] = useState<string | null>(null);
   return (
     <>

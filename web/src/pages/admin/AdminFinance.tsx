@@ -1,9 +1,10 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { api, type Money } from '../../api';
 import { formatDateTime, formatMoney } from '../../format';
-import { DataTable, PageTitle, QueryView, RequireRole } from '../../ui';
+import { DataTable, ErrorText, PageTitle, QueryView, RequireRole } from '../../ui';
 
 type Finding = {
   paymentId: string;
@@ -142,6 +143,117 @@ export function AdminAudit() {
             </DataTable>
           )}
         </QueryView>
+      </section>
+    </RequireRole>
+  );
+}
+
+type PaymentRow = {
+  id: string;
+  payableKind: string;
+  payableId: string;
+  provider: string;
+  status: string;
+  amount: Money;
+  refunded: Money;
+  paidAt: string | null;
+  createdAt: string;
+};
+type PaymentsPage = { items: PaymentRow[]; nextCursor: string | null };
+const PAYMENT_STATUSES = ['CREATED', 'SUCCEEDED', 'FAILED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+
+/** Every payment, newest first (`GET /api/admin/payments`), filtered by status and creation day, page by page. */
+export function AdminPayments() {
+  const { t } = useTranslation();
+  const [status, setStatus] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const q = new URLSearchParams({ limit: '50' });
+  if (status) q.set('status', status);
+  if (from) q.set('from', new Date(`${from}T00:00:00`).toISOString());
+  if (to) q.set('to', new Date(`${to}T23:59:59.999`).toISOString());
+  const pages = useInfiniteQuery({
+    queryKey: ['admin-payments', q.toString()],
+    initialPageParam: '',
+    queryFn: ({ pageParam }) =>
+      api<PaymentsPage>('GET', `/api/admin/payments?${q}${pageParam ? `&cursor=${pageParam}` : ''}`),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const rows = pages.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <RequireRole roles={['admin']}>
+      <section>
+        <PageTitle>{t('admin.payments')}</PageTitle>
+        <form className="filters wrap" onSubmit={(e) => e.preventDefault()} aria-label={t('admin.filters')}>
+          <label>
+            {t('table.status')}
+            <select value={status} onChange={(e) => setStatus(e.target.value)}>
+              <option value="">{t('admin.any')}</option>
+              {PAYMENT_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {t(`payStatus.${s}`, { defaultValue: s })}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('admin.createdFrom')}
+            <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+          </label>
+          <label>
+            {t('admin.createdTo')}
+            <input type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+          </label>
+        </form>
+        {pages.isPending ? (
+          <p className="muted">{t('common.loading')}</p>
+        ) : pages.error ? (
+          <ErrorText error={pages.error} />
+        ) : rows.length === 0 ? (
+          <p className="muted empty">{t('admin.noPayments')}</p>
+        ) : (
+          <>
+            <DataTable
+              caption={t('admin.payments')}
+              columns={[
+                t('table.time'),
+                t('admin.payment'),
+                t('table.status'),
+                t('admin.payable'),
+                t('admin.paidAt'),
+              ]}
+            >
+              {rows.map((p) => (
+                <tr key={p.id}>
+                  <td>{formatDateTime(p.createdAt)}</td>
+                  <td>
+                    <code>{p.id.slice(0, 8)}</code> · {p.provider} · {formatMoney(p.amount)}
+                    {p.refunded.amount > 0 && ` (−${formatMoney(p.refunded)})`}
+                  </td>
+                  <td>{t(`payStatus.${p.status}`, { defaultValue: p.status })}</td>
+                  <td>
+                    {p.payableKind === 'appointment' ? (
+                      <Link to={`/admin/appointments/${p.payableId}`}>{p.payableKind}</Link>
+                    ) : (
+                      p.payableKind
+                    )}
+                  </td>
+                  <td>{p.paidAt ? formatDateTime(p.paidAt) : '—'}</td>
+                </tr>
+              ))}
+            </DataTable>
+            {pages.hasNextPage && (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => void pages.fetchNextPage()}
+                disabled={pages.isFetchingNextPage}
+              >
+                {t('admin.loadMore')}
+              </button>
+            )}
+          </>
+        )}
       </section>
     </RequireRole>
   );

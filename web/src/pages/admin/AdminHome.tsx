@@ -11,6 +11,7 @@ export const ADMIN_SECTIONS = [
   ['clinicians', '/admin/clinicians'],
   ['centres', '/admin/centres'],
   ['users', '/admin/users'],
+  ['payments', '/admin/payments'],
   ['reconciliation', '/admin/reconciliation'],
   ['audit', '/admin/audit'],
   ['ledger', '/admin/ledger'],
@@ -47,10 +48,10 @@ function Today() {
   const today = useQuery({
     queryKey: ['admin-today'],
     queryFn: () =>
-      api<AppointmentView[]>(
+      api<{ items: AppointmentView[] }>(
         'GET',
         `/api/admin/appointments?from=${encodeURIComponent(start.toISOString())}&to=${encodeURIComponent(addDays(start, 1).toISOString())}&limit=200`,
-      ),
+      ).then((p) => p.items),
   });
   const rec = useQuery({
     queryKey: ['reconciliation'],

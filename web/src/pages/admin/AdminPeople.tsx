@@ -14,7 +14,11 @@ const ROLES = ['patient', 'clinician', 'staff', 'admin'];
 function useUsers(role: string) {
   return useQuery({
     queryKey: ['admin-users', role],
-    queryFn: () => api<AdminUser[]>('GET', `/api/admin/users${role ? `?role=${role}` : ''}`),
+    // The first page (`{items, nextCursor}`, up to 500 users).
+    queryFn: () =>
+      api<{ items: AdminUser[] }>('GET', `/api/admin/users?limit=500${role ? `&role=${role}` : ''}`).then(
+        (p) => p.items,
+      ),
   });
 }
 

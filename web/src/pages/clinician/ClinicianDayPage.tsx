@@ -6,7 +6,11 @@ import type { AppointmentView } from '../../appointments';
 import { clockTime, formatDay } from '../../format';
 import { ErrorText, PageTitle, QueryView, RequireRole, Success, useSession } from '../../ui';
 
-type Day = { date: string; timeZone: string; appointments: AppointmentView[] };
+type Day = {
+  date: string;
+  timeZone: string;
+  appointments: Array<AppointmentView & { patient: { fullName: string | null } }>;
+};
 
 /** The clinician's appointments on one day of their zone (today by the server's clock unless picked). */
 export function ClinicianDayPage() {
@@ -59,7 +63,7 @@ function DayView() {
   );
 }
 
-function DayAppointment({ a, timeZone }: { a: AppointmentView; timeZone: string }) {
+function DayAppointment({ a, timeZone }: { a: Day['appointments'][number]; timeZone: string }) {
   const { t } = useTranslation();
   const client = useQueryClient();
   const s = useSession();
@@ -82,7 +86,13 @@ function DayAppointment({ a, timeZone }: { a: AppointmentView; timeZone: string 
         <span className={`status ${a.status}`}>{t(`status.${a.status}`)}</span>
         {a.noShowReview && <span className="muted"> · {t('day.review')}</span>}
       </p>
-      <p className="muted">{t('day.patientRef', { ref: a.patientId.slice(0, 8) })}</p>
+      <p>
+        {a.patient.fullName ? (
+          <strong className="patient-name">{a.patient.fullName}</strong>
+        ) : (
+          <span className="muted">{t('day.patientRef', { ref: a.patientId.slice(0, 8) })}</span>
+        )}
+      </p>
       {a.meetLink && a.status === 'CONFIRMED' && s?.user.id === a.clinician?.id && (
         <a href={a.meetLink} target="_blank" rel="noopener">
           {t('appointment.join')}

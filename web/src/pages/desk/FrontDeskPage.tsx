@@ -6,7 +6,6 @@ import { type AppointmentView, paymentCell } from '../../appointments';
 import { useClinicians } from '../../catalog';
 import { useNow } from '../../checkout';
 import { addDays, clockTime, formatDateTime, formatMoney, isoDay, myZone } from '../../format';
-import { itemsOf } from '../../lists';
 import { type Initiated, type Slot, SlotDays, useWeekOfSlots } from '../../slots';
 import { DataTable, ErrorText, PageTitle, QueryView, RequireRole } from '../../ui';
 import { DeskVisits } from './Visits';
@@ -222,12 +221,10 @@ function DayAppointments() {
   const list = useQuery({
     queryKey: ['desk-day', date],
     queryFn: () =>
-      api<AppointmentView[] | { items: AppointmentView[] }>(
+      api<{ items: AppointmentView[] }>(
         'GET',
-        `/api/admin/appointments?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(addDays(from, 1).toISOString())}&limit=100`,
-      ),
-    // A plain list today; one page `{items, nextCursor}` once admin lists page (api.md).
-    select: itemsOf,
+        `/api/admin/appointments?from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(addDays(from, 1).toISOString())}&limit=200`,
+      ).then((p) => p.items),
     refetchInterval: 30_000,
   });
   return (

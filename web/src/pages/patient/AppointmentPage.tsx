@@ -12,7 +12,7 @@ import {
   useAppointment,
   waitingForLink,
 } from '../../appointments';
-import { mapLink, useClinician } from '../../catalog';
+import { mapLink } from '../../catalog';
 import { formatDateTime, formatMoney, myZone } from '../../format';
 import { type Slot, SlotDays, useWeekOfSlots } from '../../slots';
 import { ErrorText, PageTitle, QueryView, RequireRole, Success } from '../../ui';
@@ -31,9 +31,8 @@ export function AppointmentPage() {
 
 function Details({ a }: { a: AppointmentView }) {
   const { t } = useTranslation();
-  const clinician = useClinician(a.clinician?.id);
   const [done, setDone] = useState<string | null>(null);
-  const theirZone = clinician.data?.timeZone;
+  const theirZone = a.clinicianTimeZone;
   const title = t('appointment.calendarTitle', { name: a.clinician?.fullName ?? '' });
   const upcoming = new Date(a.startAt).getTime() > Date.now();
   const changeable = a.status === 'CONFIRMED' && upcoming && changeDeadline(a).getTime() > Date.now();

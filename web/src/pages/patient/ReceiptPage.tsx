@@ -21,7 +21,7 @@ export function ReceiptPage() {
   const { t } = useTranslation();
   const { id } = useParams();
   const appointment = useAppointment(id);
-  const paymentId = appointment.data?.paymentId ?? appointment.data?.payment?.id;
+  const paymentId = appointment.data?.paymentId;
   // The payment's own record (paid at, refunds) when the appointment names it.
   const payment = useQuery({
     queryKey: ['payment', paymentId],
