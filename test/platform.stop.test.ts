@@ -131,10 +131,7 @@ describe('stopping carebook serve', () => {
     process.kill(postmaster!, 'SIGINT');
     expect(await waitFor(() => postmastersFor(pgDir).length === 0, 30_000)).toBe(true);
     // The first request after the postmaster went away can meet a connection it closed (status 0).
-    expect(
-      await waitFor(async () => (await app.status('/readyz')) === 503, 30_000),
-      app.output(),
-    ).toBe(true);
+    expect(await waitFor(async () => (await app.status('/readyz')) === 503, 30_000), app.output()).toBe(true);
     expect(app.child.exitCode).toBeNull();
 
     // Someone starts it again by hand, on the same port (EMBEDDED_DB_PORT).

@@ -83,6 +83,19 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
       );
   }
 
+  /**
+   * Money paid before a doctor was known (an on-demand consultation): put in escrow with its pending
+   * earning when the first session on it starts. Once per payment; later sessions find it there.
+   */
+  async function fund(
+    tx: Tx,
+    p: PrepaidPayable & { paymentId: string; clinicianId: string; amountMinor: number; currency: string },
+  ) {
+    if (await ledger.findByKey(tx, `payment:${p.paymentId}:received`)) return false;
+    await onPaid(tx, p);
+    return true;
+  }
+
   /** A session event (ended after activation, or an in-person appointment completed) posts the earning once. */
   async function post(tx: Tx, p: Pick<PrepaidPayable, 'payableKind' | 'payableId'>) {
     const now = deps.clock.now();
@@ -169,7 +182,7 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
     });
   }
 
-  return { onPaid, post, cancel, voidExpired };
+  return { onPaid, fund, post, cancel, voidExpired };
 }
 
 export type Prepaid = ReturnType<typeof makePrepaid>;

@@ -72,6 +72,7 @@ export function createBillingService(deps: BillingDeps) {
     lapseSubscriptions: subscriptions.lapseDue,
     grantDemoSubscription: subscriptions.grantDemo,
     prepaidPaid: prepaid.onPaid,
+    fundPrepaid: prepaid.fund,
     postPrepaid: prepaid.post,
     cancelPrepaid: prepaid.cancel,
     voidExpiredEarnings: prepaid.voidExpired,
