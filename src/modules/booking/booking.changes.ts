@@ -150,8 +150,9 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         now,
         noShowReview: false,
       }))!;
-      // An in-person visit has no session: the clinician's completion is its session event.
-      if (status === 'COMPLETED' && a.mode === 'in_person')
+      // The clinician's completion is a session event: an in-person visit has no session, and an
+      // online one may run on Meet/Jitsi outside Carebook (posting is idempotent if a session did).
+      if (status === 'COMPLETED')
         await deps.billing.postPrepaid(tx, { payableKind: 'appointment', payableId: id });
       if (status === 'COMPLETED')
         await deps.catalog.recordRelationship(tx, {
