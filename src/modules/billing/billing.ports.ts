@@ -1,15 +1,20 @@
 import type { Tx } from '../../platform/db/uow.js';
 import type { Platform } from '../../platform/module.js';
-import type { Money } from '../../platform/money.js';
 
-import type { PayableHandlers, PaymentForHandler, PaymentsService } from '../payments/index.js';
+import type {
+  PayableHandlers,
+  PaymentForHandler,
+  PaymentsService,
+  RefundListener,
+} from '../payments/index.js';
 
 /** What billing uses of payments: its public types, narrowed (docs/module-contracts.md). */
 export type PaymentForBilling = PaymentForHandler;
 export type BillingPayableHandlers = PayableHandlers;
+export type BillingRefundListener = RefundListener;
 export type BillingPaymentsPort = Pick<
   PaymentsService,
-  'registerPayable' | 'preparePayment' | 'openCheckout' | 'requestRefund'
+  'registerPayable' | 'onRefunded' | 'preparePayment' | 'openCheckout' | 'requestRefund'
 >;
 
 export type PlanRow = {

@@ -121,10 +121,11 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
       if ((await ledger.resolutionOf(tx, key)) !== 'post_pending') continue;
       const back = { to: escrowOf(p, pending.currency), amount: pending.amount, key: `${key}:reversed` };
       // Reversed once: a second cancellation finds the reversal and takes nothing back again.
-      const done = await Promise.all(
-        ['', ':wallet', ':owed'].map((suffix) => ledger.findByKey(tx, `${back.key}${suffix}`)),
-      );
-      if (done.some(Boolean)) continue;
+      // One query at a time on the transaction's client.
+      let done = false;
+      for (const suffix of ['', ':wallet', ':owed'])
+        done ||= (await ledger.findByKey(tx, `${back.key}${suffix}`)) !== null;
+      if (done) continue;
       if (key === k.doctor) {
         const clinicianId = (
           await tx.query<{ ownerId: string }>(

@@ -1,6 +1,7 @@
 import { createLedger } from './billing.ledger.js';
 import type { BillingDeps } from './billing.ports.js';
 import { makePrepaid } from './billing.prepaid.js';
+import { makeRefundsToLedger } from './billing.refunds.js';
 import { totalsByCurrency } from './billing.rules.js';
 import { makeSubscriptions } from './billing.subscriptions.js';
 import { makeWallets } from './billing.wallet.js';
@@ -11,6 +12,7 @@ export function createBillingService(deps: BillingDeps) {
   const wallets = makeWallets(deps, ledger);
   const subscriptions = makeSubscriptions(deps, ledger, wallets);
   const prepaid = makePrepaid(deps, ledger, wallets);
+  const refunds = makeRefundsToLedger(deps, ledger, prepaid);
 
   /** Per account kind and currency (or credit unit); the totals per currency are zero. */
   async function trialBalance() {
@@ -64,6 +66,8 @@ export function createBillingService(deps: BillingDeps) {
     reconciliation,
     /** For payments' registerPayable('subscription', ...). */
     subscriptionHandlers: subscriptions.handlers,
+    /** For payments' onRefunded: every processed refund reaches the ledger once. */
+    onRefunded: refunds.onRefunded,
     purchaseSubscription: subscriptions.purchase,
     currentSubscription: subscriptions.current,
     creditsAvailable: subscriptions.creditsAvailable,

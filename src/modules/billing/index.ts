@@ -29,6 +29,7 @@ export function createBillingModule(deps: DemoDeps & { auth: AuthGuard }): Billi
     },
   };
   deps.payments.registerPayable('subscription', service.subscriptionHandlers);
+  deps.payments.onRefunded(service.onRefunded);
   return {
     name: 'billing',
     service,

@@ -11,6 +11,7 @@ import {
   type PayableKind,
   type PaymentSummary,
   type PaymentsDeps,
+  type RefundListener,
   toSummary,
 } from './payments.ports.js';
 import { makeReconciler } from './payments.reconcile.js';
@@ -48,7 +49,8 @@ export function createPaymentsService(deps: PaymentsDeps) {
   const payables: PayableRegistry = new Map();
   const readRepo = paymentsRepository(drizzle(deps.pool, { casing: 'snake_case' }));
   const read = () => readRepo;
-  const refunds = makeRefunds(deps);
+  const refundListeners: RefundListener[] = [];
+  const refunds = makeRefunds(deps, refundListeners);
   const applyDeps = { ...deps, payables };
   const inbox = makeWebhookInbox(deps, applyDeps, refunds);
   const reconciler = makeReconciler(deps, applyDeps, payables, refunds);
@@ -242,6 +244,8 @@ export function createPaymentsService(deps: PaymentsDeps) {
 
   return {
     registerPayable,
+    /** Hears every processed refund (billing's ledger); registered at composition, before any request. */
+    onRefunded: (listener: RefundListener) => void refundListeners.push(listener),
     adminRefund,
     preparePayment,
     openCheckout,
