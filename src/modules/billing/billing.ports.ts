@@ -14,7 +14,12 @@ export type BillingPayableHandlers = PayableHandlers;
 export type BillingRefundListener = RefundListener;
 export type BillingPaymentsPort = Pick<
   PaymentsService,
-  'registerPayable' | 'onRefunded' | 'preparePayment' | 'openCheckout' | 'requestRefund'
+  | 'registerPayable'
+  | 'onRefunded'
+  | 'addToReconciliation'
+  | 'preparePayment'
+  | 'openCheckout'
+  | 'requestRefund'
 >;
 
 export type PlanRow = {

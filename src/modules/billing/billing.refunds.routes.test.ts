@@ -125,4 +125,24 @@ describe('admin refunds made through payments reach the ledger exactly once', ()
     await refundWebhook(row.payment_id, r, 2);
     expect(await transfers()).toBe(n);
   });
+
+  test('GET /api/admin/reconciliation keeps the payments report and adds the ledger: a forced mismatch is listed', async () => {
+    const { t, admin } = s;
+    const clean = await t.http.get('/api/admin/reconciliation', { token: admin.token });
+    expect(clean.status).toBe(200);
+    expect(clean.body).toMatchObject({ generatedAt: expect.any(String), mismatches: expect.any(Array) });
+    expect(clean.body.ledger).toEqual({ balanced: true, mismatches: [] });
+    // Forced: a paid subscription whose money never reached the ledger.
+    const [sub] = await s.rows(
+      `update subscriptions set status = 'EXPIRED', payment_id = gen_random_uuid()
+       where id = (select id from subscriptions where status = 'REFUNDED' limit 1) returning id`,
+    );
+    const res = await t.http.get('/api/admin/reconciliation', { token: admin.token });
+    expect(res.body.ledger.mismatches).toEqual([{ code: 'PAYMENT_NOT_IN_LEDGER', subscriptionId: sub.id }]);
+    expect(res.body.ledger.balanced).toBe(true);
+    // The ledger's own path answers the same.
+    const own = await t.http.get('/api/admin/ledger/reconciliation', { token: admin.token });
+    expect(own.body).toEqual(res.body.ledger);
+    expect((await t.http.get('/api/admin/reconciliation', { token: s.doc.token })).status).toBe(403);
+  });
 });

@@ -57,7 +57,7 @@ export function createBillingService(deps: BillingDeps) {
     for (const t of (await trialBalance()).totals)
       if (t.posted !== 0 || t.pending !== 0)
         mismatches.push({ code: 'LEDGER_UNBALANCED', currency: t.currency });
-    return { mismatches };
+    return { balanced: !mismatches.some((m) => m.code === 'LEDGER_UNBALANCED'), mismatches };
   }
 
   return {

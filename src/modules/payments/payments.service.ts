@@ -17,6 +17,7 @@ import {
 import { makeReconciler } from './payments.reconcile.js';
 import { makeRefunds } from './payments.refunds.js';
 import { type PaymentRow, paymentsRepository } from './payments.repository.js';
+import type { LedgerReconciliation } from './payments.schemas.js';
 import { PAYABLE_KINDS, PROVIDERS } from './payments.table.js';
 import { makeWebhookInbox } from './payments.webhooks.js';
 
@@ -50,6 +51,7 @@ export function createPaymentsService(deps: PaymentsDeps) {
   const readRepo = paymentsRepository(drizzle(deps.pool, { casing: 'snake_case' }));
   const read = () => readRepo;
   const refundListeners: RefundListener[] = [];
+  let ledgerReport: (() => Promise<LedgerReconciliation>) | undefined;
   const refunds = makeRefunds(deps, refundListeners);
   const applyDeps = { ...deps, payables };
   const inbox = makeWebhookInbox(deps, applyDeps, refunds);
@@ -260,7 +262,12 @@ export function createPaymentsService(deps: PaymentsDeps) {
     capturePayment,
     settleOverdue: reconciler.settle,
     reconcileDue: reconciler.reconcileDue,
-    reconciliationReport: reconciler.report,
+    /** Payments vs payables, plus the ledger's side when billing added it. */
+    reconciliationReport: async (opts?: { limit?: number }) => {
+      const report = await reconciler.report(opts);
+      return ledgerReport ? { ...report, ledger: await ledgerReport() } : report;
+    },
+    addToReconciliation: (fn: () => Promise<LedgerReconciliation>) => void (ledgerReport = fn),
   };
 }
 export type PaymentsService = ReturnType<typeof createPaymentsService>;
