@@ -167,6 +167,25 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
     return true;
   }
 
+  /**
+   * A no-show (money.md, issue 13: the configured policy). The patient absent: NO_SHOW_POLICY
+   * `keep_fee` posts the earning (the doctor kept the slot) and nothing is refunded; `refund` voids
+   * it and returns the escrow. The doctor absent: always voided and refunded. 'refund' tells the
+   * caller to refund the payment at the gateway (payments alone does that).
+   */
+  async function noShow(
+    tx: Tx,
+    p: PrepaidPayable,
+    absent: 'patient' | 'clinician',
+  ): Promise<'kept' | 'refund'> {
+    if (absent === 'patient' && deps.config.billing.noShowPolicy === 'keep_fee') {
+      await post(tx, p);
+      return 'kept';
+    }
+    await cancel(tx, p);
+    return 'refund';
+  }
+
   /** Pending earnings past their expiry are voided (never posted); the money stays in escrow for a refund. */
   async function voidExpired(limit = 200) {
     const now = deps.clock.now();
@@ -183,7 +202,7 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
     });
   }
 
-  return { onPaid, fund, post, cancel, voidExpired };
+  return { onPaid, fund, post, cancel, noShow, voidExpired };
 }
 
 export type Prepaid = ReturnType<typeof makePrepaid>;

@@ -79,6 +79,7 @@ export function createBillingService(deps: BillingDeps) {
     fundPrepaid: prepaid.fund,
     postPrepaid: prepaid.post,
     cancelPrepaid: prepaid.cancel,
+    applyNoShow: prepaid.noShow,
     voidExpiredEarnings: prepaid.voidExpired,
     wallet: wallets.view,
     recordPayout: wallets.recordPayout,
