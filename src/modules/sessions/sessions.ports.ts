@@ -3,6 +3,8 @@ import type { Platform } from '../../platform/module.js';
 import type { BillingService } from '../billing/index.js';
 import type { BookingService } from '../booking/index.js';
 import type { ConsultationForSession } from '../consultations/index.js';
+import type { IdentityService } from '../identity/index.js';
+import type { MessagingService } from '../messaging/index.js';
 
 export type CreditUnit = 'text' | 'call';
 
@@ -20,29 +22,15 @@ export type AppointmentLookup = (id: string) => Promise<SessionAppointment | nul
 export type SessionConsultation = ConsultationForSession;
 export type ConsultationLookup = (id: string) => Promise<SessionConsultation | null>;
 
-export type SessionsNotify = (
-  tx: Tx,
-  req:
-    | {
-        template: 'session_message';
-        vars: { senderName: string; sessionId: string; preview: string };
-        recipient: { userId: string };
-        idempotencyKey: string;
-      }
-    | {
-        template: 'session_low_credits';
-        vars: { patientName: string; remaining: string };
-        recipient: { userId: string };
-        idempotencyKey: string;
-      },
-) => Promise<unknown>;
+/** Messaging's notify (sessions sends `session_message` and `session_low_credits`). */
+export type SessionsNotify = MessagingService['notify'];
 
 export type SessionsDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> & {
   billing: SessionsBillingPort;
   notify: SessionsNotify;
-  getUser: (id: string) => Promise<{ id: string; fullName: string | null; role: string } | null>;
+  getUser: IdentityService['getUser'];
   /** The same lookup on the caller's transaction (no pool connection inside a unit of work). */
-  getUserIn: (tx: Tx, id: string) => Promise<{ id: string; fullName: string | null } | null>;
+  getUserIn: (tx: Tx, id: string) => ReturnType<IdentityService['getUser']>;
   /** Late-bound: booking is built after sessions. */
   getAppointment: AppointmentLookup;
   /** Late-bound: consultations is built after sessions. */
