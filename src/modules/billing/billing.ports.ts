@@ -1,4 +1,3 @@
-import type { Tx } from '../../platform/db/uow.js';
 import type { Platform } from '../../platform/module.js';
 import type { CatalogService } from '../catalog/index.js';
 import type { IdentityService } from '../identity/index.js';

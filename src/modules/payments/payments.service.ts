@@ -267,7 +267,9 @@ export function createPaymentsService(deps: PaymentsDeps) {
       const report = await reconciler.report(opts);
       return ledgerReport ? { ...report, ledger: await ledgerReport() } : report;
     },
-    addToReconciliation: (fn: () => Promise<LedgerReconciliation>) => void (ledgerReport = fn),
+    addToReconciliation(fn: () => Promise<LedgerReconciliation>) {
+      ledgerReport = fn;
+    },
   };
 }
 export type PaymentsService = ReturnType<typeof createPaymentsService>;
