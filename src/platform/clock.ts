@@ -5,10 +5,10 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** A clock that stands still until told to move; for tests and simulations. */
+/** A clock that stands still until told to move; for tests and simulations. Tests start it at test/support/clock.ts's TEST_START. */
 export class ManualClock implements Clock {
   #now: number;
-  constructor(start: Date | string = '2030-01-07T06:00:00Z') {
+  constructor(start: Date | string) {
     this.#now = new Date(start).getTime();
   }
   now(): Date {

@@ -121,10 +121,16 @@ describe('NUL bytes are a 400 naming the field, never a 500', () => {
   test('in time off reason', async () => {
     const res = await s.t.http.post(
       `/api/clinicians/${s.doc.id}/time-off`,
-      { startAt: '2030-01-01T00:00:00Z', endAt: '2030-01-02T00:00:00Z', reason: 'x\u0000' },
+      // Valid times (tomorrow, after the test clock's now): only the NUL byte is wrong.
+      {
+        startAt: s.t.clock.at(1, '00:00').toISOString(),
+        endAt: s.t.clock.at(2, '00:00').toISOString(),
+        reason: 'x\u0000',
+      },
       { token: s.admin.token },
     );
     isProblem(res, 400, 'VALIDATION_FAILED');
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.reason']);
   });
 });
 

@@ -4,12 +4,12 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ManualClock } from '../../src/platform/clock.js';
 import { bookAndPay, localSlot } from '../factories/booking.js';
 import { createBookableClinician } from '../factories/catalog.js';
 import { createUser, nextPhone } from '../factories/identity.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
+import { TestClock } from '../support/clock.js';
 
 /**
  * The web app in a real browser against the real app, one journey per role. One file, one build:
@@ -28,7 +28,7 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 beforeAll(async () => {
   await build({ root: 'web', mode: 'production', logLevel: 'warn' });
   // The browser computes dates from its own clock, so the server's clock starts at the real now.
-  t = await startTestApp({ clock: new ManualClock(new Date()) });
+  t = await startTestApp({ clock: new TestClock(new Date()) });
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 }, 120_000);

@@ -4,16 +4,16 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { ManualClock } from '../../src/platform/clock.js';
 import { freePort } from '../../src/platform/db/embedded.js';
 import { loggerOptions } from '../../src/platform/logger.js';
 import { type Carebook, type Role, startCarebook } from '../../src/runtime.js';
 import { recordReplies } from '../contract/replies.js';
+import { TestClock } from './clock.js';
 import { createTestDatabase } from './db.js';
 
 export type TestApp = Carebook & {
   url: string;
-  clock: ManualClock;
+  clock: TestClock;
   /** Log lines written during the test, when started with `captureLogs`. */
   logs: string[];
   http: ReturnType<typeof httpClient>;
@@ -45,12 +45,13 @@ export function testEnv(env: Record<string, string> = {}): Record<string, string
 
 /**
  * Starts the real app (migrated database cloned from the template, pg-boss, every module) on a
- * random port. Time is a ManualClock the test moves; jobs run when the test calls `runJobs`.
+ * random port. Time is a TestClock the test moves; jobs run when the test calls `runJobs`.
  */
 export async function startTestApp(
   opts: {
     env?: Record<string, string>;
-    clock?: ManualClock;
+    /** Defaults to a TestClock at TEST_START (test/support/clock.ts). */
+    clock?: TestClock;
     role?: Role;
     captureLogs?: boolean;
     /** Reuse a database (for tests that run two instances side by side). */
@@ -69,7 +70,7 @@ export async function startTestApp(
       ...opts.env,
     }),
   );
-  const clock = opts.clock ?? new ManualClock();
+  const clock = opts.clock ?? new TestClock();
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

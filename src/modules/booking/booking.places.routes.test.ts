@@ -11,7 +11,7 @@ import {
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
 import { type FakeServer, startFakeServer } from '../../../test/fakes/http-server.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
-import { ManualClock } from '../../platform/clock.js';
+import { TestClock } from '../../../test/support/clock.js';
 
 const ZONE = 'Asia/Kolkata';
 
@@ -194,7 +194,7 @@ describe('Europe/London across the clock changes', () => {
 
   test('09:00 London is booked at the right instant on both sides of the March and October changes', async () => {
     // Thursday 2030-03-28: the clocks go forward on Sunday 31 March and back on Sunday 27 October.
-    t = await startTestApp({ clock: new ManualClock('2030-03-28T12:00:00Z') });
+    t = await startTestApp({ clock: new TestClock('2030-03-28T12:00:00Z') });
     const doc = await bookableClinician(t, {
       timeZone: 'Europe/London',
       rules: everyDay('09:00', '10:00', 30),

@@ -29,25 +29,28 @@ describe.each([
 
   const none = requirePlan === 'true' ? 'refuse' : 'pay';
 
-  test.each<[string, object | null, boolean, string, string]>([
+  // Period ends relative to the test clock (06:00 UTC): an hour ago, and a month ahead.
+  const hourAgo = () => new Date(t.clock.now().getTime() - 3_600_000).toISOString();
+  const nextMonth = () => t.clock.at(31, '00:00').toISOString();
+  test.each<[string, (() => object) | null, boolean, string, string]>([
     ['no subscription', null, false, 'none', none],
-    ['vise with a relationship', { planCode: 'vise' }, true, 'vise', 'free'],
-    ['vise without a relationship', { planCode: 'vise' }, false, 'vise', 'pay'],
-    ['standard with a relationship', { planCode: 'standard' }, true, 'standard', 'pay'],
-    ['free trial', { planCode: 'free_trial' }, false, 'free_trial', 'pay'],
-    ['standard plus', { planCode: 'standard_plus' }, false, 'standard_plus', 'pay'],
-    ['vise whose period ended', { planCode: 'vise', periodEnd: '2030-01-07T05:00:00Z' }, true, 'none', none],
-    ['vise cancelled', { planCode: 'vise', status: 'cancelled' }, true, 'none', none],
+    ['vise with a relationship', () => ({ planCode: 'vise' }), true, 'vise', 'free'],
+    ['vise without a relationship', () => ({ planCode: 'vise' }), false, 'vise', 'pay'],
+    ['standard with a relationship', () => ({ planCode: 'standard' }), true, 'standard', 'pay'],
+    ['free trial', () => ({ planCode: 'free_trial' }), false, 'free_trial', 'pay'],
+    ['standard plus', () => ({ planCode: 'standard_plus' }), false, 'standard_plus', 'pay'],
+    ['vise whose period ended', () => ({ planCode: 'vise', periodEnd: hourAgo() }), true, 'none', none],
+    ['vise cancelled', () => ({ planCode: 'vise', status: 'cancelled' }), true, 'none', none],
     [
       'vise running until next month',
-      { planCode: 'vise', periodEnd: '2030-02-07T00:00:00Z' },
+      () => ({ planCode: 'vise', periodEnd: nextMonth() }),
       true,
       'vise',
       'free',
     ],
   ])('%s', async (_n, plan, related, planCode, policy) => {
     const patient = await createUser(t, { role: 'patient' });
-    if (plan) await setPlan(t, admin, patient.id, plan);
+    if (plan) await setPlan(t, admin, patient.id, plan());
     if (related) {
       const res = await t.http.post(
         '/api/admin/relationships',

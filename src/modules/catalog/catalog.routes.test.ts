@@ -157,9 +157,10 @@ describe('catalog over HTTP', () => {
   });
 
   test("admin sets a patient's plan; only patients have plans", async () => {
+    const periodEnd = t.clock.at(359, '00:00'); // about a year ahead of the test clock
     const res = await t.http.put(
       `/api/admin/patients/${patient.id}/plan`,
-      { planCode: 'vise', periodEnd: '2031-01-01T00:00:00Z' },
+      { planCode: 'vise', periodEnd: periodEnd.toISOString().replace('.000Z', 'Z') },
       { token: admin.token },
     );
     expect(res.status).toBe(200);
@@ -167,7 +168,7 @@ describe('catalog over HTTP', () => {
       patientId: patient.id,
       planCode: 'vise',
       status: 'active',
-      periodEnd: '2031-01-01T00:00:00.000Z',
+      periodEnd: periodEnd.toISOString(),
       effectivePlan: 'vise',
     });
     expect(

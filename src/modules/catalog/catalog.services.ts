@@ -5,6 +5,7 @@ import { sqlStateOf, type Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { AppModule, Platform } from '../../platform/module.js';
 import type { Money } from '../../platform/money.js';
+import type { IdentityService } from '../identity/index.js';
 import { serviceCatalogRoutes } from './catalog.services.routes.js';
 import { type BILL_TIMINGS, type SERVICE_WORKFLOWS, serviceCatalog } from './catalog.table.js';
 
@@ -40,7 +41,7 @@ const toEntry = (r: Row): CatalogServiceEntry => ({
 
 export type ServiceCatalogDeps = Pick<Platform, 'config' | 'clock' | 'pool'> & {
   /** identity.service.getUser: an auto-assigned doctor must be an active clinician. */
-  getUser(id: string): Promise<{ role: string; isActive?: boolean } | null>;
+  getUser: IdentityService['getUser'];
 };
 
 /** The service catalog (seed 002): admin CRUD, the public active list, and lookups for consultations. */

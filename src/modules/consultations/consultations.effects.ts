@@ -44,10 +44,8 @@ export function consultationEffects(deps: Deps) {
         });
         return;
       }
-      const [doctors, admins] = await Promise.all([
-        identity.listUsersByRole('clinician'),
-        identity.listUsersByRole('admin'),
-      ]);
+      const doctors = await identity.listUsersByRole('clinician');
+      const admins = await identity.listUsersByRole('admin');
       for (const u of [...doctors, ...admins])
         await deps.messaging.notify(tx, {
           template: 'consultation_queued',
@@ -59,6 +57,38 @@ export function consultationEffects(deps: Deps) {
       if (!admins.length)
         deps.log.warn({ consultationId: c.id }, 'unassigned consultation and no admin to tell');
     },
+
+    /**
+     * The shared-queue entry left the queue (claimed, or assigned by an admin): every other doctor
+     * and every admin gets an in-app `consultation_taken`, the "removed" event of their live queue
+     * (the counterpart of `consultation_queued`). The doctor who took it is not told.
+     */
+    async announceTaken(tx: Tx, c: Consultation, by: { doctorId: string; actorId: string }): Promise<void> {
+      const identity = deps.identity.within(tx);
+      // One after another: a transaction's connection runs one query at a time.
+      const doctor = await identity.getClinician(by.doctorId);
+      const doctors = await identity.listUsersByRole('clinician');
+      const admins = await identity.listUsersByRole('admin');
+      const vars = {
+        consultationRef: consultationRef(c.id),
+        consultationType: c.consultationType,
+        clinicianName: doctor?.fullName ?? 'Doctor',
+      };
+      for (const u of [...doctors, ...admins]) {
+        if (u.id === by.doctorId || u.id === by.actorId) continue;
+        await deps.messaging.notify(tx, {
+          template: 'consultation_taken',
+          vars,
+          recipient: { userId: u.id },
+          idempotencyKey: `consultation:${c.id}:taken:${u.id}`,
+          channels: ['in_app'],
+        });
+      }
+    },
+
+    /** An active clinician with a profile, on the caller's transaction (for an admin's assignment). */
+    isDoctor: async (tx: Tx, id: string) =>
+      (await deps.identity.within(tx).getClinician(id))?.isActive === true,
 
     /** Audit row of a read or write of clinical data (field names only, never values). */
     async audit(

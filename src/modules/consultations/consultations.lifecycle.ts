@@ -1,4 +1,5 @@
 import type { Actor } from '../../platform/auth.js';
+import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { AuditWho, ConsultationEffects } from './consultations.effects.js';
 import type { ConsultationsDeps } from './consultations.ports.js';
@@ -60,7 +61,14 @@ export function makeLifecycle(deps: Deps, effects: ConsultationEffects) {
     id: string,
     who: AuditWho,
     event: (c: Consultation, cleared: boolean) => LifecycleEvent,
-    opts: { assigned: boolean },
+    opts: {
+      assigned: boolean;
+      action?: string;
+      /** Checks on the caller's transaction before anything is written. */
+      check?: (tx: Tx) => Promise<void>;
+      /** More to do in the same transaction, with the row as written. */
+      afterWrite?: (tx: Tx, updated: Consultation) => Promise<void>;
+    },
   ): Promise<Consultation> {
     const before = await read().findConsultation(id);
     if (!before || !canRead(actor, before) || actor.role === 'patient') throw notFound(id);
@@ -74,6 +82,7 @@ export function makeLifecycle(deps: Deps, effects: ConsultationEffects) {
       // A claim that lost the race to another doctor learns why (409 ALREADY_ASSIGNED from the transition).
       if (!canRead(actor, c) && e.type !== 'claim') throw notFound(id);
       if (opts.assigned) assertAssignedDoctor(actor, c);
+      await opts.check?.(tx);
       const next = transition({ ...c, paymentCleared: c.paymentCleared && cleared }, e);
       const updated = await repo.updateConsultation(id, {
         status: next.status,
@@ -85,7 +94,10 @@ export function makeLifecycle(deps: Deps, effects: ConsultationEffects) {
         ...(e.type === 'close' ? { closedAt: now } : {}),
         ...(e.type === 'cancel' ? { cancelledAt: now } : {}),
       });
-      await effects.audit(tx, who, `consultation.${e.type}`, { type: 'consultation', id }, ['status']);
+      await effects.audit(tx, who, `consultation.${opts.action ?? e.type}`, { type: 'consultation', id }, [
+        'status',
+      ]);
+      await opts.afterWrite?.(tx, updated);
       return updated;
     });
   }
@@ -94,8 +106,30 @@ export function makeLifecycle(deps: Deps, effects: ConsultationEffects) {
     getConsultation,
     listMine,
     queue,
+    /** A doctor takes an unassigned one; the others' live queues are told it left. */
     claim: (actor: Actor, id: string, who: AuditWho) =>
-      apply(actor, id, who, () => ({ type: 'claim', doctorId: actor.userId }), { assigned: false }),
+      apply(actor, id, who, () => ({ type: 'claim', doctorId: actor.userId }), {
+        assigned: false,
+        afterWrite: (tx, c) =>
+          effects.announceTaken(tx, c, { doctorId: actor.userId, actorId: actor.userId }),
+      }),
+
+    /** An admin gives an unassigned one to a doctor (the same move as a claim, 409 ALREADY_ASSIGNED). */
+    assign: (actor: Actor, id: string, doctorId: string, who: AuditWho) =>
+      apply(actor, id, who, () => ({ type: 'claim', doctorId }), {
+        assigned: false,
+        action: 'assign',
+        async check(tx) {
+          if (!(await effects.isDoctor(tx, doctorId)))
+            throw Errors.validation('doctorId is not an active doctor.', [
+              { path: 'body.doctorId', message: 'not an active doctor' },
+            ]);
+        },
+        async afterWrite(tx, c) {
+          await effects.announce(tx, c);
+          await effects.announceTaken(tx, c, { doctorId, actorId: actor.userId });
+        },
+      }),
     activate: (actor: Actor, id: string, who: AuditWho) =>
       apply(actor, id, who, () => ({ type: 'activate' }), { assigned: true }),
     close: (actor: Actor, id: string, who: AuditWho) =>

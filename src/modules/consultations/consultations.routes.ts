@@ -8,6 +8,7 @@ import type { IdentityPort } from './consultations.ports.js';
 import type { Consultation } from './consultations.repository.js';
 import { shiftLabel, toMajorUnits } from './consultations.rules.js';
 import {
+  assignBody,
   collectBody,
   collectReply,
   confirmBody,
@@ -237,7 +238,7 @@ function registerLifecycle(app: App, { auth, service }: Deps) {
         operationId: 'consultationQueue',
         summary: "Doctor: PENDING consultations assigned to me, and the shared queue's unassigned ones",
         description:
-          'New entries arrive live on GET /api/notifications/stream (consultation_assigned, consultation_queued).',
+          'Changes arrive live on GET /api/notifications/stream: consultation_assigned and consultation_queued (new entries), consultation_taken (an unassigned entry was claimed or assigned to another doctor: remove it). Refetch this list on any of them.',
         security: bearer,
         response: { 200: z.array(consultationSummary), ...problems(401, 403) },
       },
@@ -287,6 +288,25 @@ function registerLifecycle(app: App, { auth, service }: Deps) {
       },
       async (req) => summaryDto(await fn(actorOf(req), req.params.id, meta(req))),
     );
+  app.post(
+    '/api/consultations/:id/assign',
+    {
+      onRequest: auth.requireRole('admin'),
+      schema: {
+        tags,
+        operationId: 'assignConsultation',
+        summary: 'Admin: give an unassigned consultation to a doctor (409 ALREADY_ASSIGNED when taken)',
+        description:
+          'The doctor gets consultation_assigned; every other doctor and admin consultation_taken (the live queue drops it).',
+        security: bearer,
+        params: idParams,
+        body: assignBody,
+        response: { 200: consultationSummary, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (req) =>
+      summaryDto(await service.assign(actorOf(req), req.params.id, req.body.doctorId, whoOf(req))),
+  );
   app.put(
     '/api/consultations/:id/notes',
     {

@@ -140,6 +140,7 @@ export const consultationDetail = consultationSummary.extend({
   diagnosis: z.string().nullable(),
   plan: z.string().nullable(),
 });
+export const assignBody = z.object({ doctorId: z.uuid() });
 export const notesBody = z.object({
   notes: z.string().trim().max(20_000),
   diagnosis: z.string().trim().max(2000).optional(),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { paySandbox } from '../../../test/factories/booking.js';
 import { type ConsultScene, consultScene, createService } from '../../../test/factories/consultations.js';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
+import { IST } from '../../../test/support/clock.js';
 
 const PRICE = { amount: 30_000, currency: 'INR' };
 
@@ -283,7 +284,7 @@ describe('GOPD visits over HTTP (seed 002)', () => {
     expect(asPatient.status).toBe(403);
     expect((await s.rows('select count(*) from visits where patient_id = $1', [pat.id]))[0].count).toBe(0);
 
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata' }).format(s.t.clock.now());
+    const today = s.t.clock.day(0, IST);
     const all = await s.t.http.get(`/api/visits?date=${today}&limit=100`, { token: staff.token });
     expect(all.status).toBe(200);
     expect(all.body.items.length).toBeGreaterThanOrEqual(4);
@@ -295,7 +296,8 @@ describe('GOPD visits over HTTP (seed 002)', () => {
       },
     );
     expect(second.body.items[0].visit.id).toBe(all.body.items[2].visit.id);
-    const other = await s.t.http.get('/api/visits?date=2001-01-01', { token: staff.token });
+    // A year before the test clock's today: no visits.
+    const other = await s.t.http.get(`/api/visits?date=${s.t.clock.day(-365, IST)}`, { token: staff.token });
     expect(other.body.items).toEqual([]);
   });
 

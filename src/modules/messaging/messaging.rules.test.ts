@@ -110,6 +110,7 @@ describe('templates', () => {
       'session_low_credits',
       'session_message',
       'consultation_queued',
+      'consultation_taken',
     ]);
   });
 

@@ -21,6 +21,7 @@ export const TEMPLATE_VARS = {
   session_low_credits: ['patientName', 'remaining'],
   session_message: ['senderName', 'sessionId', 'preview'],
   consultation_queued: ['patientName', 'consultationRef', 'consultationType'],
+  consultation_taken: ['consultationRef', 'consultationType', 'clinicianName'],
 } as const;
 
 export type TemplateId = keyof typeof TEMPLATE_VARS;
@@ -122,6 +123,14 @@ const TEMPLATES: { [K in TemplateId]: TemplateDef<K> } = {
     render: (v) => ({
       title: 'Consultation waiting for a doctor',
       text: `A ${v.consultationType} consultation ${v.consultationRef} for ${v.patientName} is waiting in the shared queue for a doctor.`,
+    }),
+  },
+  // The other side of consultation_queued: the entry left the shared queue (claimed or assigned).
+  consultation_taken: {
+    routes: [['in_app']],
+    render: (v) => ({
+      title: 'Consultation taken',
+      text: `The ${v.consultationType} consultation ${v.consultationRef} was taken by Dr ${v.clinicianName} and has left the shared queue.`,
     }),
   },
   session_low_credits: {
@@ -244,7 +253,7 @@ export function render<K extends TemplateId>(template: K, vars: TemplateVars[K])
 /** Who a message is addressed to, for providers that want a contact name (Gallabox). */
 export function recipientName(template: TemplateId, vars: Record<string, string>): string {
   if (template === 'admin_new_booking') return 'Carebook admin';
-  if (template === 'consultation_queued') return 'Carebook team';
+  if (template === 'consultation_queued' || template === 'consultation_taken') return 'Carebook team';
   if (template === 'doctor_new_booking' || template === 'consultation_assigned')
     return vars.clinicianName || 'Doctor';
   return vars.patientName || 'Carebook user';

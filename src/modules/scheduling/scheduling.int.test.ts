@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBookableClinician, setListing } from '../../../test/factories/catalog.js';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { IST } from '../../../test/support/clock.js';
 import type { CatalogModule } from '../catalog/index.js';
 import type { SchedulingModule } from './index.js';
 import type { Occupied } from './scheduling.rules.js';
@@ -13,9 +14,11 @@ describe('scheduling service', () => {
   let scheduling: SchedulingService;
   let doc: { id: string };
   let centreId: string;
+  /** An instant at Kolkata time `days` after the test clock's today. */
+  const ist = (days: number, time: string) => t.clock.at(days, time, IST);
 
   beforeAll(async () => {
-    // Monday 2030-01-07 06:00 UTC = 11:30 in Kolkata.
+    // The test clock is at 11:30 in Kolkata; rules for today (online) and tomorrow (in person).
     t = await startTestApp();
     admin = await createUser(t, { role: 'admin' });
     scheduling = (t.modules.find((m) => m.name === 'scheduling') as SchedulingModule).service;
@@ -25,8 +28,15 @@ describe('scheduling service', () => {
     await t.http.put(
       `/api/clinicians/${doc.id}/availability`,
       [
-        { weekday: 1, start: '09:00', end: '13:00', mode: 'online', slotMinutes: 30 },
-        { weekday: 2, start: '14:00', end: '16:00', mode: 'in_person', centreId, slotMinutes: 60 },
+        { weekday: t.clock.weekday(0, IST), start: '09:00', end: '13:00', mode: 'online', slotMinutes: 30 },
+        {
+          weekday: t.clock.weekday(1, IST),
+          start: '14:00',
+          end: '16:00',
+          mode: 'in_person',
+          centreId,
+          slotMinutes: 60,
+        },
       ],
       { token: admin.token },
     );
@@ -34,69 +44,43 @@ describe('scheduling service', () => {
   afterAll(() => t?.close());
 
   describe('findSlot', () => {
-    test.each<[string, string, 'online' | 'in_person', object | null]>([
-      [
-        'an offered online slot',
-        '2030-01-07T07:00:00Z',
-        'online',
-        {
-          startAt: new Date('2030-01-07T07:00:00Z'),
-          endAt: new Date('2030-01-07T07:30:00Z'),
-          mode: 'online',
-          centreId: null,
-        },
-      ],
-      ['the same time in another mode', '2030-01-07T07:00:00Z', 'in_person', null],
-      ['not on a slot boundary', '2030-01-07T07:10:00Z', 'online', null],
-      ['a slot that has started', '2030-01-07T05:30:00Z', 'online', null],
-      ['outside the rules', '2030-01-07T08:00:00Z', 'online', null],
-      [
-        'an in-person slot carries its centre',
-        '2030-01-08T08:30:00Z',
-        'in_person',
-        {
-          startAt: new Date('2030-01-08T08:30:00Z'),
-          endAt: new Date('2030-01-08T09:30:00Z'),
-          mode: 'in_person',
-          centreId: 'CENTRE',
-        },
-      ],
-      [
-        'a week later, the rules repeat',
-        '2030-01-14T03:30:00Z',
-        'online',
-        {
-          startAt: new Date('2030-01-14T03:30:00Z'),
-          endAt: new Date('2030-01-14T04:00:00Z'),
-          mode: 'online',
-          centreId: null,
-        },
-      ],
-    ])('%s', async (_name, at, mode, expected) => {
-      const slot = await scheduling.findSlot({ clinicianId: doc.id, startAt: new Date(at), mode });
+    type Expected = { endsAt: string; atCentre?: boolean } | null;
+    // [name, days after today, Kolkata time, mode, expected slot]
+    test.each<[string, number, string, 'online' | 'in_person', Expected]>([
+      ['an offered online slot', 0, '12:30', 'online', { endsAt: '13:00' }],
+      ['the same time in another mode', 0, '12:30', 'in_person', null],
+      ['not on a slot boundary', 0, '12:40', 'online', null],
+      ['a slot that has started', 0, '11:00', 'online', null],
+      ['outside the rules', 0, '13:30', 'online', null],
+      ['an in-person slot carries its centre', 1, '14:00', 'in_person', { endsAt: '15:00', atCentre: true }],
+      ['a week later, the rules repeat', 7, '09:00', 'online', { endsAt: '09:30' }],
+    ])('%s', async (_name, days, time, mode, expected) => {
+      const slot = await scheduling.findSlot({ clinicianId: doc.id, startAt: ist(days, time), mode });
       expect(slot).toEqual(
         expected && {
-          ...expected,
-          ...('centreId' in expected && expected.centreId === 'CENTRE' ? { centreId } : {}),
+          startAt: ist(days, time),
+          endAt: ist(days, expected.endsAt),
+          mode,
+          centreId: expected.atCentre ? centreId : null,
         },
       );
     });
 
     test('time off and unlisting take a slot away', async () => {
-      const at = new Date('2030-01-14T04:00:00Z');
+      const at = ist(7, '09:30');
       const other = await createBookableClinician(t, admin, {
-        rules: [{ weekday: 1, start: '09:00', end: '12:00', slotMinutes: 30 }],
+        rules: [{ weekday: t.clock.weekday(7, IST), start: '09:00', end: '12:00', slotMinutes: 30 }],
       });
       const id = other.clinician.id;
       expect(await scheduling.findSlot({ clinicianId: id, startAt: at, mode: 'online' })).not.toBeNull();
       const off = await t.http.post(
         `/api/clinicians/${id}/time-off`,
-        { startAt: '2030-01-14T03:45:00Z', endAt: '2030-01-14T04:15:00Z' },
+        { startAt: ist(7, '09:15').toISOString(), endAt: ist(7, '09:45').toISOString() },
         { token: other.clinician.token },
       );
       expect(off.status).toBe(201);
       expect(await scheduling.findSlot({ clinicianId: id, startAt: at, mode: 'online' })).toBeNull();
-      const later = new Date('2030-01-14T05:00:00Z');
+      const later = ist(7, '10:30');
       expect(await scheduling.findSlot({ clinicianId: id, startAt: later, mode: 'online' })).not.toBeNull();
       await setListing(t, admin, id, { isListed: false });
       expect(await scheduling.findSlot({ clinicianId: id, startAt: later, mode: 'online' })).toBeNull();
@@ -107,7 +91,7 @@ describe('scheduling service', () => {
       expect(
         await scheduling.findSlot({
           clinicianId: unknown,
-          startAt: new Date('2030-01-14T03:30:00Z'),
+          startAt: ist(7, '09:00'),
           mode: 'online',
         }),
       ).toBeNull();
@@ -120,12 +104,8 @@ describe('scheduling service', () => {
   test('slot status comes from the occupancy port: held and booked, overlapping ranges included', async () => {
     const calls: Array<[string, Date, Date, Date]> = [];
     const occupied: Occupied[] = [
-      { startAt: new Date('2030-01-14T03:30:00Z'), endAt: new Date('2030-01-14T04:00:00Z'), status: 'held' },
-      {
-        startAt: new Date('2030-01-14T04:15:00Z'),
-        endAt: new Date('2030-01-14T04:45:00Z'),
-        status: 'booked',
-      },
+      { startAt: ist(7, '09:00'), endAt: ist(7, '09:30'), status: 'held' },
+      { startAt: ist(7, '09:45'), endAt: ist(7, '10:15'), status: 'booked' },
     ];
     const catalog = (t.modules.find((m) => m.name === 'catalog') as CatalogModule).service;
     const withBookings = createSchedulingService({
@@ -137,26 +117,26 @@ describe('scheduling service', () => {
       },
     });
     const res = await withBookings.listSlots(doc.id, {
-      from: '2030-01-14',
-      to: '2030-01-14',
+      from: t.clock.day(7, IST),
+      to: t.clock.day(7, IST),
       mode: 'online',
     });
     expect(res.slots.slice(0, 4).map((s) => [s.startAt, s.status])).toEqual([
-      ['2030-01-14T09:00:00+05:30', 'held'],
-      ['2030-01-14T09:30:00+05:30', 'booked'],
-      ['2030-01-14T10:00:00+05:30', 'booked'],
-      ['2030-01-14T10:30:00+05:30', 'available'],
+      [t.clock.local(7, '09:00', IST), 'held'],
+      [t.clock.local(7, '09:30', IST), 'booked'],
+      [t.clock.local(7, '10:00', IST), 'booked'],
+      [t.clock.local(7, '10:30', IST), 'available'],
     ]);
     // One occupancy call for the whole window, with the clock's now.
     expect(calls).toHaveLength(1);
     expect(calls[0]![0]).toBe(doc.id);
-    expect(calls[0]![1].getTime()).toBeLessThanOrEqual(new Date('2030-01-13T18:30:00Z').getTime());
-    expect(calls[0]![2].getTime()).toBeGreaterThanOrEqual(new Date('2030-01-14T18:30:00Z').getTime());
+    expect(calls[0]![1].getTime()).toBeLessThanOrEqual(ist(7, '00:00').getTime());
+    expect(calls[0]![2].getTime()).toBeGreaterThanOrEqual(ist(8, '00:00').getTime());
     expect(calls[0]![3]).toEqual(t.clock.now());
   });
 
   test('without booking wired, every slot is available', async () => {
-    const res = await scheduling.listSlots(doc.id, { from: '2030-01-14', to: '2030-01-14' });
+    const res = await scheduling.listSlots(doc.id, { from: t.clock.day(7, IST), to: t.clock.day(7, IST) });
     expect(res.slots.every((s) => s.status === 'available')).toBe(true);
     expect(res.slots).toHaveLength(8);
   });
@@ -164,13 +144,13 @@ describe('scheduling service', () => {
   test('on-call clinicians follow their shifts in their own zone', async () => {
     const res = await t.http.put(
       `/api/clinicians/${doc.id}/shifts`,
-      [{ weekday: 1, start: '20:00', end: '23:00' }],
+      [{ weekday: t.clock.weekday(0, IST), start: '20:00', end: '23:00' }],
       {
         token: admin.token,
       },
     );
     expect(res.status).toBe(200);
-    expect(await scheduling.listOnCallClinicians(new Date('2030-01-07T15:00:00Z'))).toEqual([doc.id]);
-    expect(await scheduling.listOnCallClinicians(new Date('2030-01-07T18:00:00Z'))).toEqual([]);
+    expect(await scheduling.listOnCallClinicians(ist(0, '20:30'))).toEqual([doc.id]);
+    expect(await scheduling.listOnCallClinicians(ist(0, '23:30'))).toEqual([]);
   });
 });

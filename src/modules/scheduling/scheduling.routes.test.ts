@@ -7,6 +7,7 @@ import {
 } from '../../../test/factories/catalog.js';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { IST } from '../../../test/support/clock.js';
 
 type SlotReply = { startAt: string; endAt: string; mode: string; centreId: string | null; status: string };
 const starts = (slots: SlotReply[]) => slots.map((s) => s.startAt);
@@ -17,7 +18,7 @@ describe('scheduling over HTTP', () => {
   let patient: TestUser;
 
   beforeAll(async () => {
-    // Monday 2030-01-07 06:00 UTC (11:30 in Kolkata, 06:00 in London).
+    // The test clock: 06:00 UTC (11:30 in Kolkata) on TEST_START's date; dates below come from it.
     t = await startTestApp();
     admin = await createUser(t, { role: 'admin' });
     patient = await createUser(t, { role: 'patient' });
@@ -156,16 +157,17 @@ describe('scheduling over HTTP', () => {
   describe('slots', () => {
     test('past slots are not listed: a running or started slot is gone', async () => {
       // Now is 11:30 in Kolkata.
+      const today = t.clock.day(0, IST);
       const { clinician } = await createBookableClinician(t, admin, {
-        rules: [{ weekday: 1, start: '10:00', end: '13:00', slotMinutes: 60 }],
+        rules: [{ weekday: t.clock.weekday(0, IST), start: '10:00', end: '13:00', slotMinutes: 60 }],
       });
-      const res = await t.http.get(`/api/clinicians/${clinician.id}/slots?from=2030-01-07&to=2030-01-07`);
+      const res = await t.http.get(`/api/clinicians/${clinician.id}/slots?from=${today}&to=${today}`);
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ timeZone: 'Asia/Kolkata', from: '2030-01-07', to: '2030-01-07' });
+      expect(res.body).toMatchObject({ timeZone: 'Asia/Kolkata', from: today, to: today });
       expect(res.body.slots).toEqual([
         {
-          startAt: '2030-01-07T12:00:00+05:30',
-          endAt: '2030-01-07T13:00:00+05:30',
+          startAt: t.clock.local(0, '12:00', IST),
+          endAt: t.clock.local(0, '13:00', IST),
           mode: 'online',
           centreId: null,
           status: 'available',
@@ -175,19 +177,20 @@ describe('scheduling over HTTP', () => {
 
     test('the default range is a week from today in the clinician zone', async () => {
       const { clinician } = await createBookableClinician(t, admin, {
-        rules: [{ weekday: 3, start: '09:00', end: '10:00', slotMinutes: 60 }],
+        rules: [{ weekday: t.clock.weekday(2, IST), start: '09:00', end: '10:00', slotMinutes: 60 }],
       });
       const res = await t.http.get(`/api/clinicians/${clinician.id}/slots`);
-      expect(res.body).toMatchObject({ from: '2030-01-07', to: '2030-01-13' });
-      expect(starts(res.body.slots)).toEqual(['2030-01-09T09:00:00+05:30']);
+      expect(res.body).toMatchObject({ from: t.clock.day(0, IST), to: t.clock.day(6, IST) });
+      expect(starts(res.body.slots)).toEqual([t.clock.local(2, '09:00', IST)]);
     });
 
     test('mode filter and in-person centre', async () => {
       const c = await createBookableClinician(t, admin, { inPerson: true, rules: [] });
+      const tomorrow = t.clock.day(1, IST);
       await setAvailability(t, admin, c.clinician.id, [
-        { weekday: 2, start: '09:00', end: '10:00', slotMinutes: 60 },
+        { weekday: t.clock.weekday(1, IST), start: '09:00', end: '10:00', slotMinutes: 60 },
         {
-          weekday: 2,
+          weekday: t.clock.weekday(1, IST),
           start: '14:00',
           end: '15:00',
           slotMinutes: 60,
@@ -195,26 +198,26 @@ describe('scheduling over HTTP', () => {
           centreId: c.centre!.id,
         },
       ]);
-      const all = await t.http.get(`/api/clinicians/${c.clinician.id}/slots?from=2030-01-08&to=2030-01-08`);
+      const all = await t.http.get(`/api/clinicians/${c.clinician.id}/slots?from=${tomorrow}&to=${tomorrow}`);
       expect(all.body.slots.map((s: SlotReply) => [s.mode, s.centreId])).toEqual([
         ['online', null],
         ['in_person', c.centre!.id],
       ]);
       const inPerson = await t.http.get(
-        `/api/clinicians/${c.clinician.id}/slots?from=2030-01-08&to=2030-01-08&mode=in_person`,
+        `/api/clinicians/${c.clinician.id}/slots?from=${tomorrow}&to=${tomorrow}&mode=in_person`,
       );
-      expect(starts(inPerson.body.slots)).toEqual(['2030-01-08T14:00:00+05:30']);
+      expect(starts(inPerson.body.slots)).toEqual([t.clock.local(1, '14:00', IST)]);
     });
 
-    test.each<[string, string]>([
-      ['from=2030-01-10&to=2030-01-09', 'querystring.to'],
-      ['from=2030-01-01&to=2030-03-15', 'querystring.to'],
-      ['from=2030-02-30', 'querystring.from'],
-      ['from=tomorrow', 'querystring.from'],
-      ['mode=carrier-pigeon', 'querystring.mode'],
-    ])('%s is a 400', async (query, path) => {
+    test.each<[string, () => string, string]>([
+      ['to before from', () => `from=${t.clock.day(3)}&to=${t.clock.day(2)}`, 'querystring.to'],
+      ['a range over two months', () => `from=${t.clock.day(-6)}&to=${t.clock.day(67)}`, 'querystring.to'],
+      ['from=2030-02-30', () => 'from=2030-02-30', 'querystring.from'],
+      ['from=tomorrow', () => 'from=tomorrow', 'querystring.from'],
+      ['mode=carrier-pigeon', () => 'mode=carrier-pigeon', 'querystring.mode'],
+    ])('%s is a 400', async (_name, query, path) => {
       const { clinician } = await createBookableClinician(t, admin, { rules: [] });
-      const res = await t.http.get(`/api/clinicians/${clinician.id}/slots?${query}`);
+      const res = await t.http.get(`/api/clinicians/${clinician.id}/slots?${query()}`);
       expect(res.status).toBe(400);
       expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
     });
@@ -230,21 +233,26 @@ describe('scheduling over HTTP', () => {
 
     test('time off removes overlapping slots until it is deleted', async () => {
       const { clinician } = await createBookableClinician(t, admin, {
-        rules: [{ weekday: 2, start: '09:00', end: '12:00', slotMinutes: 60 }],
+        rules: [{ weekday: t.clock.weekday(1, IST), start: '09:00', end: '12:00', slotMinutes: 60 }],
       });
-      const url = `/api/clinicians/${clinician.id}/slots?from=2030-01-08&to=2030-01-08`;
+      const tomorrow = t.clock.day(1, IST);
+      const url = `/api/clinicians/${clinician.id}/slots?from=${tomorrow}&to=${tomorrow}`;
       expect((await t.http.get(url)).body.slots).toHaveLength(3);
       const off = await t.http.post(
         `/api/clinicians/${clinician.id}/time-off`,
-        { startAt: '2030-01-08T09:30:00+05:30', endAt: '2030-01-08T10:30:00+05:30', reason: 'School run' },
+        {
+          startAt: t.clock.local(1, '09:30', IST),
+          endAt: t.clock.local(1, '10:30', IST),
+          reason: 'School run',
+        },
         { token: clinician.token },
       );
       expect(off.status).toBe(201);
       expect(off.body).toMatchObject({
-        startAt: '2030-01-08T04:00:00.000Z',
-        endAt: '2030-01-08T05:00:00.000Z',
+        startAt: t.clock.at(1, '09:30', IST).toISOString(),
+        endAt: t.clock.at(1, '10:30', IST).toISOString(),
       });
-      expect(starts((await t.http.get(url)).body.slots)).toEqual(['2030-01-08T11:00:00+05:30']);
+      expect(starts((await t.http.get(url)).body.slots)).toEqual([t.clock.local(1, '11:00', IST)]);
       const listed = await t.http.get(`/api/clinicians/${clinician.id}/availability`, {
         token: clinician.token,
       });
@@ -260,14 +268,15 @@ describe('scheduling over HTTP', () => {
       expect(again.status).toBe(404);
     });
 
-    test.each<[string, object]>([
-      ['ends before it starts', { startAt: '2030-01-08T10:00:00Z', endAt: '2030-01-08T09:00:00Z' }],
-      ['ends in the past', { startAt: '2030-01-01T10:00:00Z', endAt: '2030-01-02T09:00:00Z' }],
-      ['lasts more than a year', { startAt: '2030-01-08T10:00:00Z', endAt: '2031-06-08T09:00:00Z' }],
-      ['no offset', { startAt: '2030-01-08T10:00:00', endAt: '2030-01-08T11:00:00' }],
+    const utc = (days: number, time: string) => t.clock.at(days, time).toISOString();
+    test.each<[string, () => object]>([
+      ['ends before it starts', () => ({ startAt: utc(1, '10:00'), endAt: utc(1, '09:00') })],
+      ['ends in the past', () => ({ startAt: utc(-6, '10:00'), endAt: utc(-5, '09:00') })],
+      ['lasts more than a year', () => ({ startAt: utc(1, '10:00'), endAt: utc(517, '09:00') })],
+      ['no offset', () => ({ startAt: `${t.clock.day(1)}T10:00:00`, endAt: `${t.clock.day(1)}T11:00:00` })],
     ])('time off that %s is a 400 and nothing is stored', async (_name, body) => {
       const { clinician } = await createBookableClinician(t, admin, { rules: [] });
-      const res = await t.http.post(`/api/clinicians/${clinician.id}/time-off`, body, {
+      const res = await t.http.post(`/api/clinicians/${clinician.id}/time-off`, body(), {
         token: clinician.token,
       });
       expect(res.status).toBe(400);
@@ -329,38 +338,40 @@ describe('scheduling over HTTP', () => {
       expect(starts(res.body.slots)).toContain('2030-10-28T09:00:00+00:00');
     });
 
-    afterAll(() => t.clock.set('2030-01-07T06:00:00Z'));
+    afterAll(() => t.clock.reset());
   });
 
   test('GET /api/slots searches one date across clinicians, each in their own zone', async () => {
+    // Three days ahead: the same date in Kolkata and London at the test clock's hour.
+    const [date, weekday] = [t.clock.day(3, IST), t.clock.weekday(3, IST)];
     const kol = await createBookableClinician(t, admin, {
       specialization: 'Dermatologist',
-      rules: [{ weekday: 4, start: '09:00', end: '10:00', slotMinutes: 30 }],
+      rules: [{ weekday, start: '09:00', end: '10:00', slotMinutes: 30 }],
     });
     const ldn = await createBookableClinician(t, admin, {
       specialization: 'Dermatologist',
       timeZone: 'Europe/London',
-      rules: [{ weekday: 4, start: '09:00', end: '10:00', slotMinutes: 60 }],
+      rules: [{ weekday, start: '09:00', end: '10:00', slotMinutes: 60 }],
     });
     await createBookableClinician(t, admin, {
       specialization: 'Cardiologist',
-      rules: [{ weekday: 4, start: '09:00', end: '10:00', slotMinutes: 30 }],
+      rules: [{ weekday, start: '09:00', end: '10:00', slotMinutes: 30 }],
     });
-    const res = await t.http.get('/api/slots?date=2030-01-10&specialization=Dermatologist');
+    const res = await t.http.get(`/api/slots?date=${date}&specialization=Dermatologist`);
     expect(res.status).toBe(200);
     const byId = Object.fromEntries(res.body.map((r: { clinician: { id: string } }) => [r.clinician.id, r]));
     expect(Object.keys(byId).sort()).toEqual([kol.clinician.id, ldn.clinician.id].sort());
     expect(starts(byId[kol.clinician.id].slots)).toEqual([
-      '2030-01-10T09:00:00+05:30',
-      '2030-01-10T09:30:00+05:30',
+      t.clock.local(3, '09:00', IST),
+      t.clock.local(3, '09:30', IST),
     ]);
     expect(byId[ldn.clinician.id]).toMatchObject({
       timeZone: 'Europe/London',
       clinician: { specialization: 'Dermatologist', fee: { amount: 50_000, currency: 'INR' } },
-      slots: [{ startAt: '2030-01-10T09:00:00+00:00', status: 'available' }],
+      slots: [{ startAt: t.clock.local(3, '09:00', 'Europe/London'), status: 'available' }],
     });
     expect(
-      (await t.http.get('/api/slots?date=2030-01-10&specialization=Dermatologist&mode=in_person')).body,
+      (await t.http.get(`/api/slots?date=${date}&specialization=Dermatologist&mode=in_person`)).body,
     ).toEqual([]);
     expect((await t.http.get('/api/slots')).status).toBe(400);
   });
