@@ -350,7 +350,7 @@ function toConfig(env: ParsedEnv) {
       platformFeePercent: env.PLATFORM_FEE_PERCENT,
       callRingTimeoutSeconds: env.CALL_RING_TIMEOUT_SECONDS,
       noShowPolicy: env.NO_SHOW_POLICY,
-      /** Signs the call provider's hangup callbacks; unset: the callback endpoint answers 503. */
+      /** Signs the call provider's hangup callbacks; unset: every callback is refused (401). */
       callProviderSecret: env.CALL_PROVIDER_WEBHOOK_SECRET ?? null,
     },
     payments: {

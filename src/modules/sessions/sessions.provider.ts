@@ -64,19 +64,23 @@ export function providerCallbackRoutes(deps: {
         schema: {
           tags: ['sessions'],
           summary: "The call provider's hangup callback (signed; ends the call once)",
-          description: `Headers \`${PROVIDER_TIMESTAMP_HEADER}\` (unix seconds) and \`${PROVIDER_SIGNATURE_HEADER}\` (\`v1=\` hex HMAC-SHA256 of \`<timestamp>.<raw body>\` with CALL_PROVIDER_WEBHOOK_SECRET; several comma-separated while rotating). Body \`{"sessionId": "<uuid>"}\`. Outside ${PROVIDER_TOLERANCE_SECONDS} s, forged or unsigned: 401 and nothing changes.`,
+          description: `Headers \`${PROVIDER_TIMESTAMP_HEADER}\` (unix seconds) and \`${PROVIDER_SIGNATURE_HEADER}\` (\`v1=\` hex HMAC-SHA256 of \`<timestamp>.<raw body>\` with CALL_PROVIDER_WEBHOOK_SECRET; several comma-separated while rotating). Body \`{"sessionId": "<uuid>"}\`. Outside ${PROVIDER_TOLERANCE_SECONDS} s, forged or unsigned: 401 and nothing changes; without a configured secret every callback is 401 CALL_CALLBACK_NOT_CONFIGURED.`,
           response: {
             200: z.object({ received: z.literal(true), session: sessionSchema }),
             400: problemSchema,
             401: problemSchema,
             404: problemSchema,
-            503: problemSchema,
           },
         },
       },
       async (req) => {
         if (!deps.secret)
-          throw new AppError(503, 'CALL_CALLBACK_NOT_CONFIGURED', 'CALL_PROVIDER_WEBHOOK_SECRET is not set.');
+          // Nothing can be verified, so nothing is accepted (a 4xx: the caller cannot be trusted, we are not down).
+          throw new AppError(
+            401,
+            'CALL_CALLBACK_NOT_CONFIGURED',
+            'Call provider callbacks are not accepted here (CALL_PROVIDER_WEBHOOK_SECRET is not set).',
+          );
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         verifyProviderCallback(raw, req.headers, deps.secret, deps.clock.now());
         let json: unknown;
