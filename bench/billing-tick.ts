@@ -19,6 +19,7 @@ import { startCarebook } from '../src/runtime.js';
 const N = Number(process.env.BENCH_SESSIONS ?? 10_000);
 const WORKERS = Number(process.env.BENCH_TICK_WORKERS ?? 8);
 const DOCTORS = Number(process.env.BENCH_DOCTORS ?? 200);
+const BATCH = process.env.BENCH_TICK_BATCH ? Number(process.env.BENCH_TICK_BATCH) : undefined;
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carebook-bench-billing-'));
@@ -92,7 +93,7 @@ async function main() {
     );
 
     const t0 = performance.now();
-    const settled = await sessions.settleDue({ workers: WORKERS });
+    const settled = await sessions.settleDue({ workers: WORKERS, batch: BATCH });
     const tickMs = performance.now() - t0;
     const charged = (
       await pool.query(`select count(*)::int as n from ledger_transfers where cause = 'text_block'`)
@@ -113,7 +114,7 @@ async function main() {
     const insertMs = performance.now() - t1;
     console.log(
       [
-        `billing tick over ${N} active sessions (${WORKERS} workers): ${(tickMs / 1000).toFixed(2)} s (target <= 2 s), ${Math.round((N / tickMs) * 1000)} sessions/s`,
+        `billing tick over ${N} active sessions (${WORKERS} workers, batches of ${BATCH ?? 'default'}): ${(tickMs / 1000).toFixed(2)} s (target <= 2 s), ${Math.round((N / tickMs) * 1000)} sessions/s`,
         `${N} bare single-row inserts (${WORKERS} workers): ${(insertMs / 1000).toFixed(2)} s`,
         `ratio tick / inserts: ${(tickMs / insertMs).toFixed(1)}x`,
         `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,

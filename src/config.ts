@@ -101,6 +101,7 @@ export const envSchema = z.object({
   PLATFORM_FEE_PERCENT: z.coerce.number().int().min(0).max(100).default(20),
   CALL_RING_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   NO_SHOW_POLICY: z.enum(['refund', 'keep_fee']).default('keep_fee'),
+  CALL_PROVIDER_WEBHOOK_SECRET: secret,
 
   PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe', 'razorpay']).optional(),
   ALLOW_SANDBOX_PAYMENTS: bool.default(false),
@@ -221,6 +222,7 @@ const CHECKED_SECRETS = [
   'SANDBOX_WEBHOOK_SECRET',
   'TOTP_ENCRYPTION_KEY',
   'METRICS_TOKEN',
+  'CALL_PROVIDER_WEBHOOK_SECRET',
 ] as const;
 
 /**
@@ -348,6 +350,8 @@ function toConfig(env: ParsedEnv) {
       platformFeePercent: env.PLATFORM_FEE_PERCENT,
       callRingTimeoutSeconds: env.CALL_RING_TIMEOUT_SECONDS,
       noShowPolicy: env.NO_SHOW_POLICY,
+      /** Signs the call provider's hangup callbacks; unset: every callback is refused (401). */
+      callProviderSecret: env.CALL_PROVIDER_WEBHOOK_SECRET ?? null,
     },
     payments: {
       defaultProvider: paymentProvider,

@@ -59,9 +59,9 @@ export function createModules(platform: Platform): AppModule[] {
     findUserByPhone: identity.service.findUserByPhone,
     demoPhones: DEMO_PHONES,
   });
-  // Booking (built next) and consultations (not wired yet) are looked up late.
+  // Booking and consultations (built later) are looked up late.
   let getAppointment: AppointmentLookup | undefined;
-  const getConsultation: ConsultationLookup | undefined = undefined;
+  let getConsultation: ConsultationLookup | undefined;
   const sessions = createSessionsModule({
     ...platform,
     auth,
@@ -70,7 +70,7 @@ export function createModules(platform: Platform): AppModule[] {
     getUser: identity.service.getUser,
     getUserIn: (tx, id) => identity.service.within(tx).getUser(id),
     getAppointment: (id) => wired(getAppointment, 'booking.findForSession')(id),
-    getConsultation,
+    getConsultation: (id) => wired(getConsultation, 'consultations.forSession')(id),
     findUserByPhone: identity.service.findUserByPhone,
     demoPhones: DEMO_PHONES,
   });
@@ -99,6 +99,7 @@ export function createModules(platform: Platform): AppModule[] {
     services: serviceCatalog.service,
     scheduling: scheduling.service,
   });
+  getConsultation = consultations.forSession;
   return [
     messaging,
     video,

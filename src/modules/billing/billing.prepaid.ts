@@ -83,6 +83,19 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
       );
   }
 
+  /**
+   * Money paid before a doctor was known (an on-demand consultation): put in escrow with its pending
+   * earning when the first session on it starts. Once per payment; later sessions find it there.
+   */
+  async function fund(
+    tx: Tx,
+    p: PrepaidPayable & { paymentId: string; clinicianId: string; amountMinor: number; currency: string },
+  ) {
+    if (await ledger.findByKey(tx, `payment:${p.paymentId}:received`)) return false;
+    await onPaid(tx, p);
+    return true;
+  }
+
   /** A session event (ended after activation, or an in-person appointment completed) posts the earning once. */
   async function post(tx: Tx, p: Pick<PrepaidPayable, 'payableKind' | 'payableId'>) {
     const now = deps.clock.now();
@@ -108,10 +121,11 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
       if ((await ledger.resolutionOf(tx, key)) !== 'post_pending') continue;
       const back = { to: escrowOf(p, pending.currency), amount: pending.amount, key: `${key}:reversed` };
       // Reversed once: a second cancellation finds the reversal and takes nothing back again.
-      const done = await Promise.all(
-        ['', ':wallet', ':owed'].map((suffix) => ledger.findByKey(tx, `${back.key}${suffix}`)),
-      );
-      if (done.some(Boolean)) continue;
+      // One query at a time on the transaction's client.
+      let done = false;
+      for (const suffix of ['', ':wallet', ':owed'])
+        done ||= (await ledger.findByKey(tx, `${back.key}${suffix}`)) !== null;
+      if (done) continue;
       if (key === k.doctor) {
         const clinicianId = (
           await tx.query<{ ownerId: string }>(
@@ -153,6 +167,25 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
     return true;
   }
 
+  /**
+   * A no-show (money.md, issue 13: the configured policy). The patient absent: NO_SHOW_POLICY
+   * `keep_fee` posts the earning (the doctor kept the slot) and nothing is refunded; `refund` voids
+   * it and returns the escrow. The doctor absent: always voided and refunded. 'refund' tells the
+   * caller to refund the payment at the gateway (payments alone does that).
+   */
+  async function noShow(
+    tx: Tx,
+    p: PrepaidPayable,
+    absent: 'patient' | 'clinician',
+  ): Promise<'kept' | 'refund'> {
+    if (absent === 'patient' && deps.config.billing.noShowPolicy === 'keep_fee') {
+      await post(tx, p);
+      return 'kept';
+    }
+    await cancel(tx, p);
+    return 'refund';
+  }
+
   /** Pending earnings past their expiry are voided (never posted); the money stays in escrow for a refund. */
   async function voidExpired(limit = 200) {
     const now = deps.clock.now();
@@ -169,7 +202,7 @@ export function makePrepaid(deps: BillingDeps, ledger: Ledger, wallets: Wallets)
     });
   }
 
-  return { onPaid, post, cancel, voidExpired };
+  return { onPaid, fund, post, cancel, noShow, voidExpired };
 }
 
 export type Prepaid = ReturnType<typeof makePrepaid>;

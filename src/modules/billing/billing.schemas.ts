@@ -96,6 +96,7 @@ export const trialBalanceReply = z.object({
 });
 
 export const ledgerReconciliationReply = z.object({
+  balanced: z.boolean().describe('The trial balance sums to zero'),
   mismatches: z.array(
     z.object({
       code: z.enum(['PAYMENT_NOT_IN_LEDGER', 'EARNING_WITHOUT_SESSION', 'LEDGER_UNBALANCED']),

@@ -1,6 +1,7 @@
 import { createLedger } from './billing.ledger.js';
 import type { BillingDeps } from './billing.ports.js';
 import { makePrepaid } from './billing.prepaid.js';
+import { makeRefundsToLedger } from './billing.refunds.js';
 import { totalsByCurrency } from './billing.rules.js';
 import { makeSubscriptions } from './billing.subscriptions.js';
 import { makeWallets } from './billing.wallet.js';
@@ -11,6 +12,7 @@ export function createBillingService(deps: BillingDeps) {
   const wallets = makeWallets(deps, ledger);
   const subscriptions = makeSubscriptions(deps, ledger, wallets);
   const prepaid = makePrepaid(deps, ledger, wallets);
+  const refunds = makeRefundsToLedger(deps, ledger, prepaid);
 
   /** Per account kind and currency (or credit unit); the totals per currency are zero. */
   async function trialBalance() {
@@ -55,7 +57,7 @@ export function createBillingService(deps: BillingDeps) {
     for (const t of (await trialBalance()).totals)
       if (t.posted !== 0 || t.pending !== 0)
         mismatches.push({ code: 'LEDGER_UNBALANCED', currency: t.currency });
-    return { mismatches };
+    return { balanced: !mismatches.some((m) => m.code === 'LEDGER_UNBALANCED'), mismatches };
   }
 
   return {
@@ -64,6 +66,8 @@ export function createBillingService(deps: BillingDeps) {
     reconciliation,
     /** For payments' registerPayable('subscription', ...). */
     subscriptionHandlers: subscriptions.handlers,
+    /** For payments' onRefunded: every processed refund reaches the ledger once. */
+    onRefunded: refunds.onRefunded,
     purchaseSubscription: subscriptions.purchase,
     currentSubscription: subscriptions.current,
     creditsAvailable: subscriptions.creditsAvailable,
@@ -72,8 +76,10 @@ export function createBillingService(deps: BillingDeps) {
     lapseSubscriptions: subscriptions.lapseDue,
     grantDemoSubscription: subscriptions.grantDemo,
     prepaidPaid: prepaid.onPaid,
+    fundPrepaid: prepaid.fund,
     postPrepaid: prepaid.post,
     cancelPrepaid: prepaid.cancel,
+    applyNoShow: prepaid.noShow,
     voidExpiredEarnings: prepaid.voidExpired,
     wallet: wallets.view,
     recordPayout: wallets.recordPayout,

@@ -29,6 +29,8 @@ export function createBillingModule(deps: DemoDeps & { auth: AuthGuard }): Billi
     },
   };
   deps.payments.registerPayable('subscription', service.subscriptionHandlers);
+  deps.payments.onRefunded(service.onRefunded);
+  deps.payments.addToReconciliation(service.reconciliation);
   return {
     name: 'billing',
     service,

@@ -152,9 +152,20 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         now,
         noShowReview: false,
       }))!;
-      // An in-person visit has no session: the clinician's completion is its session event.
-      if (status === 'COMPLETED' && a.mode === 'in_person')
+      // The clinician's completion is a session event: an in-person visit has no session, and an
+      // online one may run on Meet/Jitsi outside Carebook (posting is idempotent if a session did).
+      if (status === 'COMPLETED')
         await deps.billing.postPrepaid(tx, { payableKind: 'appointment', payableId: id });
+      // Marked by the clinician (or an admin): the patient did not come; NO_SHOW_POLICY decides.
+      if (status === 'NO_SHOW' && a.paymentId) {
+        const payable = { payableKind: 'appointment' as const, payableId: id, patientId: a.patientId };
+        if ((await deps.billing.applyNoShow(tx, payable, 'patient')) === 'refund')
+          await deps.payments.refundRemainder(tx, {
+            paymentId: a.paymentId,
+            reason: 'No-show (policy: refund)',
+            idempotencyKey: `appointment:${id}:no-show-refund`,
+          });
+      }
       if (status === 'COMPLETED')
         await deps.catalog.recordRelationship(tx, {
           clinicianId: a.clinicianId,

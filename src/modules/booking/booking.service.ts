@@ -44,7 +44,7 @@ export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | '
   scheduling: Pick<SchedulingService, 'findSlot' | 'listSlots'>;
   occupancy: OccupancyEvents;
   /** Prepaid earnings: escrow on payment, posted by an in-person completion, voided by a cancellation. */
-  billing: Pick<BillingService, 'prepaidPaid' | 'postPrepaid' | 'cancelPrepaid'>;
+  billing: Pick<BillingService, 'prepaidPaid' | 'postPrepaid' | 'cancelPrepaid' | 'applyNoShow'>;
 };
 
 /** Booking's use cases, split by file; this only wires them together. */

@@ -17,7 +17,13 @@ import type { PaymentsCollaborators } from './payments.ports.js';
 import { paymentsRoutes } from './payments.routes.js';
 import { createPaymentsService, type PaymentsService } from './payments.service.js';
 
-export type { PayableHandlers, PayableKind, PaymentForHandler, PaymentSummary } from './payments.ports.js';
+export type {
+  PayableHandlers,
+  PayableKind,
+  PaymentForHandler,
+  PaymentSummary,
+  RefundListener,
+} from './payments.ports.js';
 export type {
   CheckoutInfo,
   PaymentsService,

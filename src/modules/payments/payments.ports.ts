@@ -42,6 +42,17 @@ export type PayableHandlers = {
 };
 
 /**
+ * Told once per refund, in the transaction that records it as processed (whoever reported it: the
+ * refund job, a webhook, the reconciler, or a refund made at the gateway). `payment` is the state
+ * after this refund. For the ledger (billing); it must not call the gateway.
+ */
+export type RefundListener = (
+  tx: Tx,
+  payment: PaymentForHandler & { capturedMinor: number; refundedMinor: number },
+  refund: { id: string; amountMinor: number; source: string },
+) => Promise<void>;
+
+/**
  * What payments uses of other modules, from their index.ts, narrowed; both required: receipts
  * (payment_received, refund_processed) go through messaging in the payment's transaction, with the
  * patient's name read on that transaction; the gateway customer is made outside any.

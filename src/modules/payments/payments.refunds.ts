@@ -3,7 +3,7 @@ import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import { type Gateway, GatewayRejected, type RefundFact } from './gateways/types.js';
 import { reserveRefund, tellPatient } from './payments.apply.js';
-import type { PaymentsDeps } from './payments.ports.js';
+import { type PaymentsDeps, type RefundListener, toHandlerView } from './payments.ports.js';
 import { type PaymentRow, paymentsRepository, type RefundRow } from './payments.repository.js';
 import { mustTransition, refundTransition } from './payments.rules.js';
 
@@ -37,7 +37,7 @@ const REFUND_ERRORS = {
     ),
 };
 
-export function makeRefunds(deps: PaymentsDeps) {
+export function makeRefunds(deps: PaymentsDeps, listeners: readonly RefundListener[] = []) {
   /**
    * A refund row plus a job, in the caller's transaction. The same key returns the original; the
    * same key for other content is a conflict; the ceiling is checked under the payment's row lock.
@@ -97,6 +97,13 @@ export function makeRefunds(deps: PaymentsDeps) {
       now,
     );
     await tellPatient(deps, tx, updated, 'refund_processed', r.amountMinor, `refund:${r.id}:processed`);
+    const view = {
+      ...toHandlerView(updated),
+      capturedMinor: updated.capturedMinor,
+      refundedMinor: updated.refundedMinor,
+    };
+    for (const tell of listeners)
+      await tell(tx, view, { id: r.id, amountMinor: r.amountMinor, source: r.source });
     // Each refund leaves PENDING once, whoever reports it (job, webhook, reconciler): counted once.
     tx.afterCommit(() => deps.counters.refund(p.provider, 'processed'));
     return true;

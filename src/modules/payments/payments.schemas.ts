@@ -103,8 +103,23 @@ export const refundReply = z.object({ refundId: z.uuid(), amount: z.number().int
 
 export const webhookReply = z.object({ received: z.literal(true), eventId: z.string(), outcome: z.string() });
 
+/** The ledger's side of reconciliation (billing fills it through `addToReconciliation`). */
+export const ledgerReconciliationSchema = z.object({
+  balanced: z.boolean(),
+  mismatches: z.array(
+    z.object({
+      code: z.string(),
+      subscriptionId: z.string().optional(),
+      transferId: z.string().optional(),
+      currency: z.string().optional(),
+    }),
+  ),
+});
+export type LedgerReconciliation = z.infer<typeof ledgerReconciliationSchema>;
+
 export const reconciliationReply = z.object({
   generatedAt: isoDate,
+  ledger: ledgerReconciliationSchema.optional().describe('Present when the billing ledger is wired'),
   mismatches: z.array(
     z.object({
       paymentId: z.uuid(),

@@ -12,11 +12,13 @@ import {
   type PayableKind,
   type PaymentSummary,
   type PaymentsDeps,
+  type RefundListener,
   toSummary,
 } from './payments.ports.js';
 import { makeReconciler } from './payments.reconcile.js';
 import { makeRefunds } from './payments.refunds.js';
 import { type PaymentRow, paymentsRepository } from './payments.repository.js';
+import type { LedgerReconciliation } from './payments.schemas.js';
 import { PAYABLE_KINDS, PROVIDERS } from './payments.table.js';
 import { makeWebhookInbox } from './payments.webhooks.js';
 
@@ -55,7 +57,9 @@ export function createPaymentsService(deps: PaymentsDeps) {
   const readDb = drizzle(deps.pool, { casing: 'snake_case' });
   const readRepo = paymentsRepository(readDb);
   const read = () => readRepo;
-  const refunds = makeRefunds(deps);
+  const refundListeners: RefundListener[] = [];
+  let ledgerReport: (() => Promise<LedgerReconciliation>) | undefined;
+  const refunds = makeRefunds(deps, refundListeners);
   const applyDeps = { ...deps, payables };
   const inbox = makeWebhookInbox(deps, applyDeps, refunds);
   const reconciler = makeReconciler(deps, applyDeps, payables, refunds);
@@ -288,6 +292,8 @@ export function createPaymentsService(deps: PaymentsDeps) {
 
   return {
     registerPayable,
+    /** Hears every processed refund (billing's ledger); registered at composition, before any request. */
+    onRefunded: (listener: RefundListener) => void refundListeners.push(listener),
     adminRefund,
     preparePayment,
     openCheckout,
@@ -305,7 +311,14 @@ export function createPaymentsService(deps: PaymentsDeps) {
     capturePayment,
     settleOverdue: reconciler.settle,
     reconcileDue: reconciler.reconcileDue,
-    reconciliationReport: reconciler.report,
+    /** Payments vs payables, plus the ledger's side when billing added it. */
+    reconciliationReport: async (opts?: { limit?: number }) => {
+      const report = await reconciler.report(opts);
+      return ledgerReport ? { ...report, ledger: await ledgerReport() } : report;
+    },
+    addToReconciliation(fn: () => Promise<LedgerReconciliation>) {
+      ledgerReport = fn;
+    },
   };
 }
 export type PaymentsService = ReturnType<typeof createPaymentsService>;

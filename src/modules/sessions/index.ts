@@ -2,6 +2,7 @@ import type { AuthGuard } from '../../platform/auth.js';
 import { defineJob, registerJob } from '../../platform/jobs.js';
 import type { AppModule } from '../../platform/module.js';
 import type { SessionsDeps } from './sessions.ports.js';
+import { providerCallbackRoutes } from './sessions.provider.js';
 import { sessionsRoutes } from './sessions.routes.js';
 import { createSessionsService, type SessionsService } from './sessions.service.js';
 
@@ -56,7 +57,16 @@ export function createSessionsModule(
   return {
     name: 'sessions',
     service,
-    routes: sessionsRoutes({ auth: deps.auth, service }),
+    routes: async (app) => {
+      await app.register(sessionsRoutes({ auth: deps.auth, service }));
+      await app.register(
+        providerCallbackRoutes({
+          service,
+          clock: deps.clock,
+          secret: deps.config.billing.callProviderSecret,
+        }),
+      );
+    },
     seedDemo: () => seedSessionsDemo(deps, service),
     jobs: [
       registerJob(

@@ -30,7 +30,7 @@ export function createSessionsService(deps: SessionsDeps) {
         { path: 'body', message: 'exactly one of clinicianId, appointmentId, consultationId' },
       ]);
     if (input.appointmentId) {
-      const a = await deps.getAppointment?.(input.appointmentId);
+      const a = await deps.getAppointment(input.appointmentId);
       if (!a || a.patientId !== actor.userId) throw Errors.notFound('Appointment', input.appointmentId);
       if (a.status !== 'CONFIRMED')
         throw Errors.conflict('APPOINTMENT_NOT_CONFIRMED', 'Sessions run on confirmed appointments only.');
@@ -41,31 +41,54 @@ export function createSessionsService(deps: SessionsDeps) {
         consultationId: null,
       };
     }
-    if (input.consultationId) {
-      const c = await deps.getConsultation?.(input.consultationId);
-      if (!c || c.patientId !== actor.userId) throw Errors.notFound('Consultation', input.consultationId);
-      if (!c.clinicianId)
-        throw Errors.conflict('CONSULTATION_NOT_ASSIGNED', 'This consultation has no doctor yet.');
-      if (!c.paid && (await deps.billing.creditsAvailable(actor.userId, kind, now)) < 1) throw insufficient();
-      return {
-        clinicianId: c.clinicianId,
-        funding: c.paid ? ('prepaid' as const) : ('credits' as const),
-        appointmentId: null,
-        consultationId: c.id,
-      };
-    }
+    if (input.consultationId) return consultationFunding(actor, input.consultationId);
     const doc = await deps.getUser(input.clinicianId!);
     if (doc?.role !== 'clinician') throw Errors.notFound('Clinician', input.clinicianId!);
     if ((await deps.billing.creditsAvailable(actor.userId, kind, now)) < 1) throw insufficient();
     return { clinicianId: doc.id, funding: 'credits' as const, appointmentId: null, consultationId: null };
   }
 
+  /**
+   * A consultation paid upfront: only its patient, with its assigned doctor, while it is open. Never
+   * charged credits; its payment goes to escrow with the doctor's pending earning (posted at the end).
+   */
+  async function consultationFunding(actor: Actor, id: string) {
+    const c = await deps.getConsultation(id);
+    if (!c || c.patientId !== actor.userId) throw Errors.notFound('Consultation', id);
+    if (c.status !== 'PENDING' && c.status !== 'ACTIVE')
+      throw Errors.conflict(
+        'CONSULTATION_NOT_OPEN',
+        `A ${c.status.toLowerCase()} consultation takes no sessions.`,
+      );
+    if (!c.doctorId)
+      throw Errors.conflict('CONSULTATION_NOT_ASSIGNED', 'This consultation has no doctor yet.');
+    if (!c.paid)
+      throw Errors.conflict('PAYMENT_NOT_CLEARED', 'The payment for this consultation is not cleared.');
+    return {
+      clinicianId: c.doctorId,
+      funding: 'prepaid' as const,
+      appointmentId: null,
+      consultationId: c.id,
+      payment: c.payment,
+    };
+  }
+
   async function start(actor: Actor, kind: Kind, input: StartInput): Promise<SessionRow> {
     const now = deps.clock.now();
-    const f = await fundingFor(actor, kind, input, now);
+    const { payment, ...f } = { payment: null, ...(await fundingFor(actor, kind, input, now)) };
     const ringMs = deps.config.billing.callRingTimeoutSeconds * 1000;
-    return deps.uow((tx) =>
-      repo.insert(tx, {
+    return deps.uow(async (tx) => {
+      if (payment && f.consultationId)
+        await deps.billing.fundPrepaid(tx, {
+          payableKind: 'consultation',
+          payableId: f.consultationId,
+          patientId: actor.userId,
+          paymentId: payment.id,
+          clinicianId: f.clinicianId,
+          amountMinor: payment.amountMinor,
+          currency: payment.currency,
+        });
+      return repo.insert(tx, {
         kind,
         status: kind === 'text' ? 'WAITING' : 'RINGING',
         patientId: actor.userId,
@@ -73,8 +96,8 @@ export function createSessionsService(deps: SessionsDeps) {
         blockMinutes: deps.config.billing.blockMinutes,
         ringExpiresAt: kind === 'call' ? new Date(now.getTime() + ringMs) : null,
         now,
-      }),
-    );
+      });
+    });
   }
 
   async function get(actor: Actor, id: string): Promise<SessionRow> {

@@ -131,7 +131,7 @@ export function makeSettle(deps: SessionsDeps) {
     const max = opts.max ?? 100_000;
     const loop = async () => {
       while (settled < max) {
-        const n = await settleDueBatch(now, opts.batch ?? 100);
+        const n = await settleDueBatch(now, opts.batch ?? 1000);
         if (n === 0) break;
         settled += n;
       }
