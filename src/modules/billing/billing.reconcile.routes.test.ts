@@ -1,14 +1,16 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { checkLedgerInvariants } from '../../../test/billing/support.js';
 import { type BookingScene, bookAndPay, bookingScene } from '../../../test/factories/booking.js';
+import { consultScene, onDemandConsultation, setShifts } from '../../../test/factories/consultations.js';
 
-const scenes: BookingScene[] = [];
+type Scene = { rows: BookingScene['rows']; t: BookingScene['t'] };
+const scenes: Scene[] = [];
 afterAll(async () => {
   for (const s of scenes) await s.t.close();
 });
 
 /** A copy of a paid payment's row under a new id: money payments holds that the ledger never heard of. */
-async function forgePaidCopy(s: BookingScene, paymentId: string, extra = '') {
+async function forgePaidCopy(s: Scene, paymentId: string, extra = '') {
   const [row] = await s.rows(
     `insert into payments (patient_id, payable_kind, payable_id, provider, kind, amount_minor, currency, status,
        description, idempotency_key, expires_at, paid_at, captured_minor, refunded_minor, refund_pending_minor,
@@ -52,5 +54,46 @@ describe('reconciliation: paid appointments whose money is missing from the ledg
     const denied = await s.t.http.get('/api/admin/ledger/reconciliation', { token: s.doc.token });
     expect(denied.status).toBe(403);
     await checkLedgerInvariants(s.t);
+  });
+});
+
+describe('reconciliation: paid consultations', () => {
+  test('listed once a session on it exists without its money in the ledger; before any session, not a gap', async () => {
+    const s = await consultScene({ doctors: 1 });
+    scenes.push(s);
+    const { t, patient, doctors, admin } = s;
+    const paymentOf = async (consultationId: string) =>
+      (
+        await s.rows(
+          `select p.id, p.payable_id from payments p join consultations c on c.payment_id = p.id where c.id = $1`,
+          [consultationId],
+        )
+      )[0].id as string;
+    const waiting = await onDemandConsultation(t, patient);
+    await setShifts(t, admin, doctors[0]!.id);
+    const c = await onDemandConsultation(t, patient);
+    const started = await t.http.post(
+      '/api/sessions/text',
+      { consultationId: c.consultationId },
+      { token: patient.token },
+    );
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const report = async () =>
+      (await t.http.get('/api/admin/reconciliation', { token: admin.token })).body.ledger;
+    expect(await report()).toEqual({ balanced: true, mismatches: [] });
+
+    await forgePaidCopy(s, await paymentOf(waiting.consultationId));
+    expect(await report()).toEqual({ balanced: true, mismatches: [] });
+    // Forced: the served consultation's payment is one the ledger never heard of.
+    const forged = await forgePaidCopy(s, await paymentOf(c.consultationId));
+    await s.rows('update consultations set payment_id = $1 where id = $2', [forged, c.consultationId]);
+    expect((await report()).mismatches).toEqual([
+      expect.objectContaining({
+        code: 'PAYMENT_NOT_IN_LEDGER',
+        paymentId: forged,
+        payableKind: 'consultation',
+      }),
+    ]);
+    await checkLedgerInvariants(t);
   });
 });

@@ -18,7 +18,9 @@ export const RECONCILE_WINDOW_DAYS = 90;
  * Paid appointments and consultations whose money is missing from the ledger. Payments names the
  * paid payables; each must have its `payment:{id}:received` transfer. An appointment's money enters
  * the ledger in the payment's own transaction; a consultation's when its first session starts (the
- * doctor is unknown before), so a consultation counts only once a session on it exists.
+ * doctor is unknown before), so a consultation counts only once a session on it exists. A report-only
+ * read joins consultations' `payment_id` (payments' payable id for a consultation is its triage
+ * session, not the consultation).
  */
 export async function paidPayablesMissing(deps: BillingDeps): Promise<LedgerMismatch[]> {
   const now = deps.clock.now();
@@ -30,7 +32,8 @@ export async function paidPayablesMissing(deps: BillingDeps): Promise<LedgerMism
   const missing = await deps.pool.query<{ payment_id: string }>(
     `select p.payment_id from unnest($1::uuid[], $2::text[], $3::uuid[]) as p(payment_id, kind, payable_id)
      where not exists (select 1 from ledger_transfers t where t.idempotency_key = 'payment:' || p.payment_id || ':received')
-       and (p.kind = 'appointment' or exists (select 1 from sessions s where s.consultation_id = p.payable_id))`,
+       and (p.kind = 'appointment' or exists (
+         select 1 from consultations c join sessions s on s.consultation_id = c.id where c.payment_id = p.payment_id))`,
     [paid.map((p) => p.paymentId), paid.map((p) => p.payableKind), paid.map((p) => p.payableId)],
   );
   const gaps = new Set(missing.rows.map((r) => r.payment_id));
