@@ -152,9 +152,8 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         now,
         noShowReview: false,
       }))!;
-      // The clinician's completion is a session event: an in-person visit has no session, and an
-      // online one may run on Meet/Jitsi outside Carebook (posting is idempotent if a session did).
-      if (status === 'COMPLETED')
+      // An in-person visit has no session: the clinician's completion is its session event.
+      if (status === 'COMPLETED' && a.mode === 'in_person')
         await deps.billing.postPrepaid(tx, { payableKind: 'appointment', payableId: id });
       // Marked by the clinician (or an admin): the patient did not come; NO_SHOW_POLICY decides.
       if (status === 'NO_SHOW' && a.paymentId) {
