@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
-import { decodeCursor, toPage } from '../../platform/paging.js';
+import { decodeCursor, exactInstant, toPage } from '../../platform/paging.js';
 import { toSummary } from './payments.ports.js';
 import type { PaymentStatus } from './payments.rules.js';
 import { payments } from './payments.table.js';
@@ -28,10 +28,11 @@ export async function listPaymentsForAdmin(db: Db, f: AdminPaymentFilter) {
       sql`(${payments.createdAt}, ${payments.id}) < (${String(before[0])}::timestamptz, ${String(before[1])}::uuid)`,
     );
   const rows = await db
-    .select()
+    .select({ ...getTableColumns(payments), cursorAt: exactInstant(payments.createdAt) })
     .from(payments)
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(payments.createdAt), desc(payments.id))
     .limit(f.limit + 1);
-  return toPage(rows.map(toSummary), f.limit, (p) => [p.createdAt.toISOString(), p.id]);
+  const page = toPage(rows, f.limit, (p) => [p.cursorAt, p.id]);
+  return { ...page, items: page.items.map(({ cursorAt: _, ...p }) => toSummary(p)) };
 }
