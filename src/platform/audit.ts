@@ -1,8 +1,9 @@
-import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { auditLog } from './audit.table.js';
 import type { Actor, Role } from './auth.js';
 import type { Db, Tx } from './db/uow.js';
+import { exactInstant } from './paging.js';
 
 /** Where a request came from; routes take it from the request and pass it to services. */
 export type RequestMeta = { requestId?: string | null; ip?: string | null; userAgent?: string | null };
@@ -69,10 +70,10 @@ export const audit = {
       resourceId?: string;
       actorId?: string;
       limit?: number;
-      /** Rows strictly older than this (occurredAt ISO, id): the keyset of the previous page's last row. */
+      /** Rows strictly older than this (`cursorAt`, id): the keyset of the previous page's last row. */
       before?: [string, string];
     } = {},
-  ): Promise<AuditRow[]> {
+  ): Promise<Array<AuditRow & { cursorAt: string }>> {
     const where: SQL[] = [];
     if (filter.before)
       where.push(
@@ -82,7 +83,7 @@ export const audit = {
     if (filter.resourceId) where.push(eq(auditLog.resourceId, filter.resourceId));
     if (filter.actorId) where.push(eq(auditLog.actorId, filter.actorId));
     return db
-      .select()
+      .select({ ...getTableColumns(auditLog), cursorAt: exactInstant(auditLog.occurredAt) })
       .from(auditLog)
       .where(where.length ? and(...where) : undefined)
       .orderBy(desc(auditLog.occurredAt), desc(auditLog.id))

@@ -301,6 +301,15 @@ function finishOperation(method: string, path: string, op: Operation, facts: Rou
   else op.security = [];
 
   if (facts?.idempotent) declareIdempotency(op, facts);
+  // Paged lists (platform/paging.ts) refuse a cursor they did not hand out.
+  if (
+    facts &&
+    op.parameters?.some((p) => {
+      const q = p as { in?: string; name?: string };
+      return q.in === 'query' && q.name === 'cursor';
+    })
+  )
+    facts.errorCodes[400] = [...new Set([...(facts.errorCodes[400] ?? []), 'CURSOR_INVALID'])];
   const statuses = new Set(Object.keys(op.responses ?? {}).map(Number));
   const add = (s: number, when: boolean) => {
     if (when) statuses.add(s);

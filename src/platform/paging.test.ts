@@ -50,3 +50,8 @@ test('a cursor whose parts are not what the list sorts by is a 400, never reachi
     expect(() => decodeCursor(encodeCursor(bad as string[]), [...shape])).toThrow(AppError);
   }
 });
+
+test('an instant cursor part keeps microseconds', () => {
+  const key = ['2026-11-30T10:00:00.123456Z', '00000000-0000-4000-8000-000000000001'];
+  expect(decodeCursor(encodeCursor(key), ['instant', 'uuid'])).toEqual(key);
+});

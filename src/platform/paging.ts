@@ -1,3 +1,4 @@
+import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { Errors } from './errors.js';
 
@@ -25,6 +26,23 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
     items: z.array(item),
     nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
   });
+
+/**
+ * `to_char` format of an exact instant: PostgreSQL keeps microseconds, a JS Date only
+ * milliseconds, so a cursor built from a Date can skip rows written in the same millisecond.
+ */
+export const INSTANT_TEXT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+
+/** Raw-SQL form of `exactInstant` for queries written as text (`expr` is a trusted column name). */
+export const exactInstantSql = (expr: string): string =>
+  `to_char(${expr} at time zone 'UTC', '${INSTANT_TEXT_FORMAT}')`;
+
+/**
+ * A timestamptz column read as ISO text at microsecond precision (`2026-12-01T05:17:09.123456Z`),
+ * for the cursor of a list ordered by it: the cursor then names the row exactly.
+ */
+export const exactInstant = (column: SQLWrapper): SQL<string> =>
+  sql<string>`to_char(${column} at time zone 'UTC', ${sql.raw(`'${INSTANT_TEXT_FORMAT}'`)})`;
 
 export const encodeCursor = (key: Cursor): string => Buffer.from(JSON.stringify(key)).toString('base64url');
 

@@ -39,3 +39,15 @@ test('route-specific codes reach their operation (read from what the services th
   // A status no code is known for is not declared (GET of a payment never conflicts).
   expect(paths['/api/payment/{id}'].get.responses['409']).toBeUndefined();
 });
+
+test('every paged list (a `cursor` query parameter) names CURSOR_INVALID among its 400 codes', async () => {
+  const { paths } = (await t.http.get('/openapi.json')).body;
+  const paged: string[] = [];
+  for (const [path, item] of Object.entries(paths as Record<string, Record<string, any>>))
+    for (const [method, op] of Object.entries(item))
+      if (op.parameters?.some((p: any) => p.in === 'query' && p.name === 'cursor')) {
+        paged.push(`${method.toUpperCase()} ${path}`);
+        expect(op.description, path).toMatch(/- 400: .*`CURSOR_INVALID`/);
+      }
+  expect(paged).toEqual(expect.arrayContaining(['GET /api/consultations', 'GET /api/consultations/queue']));
+});

@@ -50,6 +50,8 @@ async function walk(path: string, token: string, limit: number, between?: () => 
     ids.push(...res.body.items.map((r) => r.id));
     cursor = res.body.nextCursor;
     if (pages++ === 0 && between) await between();
+    // A cursor that repeats rows would page forever.
+    expect(pages, 'paging did not end').toBeLessThan(100);
   }
   return { ids, pages };
 }
@@ -107,4 +109,40 @@ test('admin appointments page newest start first, each once, stable under new bo
   const bad = await t.http.get(`${path}&cursor=${encodeCursor(['x', 'y'])}`, { token: admin2.token });
   expect(bad.status).toBe(400);
   expect(bad.body.code).toBe('CURSOR_INVALID');
+});
+
+// Rows written in the same millisecond (the database clock has microseconds), ids ordered against
+// time, and one exact tie: a millisecond cursor would skip all but the first of them.
+const SAME_MS = [
+  ['2026-11-30T10:00:00.123400Z', '00000000-0000-4000-8000-000000000001'],
+  ['2026-11-30T10:00:00.123300Z', '00000000-0000-4000-8000-000000000002'],
+  ['2026-11-30T10:00:00.123200Z', '00000000-0000-4000-8000-000000000005'],
+  ['2026-11-30T10:00:00.123200Z', '00000000-0000-4000-8000-000000000003'],
+  ['2026-11-30T10:00:00.123100Z', '00000000-0000-4000-8000-000000000004'],
+] as const;
+
+test('audit rows written in one millisecond page one at a time with no skip and no repeat', async () => {
+  const resourceId = 'same-ms-probe';
+  for (const [at, id] of SAME_MS)
+    await t.platform.pool.query(
+      `insert into audit_log (id, occurred_at, action, resource_type, resource_id) values ($1, $2, 'probe.read', 'probe', $3)`,
+      [id, at, resourceId],
+    );
+  const { ids, pages } = await walk(`/api/admin/audit?resourceId=${resourceId}`, admin.token, 1);
+  expect(ids).toEqual(SAME_MS.map(([, id]) => id));
+  expect(pages).toBe(SAME_MS.length);
+});
+
+test('users created in one millisecond page one at a time with no skip and no repeat', async () => {
+  // Oldest first: the same rows read in reverse.
+  const rows = [...SAME_MS].reverse();
+  for (const [i, [at, id]] of rows.entries())
+    await t.platform.pool.query(
+      `insert into users (id, phone, role, created_at, updated_at) values ($1, $2, 'clinician', $3, $3)`,
+      [id.replace(/^0{8}/, 'aaaaaaaa'), `+9199000000${String(i).padStart(2, '0')}`, at],
+    );
+  const { ids } = await walk('/api/admin/users?role=clinician', admin.token, 1);
+  expect(new Set(ids).size).toBe(ids.length);
+  const mine = ids.filter((id) => id.startsWith('aaaaaaaa'));
+  expect(mine).toEqual(rows.map(([, id]) => id.replace(/^0{8}/, 'aaaaaaaa')));
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError } from '../../platform/errors.js';
 import { type Money, money } from '../../platform/money.js';
-import { decodeCursor, toPage } from '../../platform/paging.js';
+import { decodeCursor, exactInstantSql, toPage } from '../../platform/paging.js';
 import type { AccountRef, Ledger } from './billing.ledger.js';
 import type { BillingDeps } from './billing.ports.js';
 
@@ -135,10 +135,12 @@ export function makeWallets(deps: BillingDeps, ledger: Ledger) {
       flag: string;
       sessionId: string | null;
       at: Date;
+      cursorAt: string;
       incoming: boolean;
       resolved: string | null;
     }>(
       `select t.id, t.amount::float8 as amount, t.cause, t.flag, t.session_id as "sessionId", t.created_at as at,
+         ${exactInstantSql('t.created_at')} as "cursorAt",
          t.credit_account_id = a.id as incoming,
          (select r.flag from ledger_transfers r where r.pending_id = t.id) as resolved
        from ledger_accounts a join ledger_transfers t on t.credit_account_id = a.id or t.debit_account_id = a.id
@@ -148,7 +150,7 @@ export function makeWallets(deps: BillingDeps, ledger: Ledger) {
       [clinicianId, currency, limit + 1, before?.[0] ?? null, before?.[1] ?? null],
     );
     // Paged on the ledger's rows (a pending earning already resolved is then left out of the page).
-    const page = toPage(rows.rows, limit, (t) => [t.at.toISOString(), t.id]);
+    const page = toPage(rows.rows, limit, (t) => [t.cursorAt, t.id]);
     return {
       posted: money(w.posted + r.posted, currency),
       pending: money(w.pending, currency),

@@ -156,8 +156,14 @@ export function makeQueries(deps: Deps) {
       const { cursor, limit, ...rest } = filters;
       const after = decodeCursor(cursor, ['instant', 'uuid']) as [string, string] | undefined;
       const rows = await repo.listForAdmin({ ...rest, limit: limit + 1, ...(after ? { after } : {}) });
-      const page = toPage(rows, limit, (r) => [r.startsAt.toISOString(), r.id]);
-      return { ...page, items: await toViews(page.items, now) };
+      const page = toPage(rows, limit, (r) => [r.cursorAt, r.id]);
+      return {
+        ...page,
+        items: await toViews(
+          page.items.map(({ cursorAt: _, ...r }) => r),
+          now,
+        ),
+      };
     },
   };
 }

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, not, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, not, or, sql } from 'drizzle-orm';
 import { type Db, sqlStateOf } from '../../platform/db/uow.js';
+import { exactInstant } from '../../platform/paging.js';
 import type { AppointmentStatus, BookingSource } from './booking.rules.js';
 import { appointments } from './booking.table.js';
 
@@ -347,7 +348,7 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
 
     listForAdmin(f: AdminFilters) {
       return db
-        .select()
+        .select({ ...getTableColumns(a), cursorAt: exactInstant(a.startsAt) })
         .from(a)
         .where(
           and(

@@ -26,7 +26,7 @@ describe('consultation lifecycle, claims and access over HTTP', () => {
     const { consultationId } = await onDemandConsultation(s.t, s.patient);
     for (const d of [docA, docB]) {
       const q = await s.t.http.get('/api/consultations/queue', { token: d.token });
-      expect(q.body.map((c: any) => c.id)).toContain(consultationId);
+      expect(q.body.items.map((c: any) => c.id)).toContain(consultationId);
     }
     const results = await Promise.allSettled([
       post(`/api/consultations/${consultationId}/claim`, docA),
@@ -56,7 +56,7 @@ describe('consultation lifecycle, claims and access over HTTP', () => {
     expect((await post(`/api/consultations/${id}/activate`, docB)).status).toBe(404);
     expect((await post(`/api/consultations/${id}/claim`, docB)).status).toBe(404);
     const listB = await s.t.http.get('/api/consultations', { token: docB.token });
-    expect(listB.body.map((c: any) => c.id)).not.toContain(id);
+    expect(listB.body.items.map((c: any) => c.id)).not.toContain(id);
 
     // Notes before activation are refused.
     const early = await s.t.http.put(`/api/consultations/${id}/notes`, { notes: 'x' }, { token: docA.token });
@@ -118,8 +118,11 @@ describe('consultation lifecycle, claims and access over HTTP', () => {
     const staff = await createUser(s.t, { role: 'staff' });
     expect((await s.t.http.get(`/api/consultations/${id}`, { token: staff.token })).status).toBe(403);
     const mine = await s.t.http.get('/api/consultations', { token: s.patient.token });
-    expect(mine.body.map((c: any) => c.id)).toContain(id);
-    expect((await s.t.http.get('/api/consultations', { token: other.token })).body).toEqual([]);
+    expect(mine.body.items.map((c: any) => c.id)).toContain(id);
+    expect((await s.t.http.get('/api/consultations', { token: other.token })).body).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     const after = await count(
       "select count(*) from audit_log where action = 'consultation.read' and resource_id = $1",
       [id],

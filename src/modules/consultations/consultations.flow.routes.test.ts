@@ -293,7 +293,7 @@ describe('clinical session expiry and assignment without anyone on shift', () =>
     expect(res.body.assignedDoctor).toBeNull();
     expect(res.body.consultationStatus).toBe('awaiting_doctor');
     const queue = await t.http.get('/api/consultations/queue', { token: doctors[0]!.token });
-    expect(queue.body.map((c: any) => c.id)).toContain(res.body.consultationId);
+    expect(queue.body.items.map((c: any) => c.id)).toContain(res.body.consultationId);
     const told = await s.rows(
       "select user_id from notifications where template_id = 'consultation_queued' and channel = 'in_app'",
     );

@@ -1,9 +1,15 @@
 import type { Actor } from '../../platform/auth.js';
 import type { Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/paging.js';
 import type { AuditWho, ConsultationEffects } from './consultations.effects.js';
 import type { ConsultationsDeps } from './consultations.ports.js';
-import { type Consultation, consultationsRepository, readRepository } from './consultations.repository.js';
+import {
+  type Consultation,
+  consultationsRepository,
+  type Keyset,
+  readRepository,
+} from './consultations.repository.js';
 import {
   assertAssignedDoctor,
   assertCanWriteNotes,
@@ -14,7 +20,18 @@ import {
 
 type Deps = Pick<ConsultationsDeps, 'clock' | 'uow' | 'pool' | 'payments'>;
 
-const LIST_LIMIT = 100;
+export type PageRequest = { limit: number; cursor?: string };
+type Page<T> = { items: T[]; nextCursor: string | null };
+
+async function paged(
+  page: PageRequest,
+  fetch: (keyset: Keyset) => Promise<Array<Consultation & { cursorAt: string }>>,
+): Promise<Page<Consultation>> {
+  const after = decodeCursor(page.cursor, ['instant', 'uuid']) as [string, string] | undefined;
+  const rows = await fetch({ limit: page.limit + 1, ...(after ? { after } : {}) });
+  const { items, nextCursor } = toPage(rows, page.limit, (c) => [c.cursorAt, c.id]);
+  return { items: items.map(({ cursorAt: _, ...c }) => c), nextCursor };
+}
 const PAID = new Set(['SUCCEEDED', 'PARTIALLY_REFUNDED']);
 
 export type NotesInput = { notes: string; diagnosis?: string; plan?: string };
@@ -47,13 +64,20 @@ export function makeLifecycle(deps: Deps, effects: ConsultationEffects) {
     });
   }
 
-  async function listMine(actor: Actor): Promise<Consultation[]> {
-    if (actor.role === 'patient') return read().listForPatient(actor.userId, LIST_LIMIT);
-    if (actor.role === 'clinician') return read().listForDoctor(actor.userId, LIST_LIMIT);
-    return read().listAll(LIST_LIMIT);
+  /** Patients: their own; doctors: assigned to them; admins: all. Newest first, a keyset page at a time. */
+  async function listMine(actor: Actor, page: PageRequest): Promise<Page<Consultation>> {
+    const owner =
+      actor.role === 'patient'
+        ? { patientId: actor.userId }
+        : actor.role === 'clinician'
+          ? { doctorId: actor.userId }
+          : {};
+    return paged(page, (keyset) => read().listNewestFirst(owner, keyset));
   }
 
-  const queue = (actor: Actor) => read().listQueue(actor.userId, LIST_LIMIT);
+  /** Oldest first: consultations that join later land on later pages. */
+  const queue = (actor: Actor, page: PageRequest) =>
+    paged(page, (keyset) => read().listQueue(actor.userId, keyset));
 
   /** Locks the row, checks who may act, applies the one transition function, writes the result. */
   async function apply(

@@ -25,7 +25,7 @@ describe('the shared queue, live over the notification stream (issue 14)', () =>
     return stream;
   }
   const queueOf = async (user: TestUser) =>
-    (await s.t.http.get('/api/consultations/queue', { token: user.token })).body.map((c: any) => c.id);
+    (await s.t.http.get('/api/consultations/queue', { token: user.token })).body.items.map((c: any) => c.id);
 
   beforeAll(async () => {
     // Nobody on shift: every consultation lands unassigned in the shared queue.

@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Pool } from '../../platform/db/pool.js';
 import type { Db } from '../../platform/db/uow.js';
+import { exactInstant } from '../../platform/paging.js';
 import { clinicalSessions, consultations, triageSessions } from './consultations.table.js';
 
 export type TriageSession = typeof triageSessions.$inferSelect;
@@ -10,6 +11,11 @@ export type Consultation = typeof consultations.$inferSelect;
 export type NewConsultation = typeof consultations.$inferInsert;
 
 const first = <T>(rows: T[]): T | null => rows[0] ?? null;
+
+/** A keyset page: `after` is the previous page's last (`cursorAt`, id). */
+export type Keyset = { limit: number; after?: [string, string] };
+const withCursor = { ...getTableColumns(consultations), cursorAt: exactInstant(consultations.createdAt) };
+const keyOf = sql`(${consultations.createdAt}, ${consultations.id})`;
 
 /** Reads outside a transaction, on the pool. */
 export const readRepository = (pool: Pool) => {
@@ -81,38 +87,37 @@ export function consultationsRepository(db: Db) {
     async updateConsultation(id: string, set: Partial<NewConsultation>): Promise<Consultation> {
       return (await db.update(consultations).set(set).where(eq(consultations.id, id)).returning())[0]!;
     },
-    async listForPatient(patientId: string, limit: number) {
+    /** Newest first, a keyset page: one patient's, one doctor's, or (neither given) all. */
+    async listNewestFirst(owner: { patientId?: string; doctorId?: string }, page: Keyset) {
       return db
-        .select()
-        .from(consultations)
-        .where(eq(consultations.patientId, patientId))
-        .orderBy(desc(consultations.createdAt))
-        .limit(limit);
-    },
-    async listForDoctor(doctorId: string, limit: number) {
-      return db
-        .select()
-        .from(consultations)
-        .where(eq(consultations.doctorId, doctorId))
-        .orderBy(desc(consultations.createdAt))
-        .limit(limit);
-    },
-    async listAll(limit: number) {
-      return db.select().from(consultations).orderBy(desc(consultations.createdAt)).limit(limit);
-    },
-    /** A doctor's queue: PENDING ones assigned to them, and every open unassigned one, oldest first. */
-    async listQueue(doctorId: string, limit: number) {
-      return db
-        .select()
+        .select(withCursor)
         .from(consultations)
         .where(
-          or(
-            and(eq(consultations.doctorId, doctorId), eq(consultations.status, 'PENDING')),
-            and(isNull(consultations.doctorId), inArray(consultations.status, ['PENDING', 'ACTIVE'])),
+          and(
+            owner.patientId ? eq(consultations.patientId, owner.patientId) : undefined,
+            owner.doctorId ? eq(consultations.doctorId, owner.doctorId) : undefined,
+            page.after ? sql`${keyOf} < (${page.after[0]}::timestamptz, ${page.after[1]}::uuid)` : undefined,
           ),
         )
-        .orderBy(asc(consultations.createdAt))
-        .limit(limit);
+        .orderBy(desc(consultations.createdAt), desc(consultations.id))
+        .limit(page.limit);
+    },
+    /** A doctor's queue: PENDING ones assigned to them, and every open unassigned one, oldest first. */
+    async listQueue(doctorId: string, page: Keyset) {
+      return db
+        .select(withCursor)
+        .from(consultations)
+        .where(
+          and(
+            or(
+              and(eq(consultations.doctorId, doctorId), eq(consultations.status, 'PENDING')),
+              and(isNull(consultations.doctorId), inArray(consultations.status, ['PENDING', 'ACTIVE'])),
+            ),
+            page.after ? sql`${keyOf} > (${page.after[0]}::timestamptz, ${page.after[1]}::uuid)` : undefined,
+          ),
+        )
+        .orderBy(asc(consultations.createdAt), asc(consultations.id))
+        .limit(page.limit);
     },
     /** Open (PENDING or ACTIVE) consultations per doctor, for least-loaded assignment. */
     async openLoad(doctorIds: readonly string[]): Promise<Map<string, number>> {

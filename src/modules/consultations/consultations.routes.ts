@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { requestMetaOf } from '../../platform/audit.js';
 import { type AuthGuard, actorOf } from '../../platform/auth.js';
 import type { Clock } from '../../platform/clock.js';
@@ -14,6 +13,8 @@ import {
   confirmBody,
   confirmReply,
   consultationDetail,
+  consultationListQuery,
+  consultationPage,
   consultationSummary,
   detailedBody,
   detailedReply,
@@ -25,6 +26,11 @@ import {
 } from './consultations.schemas.js';
 import type { ConsultationsService } from './consultations.service.js';
 import { TRIAGE_DISCLAIMER, type TriageAssessment } from './triage/index.js';
+
+const pageDto = (p: { items: Consultation[]; nextCursor: string | null }) => ({
+  items: p.items.map(summaryDto),
+  nextCursor: p.nextCursor,
+});
 
 export const summaryDto = (c: Consultation) => ({
   id: c.id,
@@ -222,12 +228,14 @@ function registerLifecycle(app: App, { auth, service }: Deps) {
       schema: {
         tags,
         operationId: 'listConsultations',
-        summary: 'Patients: their own; doctors: assigned to them; admins: all (newest 100)',
+        summary:
+          'Patients: their own; doctors: assigned to them; admins: all. Newest first, a page at a time (`{items, nextCursor}`)',
         security: bearer,
-        response: { 200: z.array(consultationSummary), ...problems(401, 403) },
+        querystring: consultationListQuery,
+        response: { 200: consultationPage, ...problems(400, 401, 403) },
       },
     },
-    async (req) => (await service.listMine(actorOf(req))).map(summaryDto),
+    async (req) => pageDto(await service.listMine(actorOf(req), req.query)),
   );
   app.get(
     '/api/consultations/queue',
@@ -236,14 +244,16 @@ function registerLifecycle(app: App, { auth, service }: Deps) {
       schema: {
         tags,
         operationId: 'consultationQueue',
-        summary: "Doctor: PENDING consultations assigned to me, and the shared queue's unassigned ones",
+        summary:
+          "Doctor: PENDING consultations assigned to me, and the shared queue's unassigned ones; oldest first, a page at a time (`{items, nextCursor}`)",
         description:
           'Changes arrive live on GET /api/notifications/stream: consultation_assigned and consultation_queued (new entries), consultation_taken (an unassigned entry was claimed or assigned to another doctor: remove it). Refetch this list on any of them.',
         security: bearer,
-        response: { 200: z.array(consultationSummary), ...problems(401, 403) },
+        querystring: consultationListQuery,
+        response: { 200: consultationPage, ...problems(400, 401, 403) },
       },
     },
-    async (req) => (await service.queue(actorOf(req))).map(summaryDto),
+    async (req) => pageDto(await service.queue(actorOf(req), req.query)),
   );
   app.get(
     '/api/consultations/:id',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { problemSchema } from '../../platform/errors.js';
 import { moneySchema } from '../../platform/money.js';
+import { pageOf, pageQuery } from '../../platform/paging.js';
 import {
   CONSULTATION_STATUSES,
   CONSULTATION_TYPES,
@@ -132,6 +133,7 @@ export const consultationSummary = z.object({
   activatedAt: z.date().nullable(),
   closedAt: z.date().nullable(),
 });
+export const consultationPage = pageOf(consultationSummary);
 export const consultationDetail = consultationSummary.extend({
   symptoms: z.unknown().describe('What the patient wrote (preliminary and detailed)'),
   aiDiagnosis: z.unknown(),
@@ -202,6 +204,8 @@ export const visitListQuery = z.object({
 });
 
 export const idParams = z.object({ id: z.uuid() });
+
+export const consultationListQuery = pageQuery({ defaultLimit: 100, maxLimit: 200 });
 
 export const problems = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, problemSchema])) as Record<number, typeof problemSchema>;

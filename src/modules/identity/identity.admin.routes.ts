@@ -183,8 +183,14 @@ export function accountRoutes(deps: AccountRouteDeps): FastifyPluginAsyncZod {
         const before = decodeCursor(cursor, ['instant', 'uuid']) as [string, string] | undefined;
         const db = drizzle(deps.pool, { casing: 'snake_case' });
         const rows = await audit.list(db, { ...filter, limit: limit + 1, ...(before ? { before } : {}) });
-        const items = rows.map((r) => ({ ...r, occurredAt: r.occurredAt.toISOString() }));
-        return toPage(items, limit, (r) => [r.occurredAt, r.id]);
+        const page = toPage(rows, limit, (r) => [r.cursorAt, r.id]);
+        return {
+          ...page,
+          items: page.items.map(({ cursorAt: _, ...r }) => ({
+            ...r,
+            occurredAt: r.occurredAt.toISOString(),
+          })),
+        };
       },
     );
   };

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Role } from '../../platform/auth.js';
 import type { Db } from '../../platform/db/uow.js';
+import { exactInstant } from '../../platform/paging.js';
 import type { OtpPurpose } from './identity.rules.js';
 import { authSessions, clinicianProfiles, otpRequests, patientProfiles, users } from './identity.table.js';
 
@@ -151,10 +152,10 @@ export const identityRepository = {
       .limit(opts.limit ?? 1000);
   },
 
-  /** Admins' user list, oldest first: `after` is the (createdAt ISO, id) keyset of the previous page's last row. */
+  /** Admins' user list, oldest first: `after` is the (`cursorAt`, id) keyset of the previous page's last row. */
   async listUsersPage(db: Db, f: { roles: Role[]; after?: [string, string]; limit: number }) {
     return db
-      .select()
+      .select({ ...getTableColumns(users), cursorAt: exactInstant(users.createdAt) })
       .from(users)
       .where(
         and(

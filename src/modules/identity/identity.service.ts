@@ -224,7 +224,7 @@ export function makeIdentityService(deps: IdentityServiceDeps) {
       limit: filter.limit + 1,
       ...(after ? { after } : {}),
     });
-    const page = toPage(rows, filter.limit, (u) => [u.createdAt.toISOString(), u.id]);
+    const page = toPage(rows, filter.limit, (u) => [u.cursorAt, u.id]);
     return { ...page, items: page.items.map(toUser) };
   }
 

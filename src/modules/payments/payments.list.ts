@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
-import { decodeCursor, toPage } from '../../platform/paging.js';
+import { decodeCursor, exactInstant, toPage } from '../../platform/paging.js';
 import { toSummary } from './payments.ports.js';
 import type { PaymentStatus } from './payments.rules.js';
 import { payments } from './payments.table.js';
@@ -18,6 +18,13 @@ export type AdminPaymentFilter = {
  * `from`/`to` bound the creation time (to exclusive).
  */
 export async function listPaymentsForAdmin(db: Db, f: AdminPaymentFilter) {
+  const rows = await adminPaymentsQuery(db, f);
+  const page = toPage(rows, f.limit, (p) => [p.cursorAt, p.id]);
+  return { ...page, items: page.items.map(({ cursorAt: _, ...p }) => toSummary(p)) };
+}
+
+/** The page's one query (limit + 1 rows); indexes `payments_created` and `payments_status_created` serve it. */
+export function adminPaymentsQuery(db: Db, f: AdminPaymentFilter) {
   const before = decodeCursor(f.cursor, ['instant', 'uuid']);
   const where: SQL[] = [];
   if (f.status) where.push(eq(payments.status, f.status));
@@ -27,11 +34,10 @@ export async function listPaymentsForAdmin(db: Db, f: AdminPaymentFilter) {
     where.push(
       sql`(${payments.createdAt}, ${payments.id}) < (${String(before[0])}::timestamptz, ${String(before[1])}::uuid)`,
     );
-  const rows = await db
-    .select()
+  return db
+    .select({ ...getTableColumns(payments), cursorAt: exactInstant(payments.createdAt) })
     .from(payments)
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(payments.createdAt), desc(payments.id))
     .limit(f.limit + 1);
-  return toPage(rows.map(toSummary), f.limit, (p) => [p.createdAt.toISOString(), p.id]);
 }

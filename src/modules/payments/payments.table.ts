@@ -77,6 +77,9 @@ export const payments = pgTable(
     index('payments_payable').on(t.payableKind, t.payableId),
     index('payments_patient').on(t.patientId, t.createdAt),
     index('payments_status_expires').on(t.status, t.expiresAt),
+    // Admins' payments list: newest first by (createdAt, id), all or one status (read backwards).
+    index('payments_created').on(t.createdAt, t.id),
+    index('payments_status_created').on(t.status, t.createdAt, t.id),
     check(
       'payments_status_check',
       sql`${t.status} in ('CREATED', 'SUCCEEDED', 'FAILED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED')`,

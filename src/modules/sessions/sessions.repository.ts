@@ -1,4 +1,5 @@
 import type { Tx } from '../../platform/db/uow.js';
+import { exactInstantSql } from '../../platform/paging.js';
 import type { SessionStatus } from './sessions.table.js';
 
 export type SessionRow = {
@@ -169,18 +170,21 @@ export const sessionsRepository = {
     return r.rows[0]!;
   },
 
-  async listMessages(db: Q, sessionId: string, limit: number, after?: { createdAt: Date; id: string }) {
+  /** Oldest first; `after` is the previous page's last (`cursorAt`, id), `cursorAt` exact to the microsecond. */
+  async listMessages(db: Q, sessionId: string, limit: number, after?: { at: string; id: string }) {
     const r = await db.query<{
       id: string;
       sessionId: string;
       senderId: string;
       body: string;
       createdAt: Date;
+      cursorAt: string;
     }>(
-      `select id, session_id as "sessionId", sender_id as "senderId", body, created_at as "createdAt"
-       from session_messages where session_id = $1 ${after ? 'and (created_at, id) > ($3, $4)' : ''}
+      `select id, session_id as "sessionId", sender_id as "senderId", body, created_at as "createdAt",
+         ${exactInstantSql('created_at')} as "cursorAt"
+       from session_messages where session_id = $1 ${after ? 'and (created_at, id) > ($3::timestamptz, $4::uuid)' : ''}
        order by created_at, id limit $2`,
-      after ? [sessionId, limit, after.createdAt, after.id] : [sessionId, limit],
+      after ? [sessionId, limit, after.at, after.id] : [sessionId, limit],
     );
     return r.rows;
   },

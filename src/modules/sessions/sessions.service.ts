@@ -225,9 +225,10 @@ export function createSessionsService(deps: SessionsDeps) {
       const key = decodeCursor(opts.cursor, ['instant', 'uuid']);
       const s = await get(actor, id);
       if (s.kind !== 'text') throw notFound(id);
-      const after = key ? { createdAt: new Date(String(key[0])), id: String(key[1]) } : undefined;
+      const after = key ? { at: String(key[0]), id: String(key[1]) } : undefined;
       const rows = await repo.listMessages(deps.pool, id, opts.limit + 1, after);
-      return toPage(rows, opts.limit, (m) => [m.createdAt.toISOString(), m.id]);
+      const page = toPage(rows, opts.limit, (m) => [m.cursorAt, m.id]);
+      return { ...page, items: page.items.map(({ cursorAt: _, ...m }) => m) };
     },
 
     /** Stores the message and pushes it to the other party's notification stream, in one transaction. */

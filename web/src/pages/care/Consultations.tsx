@@ -66,7 +66,7 @@ function Mine() {
   const { t } = useTranslation();
   const list = useQuery({
     queryKey: ['consultations', 'mine'],
-    queryFn: () => api<Consultation[] | { items: Consultation[] }>('GET', '/api/consultations'),
+    queryFn: () => api<{ items: Consultation[]; nextCursor: string | null }>('GET', '/api/consultations'),
     select: itemsOf,
     refetchInterval: 15_000,
   });
@@ -85,7 +85,8 @@ function Queue() {
   const client = useQueryClient();
   const queue = useQuery({
     queryKey: ['consultations', 'queue'],
-    queryFn: () => api<Consultation[] | { items: Consultation[] }>('GET', '/api/consultations/queue'),
+    queryFn: () =>
+      api<{ items: Consultation[]; nextCursor: string | null }>('GET', '/api/consultations/queue'),
     select: itemsOf,
     refetchInterval: 10_000,
   });
