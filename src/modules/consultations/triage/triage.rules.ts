@@ -94,7 +94,7 @@ function compositeFindings(text: string): string {
   return extra.length > 0 ? `. ${extra.join('. ')}.` : '';
 }
 
-const EYE = ['red_eye', 'itchy_eyes', 'eye_pain', 'watery_eyes', 'photophobia', 'eye_discharge'];
+const EYE = ['red_eye', 'itchy_eyes', 'eye_pain', 'photophobia', 'eye_discharge', 'eyelid_lump'];
 const EAR = ['ear_pain', 'ear_itch', 'hearing_loss', 'ear_discharge'];
 
 /** A discharge with no body site named in its clause takes the site the rest of the text points to. */

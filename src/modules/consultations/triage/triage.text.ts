@@ -132,6 +132,7 @@ export function makeReader(lexicon: Lexicon, extra: LexiconEntry[] = []): Reader
       words: new Set(lexicon.dischargeWords.map(stem)),
       sites: new Map(Object.entries(lexicon.dischargeSites).map(([w, id]) => [stem(w), id])),
       unsited: 'discharge_unsited',
+      sharedSites: true,
     },
   ];
   for (const kind of siteKinds) for (const w of [...kind.words, ...kind.sites.keys()]) vocab.add(w);
@@ -257,6 +258,7 @@ const NARROW_NEGATION = new Set(['well_appearing', 'can_bear_weight']);
 function scopeOf(raw: string[], used: boolean[], m: Match): 'present' | 'negated' | 'history' | 'family' {
   for (let i = m.start - 1, dist = 1; i >= 0 && dist <= 6; i--, dist++) {
     const w = raw[i]!;
+    if (used[i] && NARROW_NEGATION.has(m.id)) break;
     if (used[i]) continue;
     if (
       FAMILY_CUES.has(w) &&
@@ -314,16 +316,21 @@ function nearby(tokens: string[], i: number, reach: number): number[] {
 }
 
 /** `unsited`: the finding when the word has no body site nearby ("discharge" alone); resolved later from context. */
-type SiteKind = { words: Set<string>; sites: Map<string, string>; unsited?: string };
+/** `sharedSites`: the site word may also belong to another finding ("red eyes ... discharge"). */
+type SiteKind = { words: Set<string>; sites: Map<string, string>; unsited?: string; sharedSites?: boolean };
 
 /** "my chest hurts", "pain in my lower right tummy", "knee is swollen": a pain or swelling word near a body site. */
-function siteMatches(tokens: string[], used: boolean[], { words, sites, unsited }: SiteKind): Match[] {
+function siteMatches(
+  tokens: string[],
+  used: boolean[],
+  { words, sites, unsited, sharedSites }: SiteKind,
+): Match[] {
   const out: Match[] = [];
   for (let i = 0; i < tokens.length; i++) {
     if (used[i] || !words.has(tokens[i]!)) continue;
     let sited = false;
     for (const j of nearby(tokens, i, 4)) {
-      if (used[j]) continue;
+      if (used[j] && !sharedSites) continue;
       const id = sites.get(tokens[j]!);
       if (!id) continue;
       sited = true;
