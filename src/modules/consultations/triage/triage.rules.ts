@@ -127,8 +127,8 @@ function conditionUrgency(ranked: Ranked[], present: Set<string>): Urgency {
   const cap: Urgency = base === 'emergency' ? 'urgent' : 'routine';
   const weak = !top.supported && URGENCY_RANK[base] > URGENCY_RANK[cap];
   const urgency: Urgency = weak ? cap : base;
-  // A close, more dangerous alternative raises the level by one step (never to emergency on its own).
-  const close = ranked.slice(1, 3).filter((r) => r.probability >= 0.6 * top.probability);
+  // A close, more dangerous alternative with one of its key findings raises the level by one step (never to emergency).
+  const close = ranked.slice(1, 3).filter((r) => r.supported && r.probability >= 0.6 * top.probability);
   const worst = Math.max(...close.map((r) => URGENCY_RANK[urgencyOf(r.condition, present)]), 0);
   if (worst >= URGENCY_RANK.urgent && worst > URGENCY_RANK[urgency]) {
     const raised = LEVELS[Math.min(URGENCY_RANK[urgency] + 1, URGENCY_RANK.urgent)]!;
