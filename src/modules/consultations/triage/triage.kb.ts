@@ -36,6 +36,8 @@ const lexiconSchema = z.object({
   droopSites: z.record(z.string(), z.string()),
   dischargeWords: z.array(z.string()),
   dischargeSites: z.record(z.string(), z.string()),
+  ulcerWords: z.array(z.string()),
+  ulcerSites: z.record(z.string(), z.string()),
   entries: z.array(
     z.object({
       id: z.string(),

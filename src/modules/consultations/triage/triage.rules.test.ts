@@ -185,6 +185,14 @@ describe('findings tied to their body site', () => {
     expect(r.findings.present).not.toContain(not);
   });
 
+  test.each([
+    ['Non-healing ulcer on the heel of a diabetic foot with redness around it', 'L97'],
+    ['Burning upper abdominal pain at night, had a duodenal ulcer before', 'K25'],
+    ['Two painful ulcers inside the cheek for 4 days', 'K12'],
+  ])('"%s" ranks %s first', (text, code) => {
+    expect(assess(text, { age: 58 }).possibleDiagnoses[0]?.code).toBe(code);
+  });
+
   test('an allergic eye picture is not ranked as a vaginal infection', () => {
     const r = assess('A woman with itchy watering eyes, discharge and sneezing each pollen season', {
       age: 41,

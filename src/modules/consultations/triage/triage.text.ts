@@ -18,6 +18,8 @@ export type Lexicon = {
   droopSites: Record<string, string>;
   dischargeWords: string[];
   dischargeSites: Record<string, string>;
+  ulcerWords: string[];
+  ulcerSites: Record<string, string>;
 };
 export type Modifier = 'severe' | 'sudden' | 'worsening';
 export type Reading = {
@@ -132,6 +134,11 @@ export function makeReader(lexicon: Lexicon, extra: LexiconEntry[] = []): Reader
       words: new Set(lexicon.dischargeWords.map(stem)),
       sites: new Map(Object.entries(lexicon.dischargeSites).map(([w, id]) => [stem(w), id])),
       unsited: 'discharge_unsited',
+      sharedSites: true,
+    },
+    {
+      words: new Set(lexicon.ulcerWords.map(stem)),
+      sites: new Map(Object.entries(lexicon.ulcerSites).map(([w, id]) => [stem(w), id])),
       sharedSites: true,
     },
   ];
