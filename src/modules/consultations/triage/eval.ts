@@ -31,5 +31,6 @@ const sets: Array<[CaseSet, string]> = [
   ['ordinary', 'Ordinary cases (patient-worded)'],
   ['vignettes', 'Clinician vignettes, set 1 (held out; its misses were read to find general gaps)'],
   ['vignettes-unseen', 'Clinician vignettes, set 2 (written last, see the note for its first-run figures)'],
+  ['vignettes-set3', 'Clinician vignettes, set 3 (issue 14 follow-up; first-run figures in the note)'],
 ];
 for (const [set, title] of sets) print(title, evaluate(set), showMisses);

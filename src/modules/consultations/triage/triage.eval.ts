@@ -14,7 +14,7 @@ const caseSchema = z.object({
   redFlag: z.string().optional(),
 });
 export type TriageCase = z.infer<typeof caseSchema>;
-export type CaseSet = 'red-flags' | 'ordinary' | 'vignettes' | 'vignettes-unseen';
+export type CaseSet = 'red-flags' | 'ordinary' | 'vignettes' | 'vignettes-unseen' | 'vignettes-set3';
 
 export function loadCases(set: CaseSet): TriageCase[] {
   const raw = JSON.parse(readFileSync(new URL(`./cases/${set}.json`, import.meta.url), 'utf8'));

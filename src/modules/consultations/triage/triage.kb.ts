@@ -18,6 +18,9 @@ const conditionSchema = z.object({
   aliases: z.array(z.string()).optional(),
   requires: z.array(z.string()).optional(),
   needs: z.array(z.string()).optional(),
+  mildUrgency: urgency.optional(),
+  escalators: z.array(z.string()).optional(),
+  mildIf: z.array(z.string()).optional(),
   selfLimiting: z.boolean(),
   advice: z.string().min(1),
 });
@@ -31,6 +34,10 @@ const lexiconSchema = z.object({
   swellingSites: z.record(z.string(), z.string()),
   droopWords: z.array(z.string()),
   droopSites: z.record(z.string(), z.string()),
+  dischargeWords: z.array(z.string()),
+  dischargeSites: z.record(z.string(), z.string()),
+  ulcerWords: z.array(z.string()),
+  ulcerSites: z.record(z.string(), z.string()),
   entries: z.array(
     z.object({
       id: z.string(),

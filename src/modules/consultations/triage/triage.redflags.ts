@@ -306,6 +306,9 @@ export function findUrgentSigns(e: Evidence): string[] {
       'reduced_fetal_movement',
       'waters_broken',
       'persistent_vomiting',
+      // NICE NG109: a urine infection in pregnancy is treated with antibiotics the same day.
+      'dysuria',
+      'flank_pain',
     ])
   )
     out.push('Symptoms in pregnancy');

@@ -167,6 +167,103 @@ describe('assessment shape', () => {
 
 // Floors a few points under what the engine achieves today (see docs/notes/consultations-triage.md),
 // so a change that makes triage worse fails here.
+describe('findings tied to their body site', () => {
+  test.each([
+    ['Itchy, red eyes with a watery discharge and sneezing', 'female', 'eye_discharge', 'vaginal_discharge'],
+    [
+      'Left ear is discharging and itchy, pain when the tragus is pulled',
+      'female',
+      'ear_discharge',
+      'vaginal_discharge',
+    ],
+    ['Dysuria with a green discharge after unprotected sex', 'male', 'penile_discharge', 'vaginal_discharge'],
+    ['Vulval itch and a thick white discharge', 'female', 'vaginal_discharge', 'eye_discharge'],
+    ['Sticky eyelids with purulent discharge on waking', undefined, 'eye_discharge', 'vaginal_discharge'],
+  ] as const)('"%s" (%s) reads %s, not %s', (text, gender, id, not) => {
+    const r = assess(text, { gender });
+    expect(r.findings.present).toContain(id);
+    expect(r.findings.present).not.toContain(not);
+  });
+
+  test.each([
+    ['Non-healing ulcer on the heel of a diabetic foot with redness around it', 'L97'],
+    ['Burning upper abdominal pain at night, had a duodenal ulcer before', 'K25'],
+    ['Two painful ulcers inside the cheek for 4 days', 'K12'],
+  ])('"%s" ranks %s first', (text, code) => {
+    expect(assess(text, { age: 58 }).possibleDiagnoses[0]?.code).toBe(code);
+  });
+
+  test('an allergic eye picture is not ranked as a vaginal infection', () => {
+    const r = assess('A woman with itchy watering eyes, discharge and sneezing each pollen season', {
+      age: 41,
+      gender: 'female',
+    });
+    const codes = r.possibleDiagnoses.slice(0, 3).map((d) => d.code);
+    expect(codes.some((c) => c === 'H10.1' || c === 'J30' || c === 'H10')).toBe(true);
+    expect(codes).not.toContain('N76.0');
+    expect(r.urgency).toBe('self_care');
+  });
+
+  test.each([
+    'Painful vesicles in a strip on the right side of the back',
+    'Unilateral blistering rash around the left side of the chest that does not cross the midline',
+  ])('"%s" is shingles', (text) => {
+    expect(assess(text, { age: 66 }).possibleDiagnoses[0]?.code).toBe('B02');
+  });
+
+  test('a hot red swollen joint is an inflamed joint needing same-day care, not cellulitis', () => {
+    const r = assess('Woke with a hot, red and swollen right knee; temp 37.7', { age: 50, gender: 'male' });
+    const codes = r.possibleDiagnoses.slice(0, 3).map((d) => d.code);
+    expect(codes).toContain('M00');
+    expect(codes[0]).not.toBe('L03');
+    expect(r.urgency).toBe('urgent');
+  });
+
+  test('bruising after a twisted ankle is not bony tenderness', () => {
+    const r = assess(
+      'Twisted ankle playing tennis, swollen and bruised, can walk on it, no bony tenderness',
+      { age: 30 },
+    );
+    expect(r.findings.present).not.toContain('bone_tenderness');
+    expect(r.possibleDiagnoses[0]?.code).toBe('S93.4');
+    expect(r.urgency).toBe('self_care');
+  });
+});
+
+describe('severity modifiers (mild forms of a condition)', () => {
+  test.each([
+    ['Barking cough since last night, no stridor at rest, eating and playing normally', 2, 'self_care'],
+    ['Barking cough and a hoarse voice since last night', 2, 'routine'],
+    [
+      'Barking cough and noisy breathing in (stridor) even when resting, pulling in under the ribs',
+      2,
+      'emergency',
+    ],
+    [
+      'Central tummy pain moving to the right lower abdomen since this morning, off food, temp 37.8',
+      24,
+      'urgent',
+    ],
+    ['Right lower abdominal pain with guarding and rebound tenderness, temp 38.4', 24, 'emergency'],
+    [
+      'Right upper quadrant pain after fatty meals that settles within an hour or two, no fever, not jaundiced',
+      45,
+      'routine',
+    ],
+    ['Right upper quadrant pain with a fever of 38.5 and rigors', 45, 'urgent'],
+    ['Palpitations on and off for 5 weeks, no chest pain, no blackouts, no breathlessness', 40, 'routine'],
+    ['Known gout, big toe red and sore again since yesterday, otherwise well, afebrile', 60, 'routine'],
+  ] as const)('"%s" (age %s) -> %s', (text, age, level) => {
+    expect(assess(text, { age }).urgency).toBe(level);
+  });
+
+  test('reassurance after a list of denials is not negated', () => {
+    const r = assess('No fever, no rash, no vomiting, playing normally');
+    expect(r.findings.present).toContain('well_appearing');
+    expect(assess('not playing normally, very sleepy').findings.present).not.toContain('well_appearing');
+  });
+});
+
 describe('accuracy floors', () => {
   test('ordinary patient-worded cases', () => {
     const cases = loadCases('ordinary');
@@ -186,5 +283,15 @@ describe('accuracy floors', () => {
     expect(m.emergencyRecall).toBe(1);
     expect(m.accuracy).toBeGreaterThanOrEqual(0.85);
     expect(m.top3).toBeGreaterThanOrEqual(0.9);
+  });
+
+  test('clinician vignettes, set 3 (issue 14 targets)', () => {
+    const cases = loadCases('vignettes-set3');
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+    const m = metrics(runCases(cases));
+    expect(m.emergencyRecall).toBe(1);
+    expect(m.accuracy).toBeGreaterThanOrEqual(0.8);
+    expect(m.accuracyByLevel.self_care?.rate).toBeGreaterThanOrEqual(0.6);
+    expect(m.top3).toBeGreaterThanOrEqual(0.75);
   });
 });

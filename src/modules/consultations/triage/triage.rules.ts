@@ -1,5 +1,5 @@
 import { extractContext } from './triage.extract.js';
-import { knowledgeBase } from './triage.kb.js';
+import { type Condition, knowledgeBase } from './triage.kb.js';
 import { findRedFlags, findUrgentSigns } from './triage.redflags.js';
 import { type Ranked, rankConditions } from './triage.score.js';
 import { makeReader, type Reader } from './triage.text.js';
@@ -42,6 +42,7 @@ const SHORTHAND: Array<[RegExp, string]> = [
     ' overdose ',
   ],
   [/\bfit and healthy\b/g, ' healthy '],
+  [/\b(?:does not|doesn't|doesnt|not|without) cross(?:ing)? the midline\b/g, ' dermatomal '],
   [/-ve\b/g, ' negative '],
   [/\+ve\b/g, ' positive '],
 ];
@@ -55,7 +56,13 @@ function readInput(input: TriageInput) {
   if (input.durationDays !== undefined) ctx.durationDays = input.durationDays;
   let cleaned = text;
   for (const [re, to] of SHORTHAND) cleaned = cleaned.replace(re, to);
-  const reading = getReader()(cleaned);
+  const reading = getReader()(cleaned + compositeFindings(cleaned));
+  resolveDischarge(reading.present, ctx);
+  // Redness over an inflamed joint is the joint's, not a skin infection, unless it is said to spread.
+  if (reading.present.has('hot_joint') && !/\b(?:spread\w*|streak\w*|tracking)\b/.test(cleaned)) {
+    reading.present.delete('spreading_redness');
+    reading.present.delete('local_redness');
+  }
   const vitals = readVitals(ctx);
   for (const f of vitals.findings) {
     reading.present.add(f);
@@ -66,18 +73,63 @@ function readInput(input: TriageInput) {
   return { ctx, reading, vitals };
 }
 
+const JOINT = '(?:knee|ankle|wrist|elbow|shoulder|hip|joint|toe|mtp|metatarsophalangeal|knuckle)s?';
+const INFLAMED = '(?:hot|warm|red|erythematous|inflamed)';
+const DERMATOMAL =
+  /\b(?:vesic\w*|blister\w*|rash|eruption)\b[^.;]{0,50}\b(?:band|strip|stripe|belt|one side|unilateral|dermatom\w*)\b/;
+
+/**
+ * Findings that depend on what words sit together: a hot/red swollen joint is an inflamed joint (septic
+ * arthritis, gout), not a skin infection; a blistering rash in a band or on one side is dermatomal.
+ */
+function compositeFindings(text: string): string {
+  const extra: string[] = [];
+  for (const sentence of text.split(/[.;]+/)) {
+    const inflamedJoint =
+      new RegExp(`\\b${INFLAMED}\\b[^.;]{0,30}\\b${JOINT}\\b`).test(sentence) ||
+      new RegExp(`\\b${JOINT}\\b[^.;]{0,25}\\b${INFLAMED}\\b`).test(sentence);
+    if (inflamedJoint && /\b(?:swollen|swelling|effusion|hot|warm)\b/.test(sentence)) extra.push('hot joint');
+    if (DERMATOMAL.test(sentence)) extra.push('dermatomal rash');
+  }
+  return extra.length > 0 ? `. ${extra.join('. ')}.` : '';
+}
+
+const EYE = ['red_eye', 'itchy_eyes', 'eye_pain', 'photophobia', 'eye_discharge', 'eyelid_lump'];
+const EAR = ['ear_pain', 'ear_itch', 'hearing_loss', 'ear_discharge'];
+
+/** A discharge with no body site named in its clause takes the site the rest of the text points to. */
+function resolveDischarge(present: Set<string>, ctx: Context) {
+  if (!present.delete('discharge_unsited')) return;
+  if (EYE.some((id) => present.has(id))) present.add('eye_discharge');
+  else if (EAR.some((id) => present.has(id))) present.add('ear_discharge');
+  else if (present.has('runny_nose') || present.has('sneezing')) present.add('runny_nose');
+  else present.add(ctx.sex === 'male' ? 'penile_discharge' : 'vaginal_discharge');
+}
+
+/**
+ * A condition's urgency for this patient: `mildUrgency` applies when none of its `escalators` is present
+ * and, when `mildIf` is given, one of its findings is (e.g. croup with no stridor, playing normally -> self care).
+ */
+function urgencyOf(c: Condition, present: Set<string>): Urgency {
+  if (!c.mildUrgency) return c.urgency;
+  if (c.escalators?.some((id) => present.has(id))) return c.urgency;
+  if (c.mildIf && !c.mildIf.some((id) => present.has(id))) return c.urgency;
+  return c.mildUrgency;
+}
+
 const LEVELS: Urgency[] = ['self_care', 'routine', 'urgent', 'emergency'];
 
-function conditionUrgency(ranked: Ranked[]): Urgency {
+function conditionUrgency(ranked: Ranked[], present: Set<string>): Urgency {
   const top = ranked[0];
   if (!top) return 'routine';
   // A condition none of whose key findings is present is a weak guess: emergency -> urgent, urgent -> routine.
-  const cap: Urgency = top.condition.urgency === 'emergency' ? 'urgent' : 'routine';
-  const weak = !top.supported && URGENCY_RANK[top.condition.urgency] > URGENCY_RANK[cap];
-  const urgency: Urgency = weak ? cap : top.condition.urgency;
-  // A close, more dangerous alternative raises the level by one step (never to emergency on its own).
-  const close = ranked.slice(1, 3).filter((r) => r.probability >= 0.6 * top.probability);
-  const worst = Math.max(...close.map((r) => URGENCY_RANK[r.condition.urgency]), 0);
+  const base = urgencyOf(top.condition, present);
+  const cap: Urgency = base === 'emergency' ? 'urgent' : 'routine';
+  const weak = !top.supported && URGENCY_RANK[base] > URGENCY_RANK[cap];
+  const urgency: Urgency = weak ? cap : base;
+  // A close, more dangerous alternative with one of its key findings raises the level by one step (never to emergency).
+  const close = ranked.slice(1, 3).filter((r) => r.supported && r.probability >= 0.6 * top.probability);
+  const worst = Math.max(...close.map((r) => URGENCY_RANK[urgencyOf(r.condition, present)]), 0);
   if (worst >= URGENCY_RANK.urgent && worst > URGENCY_RANK[urgency]) {
     const raised = LEVELS[Math.min(URGENCY_RANK[urgency] + 1, URGENCY_RANK.urgent)]!;
     return maxUrgency(urgency, raised);
@@ -139,7 +191,7 @@ export function assessSymptoms(input: TriageInput): TriageAssessment {
   const evidence = { present: reading.present, modifiers: reading.modifiers, ctx };
   const redFlags = [...findRedFlags(evidence), ...(vitals.level === 'red' ? vitals.flags : [])];
   const ranked = rankConditions(kb.conditions, reading.present, reading.absent, ctx);
-  let urgency = escalate(conditionUrgency(ranked), ranked, ctx);
+  let urgency = escalate(conditionUrgency(ranked, reading.present), ranked, ctx);
   if (findUrgentSigns(evidence).length > 0 || vitals.level === 'amber')
     urgency = maxUrgency(urgency, 'urgent');
   if (redFlags.length > 0 || vitals.level === 'red') urgency = 'emergency';

@@ -23,6 +23,10 @@ const GENERIC = new Set([
   'insomnia',
   'tachycardia',
   'injury',
+  'well_appearing',
+  'can_bear_weight',
+  'persistent_pain',
+  'loss_of_function',
 ]);
 const ABSENT_FACTOR = 0.7;
 /** A denied finding that argues against a condition (e.g. "no cough" for tonsillitis) supports it a little. */

@@ -16,6 +16,10 @@ export type Lexicon = {
   swellingSites: Record<string, string>;
   droopWords: string[];
   droopSites: Record<string, string>;
+  dischargeWords: string[];
+  dischargeSites: Record<string, string>;
+  ulcerWords: string[];
+  ulcerSites: Record<string, string>;
 };
 export type Modifier = 'severe' | 'sudden' | 'worsening';
 export type Reading = {
@@ -125,6 +129,17 @@ export function makeReader(lexicon: Lexicon, extra: LexiconEntry[] = []): Reader
     {
       words: new Set(lexicon.droopWords.map(stem)),
       sites: new Map(Object.entries(lexicon.droopSites).map(([w, id]) => [stem(w), id])),
+    },
+    {
+      words: new Set(lexicon.dischargeWords.map(stem)),
+      sites: new Map(Object.entries(lexicon.dischargeSites).map(([w, id]) => [stem(w), id])),
+      unsited: 'discharge_unsited',
+      sharedSites: true,
+    },
+    {
+      words: new Set(lexicon.ulcerWords.map(stem)),
+      sites: new Map(Object.entries(lexicon.ulcerSites).map(([w, id]) => [stem(w), id])),
+      sharedSites: true,
     },
   ];
   for (const kind of siteKinds) for (const w of [...kind.words, ...kind.sites.keys()]) vocab.add(w);
@@ -243,10 +258,14 @@ function splitClauses(text: string): string[] {
     .filter((c) => c.length > 0);
 }
 
+/** Reassuring findings that follow a list of denials ("no stridor, no recession, playing normally"). */
+const NARROW_NEGATION = new Set(['well_appearing', 'can_bear_weight']);
+
 /** Negation (NegEx-style forward scope with terminators, plus a few trailing cues), history and family scope. */
 function scopeOf(raw: string[], used: boolean[], m: Match): 'present' | 'negated' | 'history' | 'family' {
   for (let i = m.start - 1, dist = 1; i >= 0 && dist <= 6; i--, dist++) {
     const w = raw[i]!;
+    if (used[i] && NARROW_NEGATION.has(m.id)) break;
     if (used[i]) continue;
     if (
       FAMILY_CUES.has(w) &&
@@ -262,6 +281,7 @@ function scopeOf(raw: string[], used: boolean[], m: Match): 'present' | 'negated
     if (TERMINATORS.has(w) && dist >= 2 && !NEGATION_CUES.has(raw[i - 1] ?? '')) break;
     if (w === 'non' && dist > 1) continue;
     if (NEGATION_CUES.has(w)) {
+      if (NARROW_NEGATION.has(m.id) && dist > 2) continue;
       if (w === 'free' && raw[i + 1] !== 'of') continue;
       if (w === 'no' && raw[i + 1] === 'longer') return 'negated';
       if (
@@ -302,20 +322,29 @@ function nearby(tokens: string[], i: number, reach: number): number[] {
   return out;
 }
 
-type SiteKind = { words: Set<string>; sites: Map<string, string> };
+/** `unsited`: the finding when the word has no body site nearby ("discharge" alone); resolved later from context. */
+/** `sharedSites`: the site word may also belong to another finding ("red eyes ... discharge"). */
+type SiteKind = { words: Set<string>; sites: Map<string, string>; unsited?: string; sharedSites?: boolean };
 
 /** "my chest hurts", "pain in my lower right tummy", "knee is swollen": a pain or swelling word near a body site. */
-function siteMatches(tokens: string[], used: boolean[], { words, sites }: SiteKind): Match[] {
+function siteMatches(
+  tokens: string[],
+  used: boolean[],
+  { words, sites, unsited, sharedSites }: SiteKind,
+): Match[] {
   const out: Match[] = [];
   for (let i = 0; i < tokens.length; i++) {
     if (used[i] || !words.has(tokens[i]!)) continue;
+    let sited = false;
     for (const j of nearby(tokens, i, 4)) {
-      if (used[j]) continue;
+      if (used[j] && !sharedSites) continue;
       const id = sites.get(tokens[j]!);
       if (!id) continue;
+      sited = true;
       const located = id === ABDOMEN ? abdominalPosition(tokens, Math.min(i, j), Math.max(i, j)) : id;
       out.push({ id: located, start: Math.min(i, j), end: Math.max(i, j) + 1, kind: 'symptom' });
     }
+    if (!sited && unsited) out.push({ id: unsited, start: i, end: i + 1, kind: 'symptom' });
   }
   return out;
 }
