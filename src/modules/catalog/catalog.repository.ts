@@ -119,6 +119,34 @@ export const catalogRepository = {
     return rows[0] ?? null;
   },
 
+  /** The patient's subscription with its plan's rule (or nulls) and whether the pair has a relationship: one read. */
+  async planFacts(db: Db, patientId: string, clinicianId: string) {
+    const res = await db.execute<{
+      planCode: string | null;
+      status: SubscriptionRow['status'] | null;
+      periodEnd: string | Date | null;
+      bookingRule: PlanRow['bookingRule'] | null;
+      hasRelationship: boolean;
+    }>(sql`
+      select s.plan_code as "planCode", s.status, s.period_end as "periodEnd", p.booking_rule as "bookingRule",
+             exists (select 1 from ${doctorPatientRelationships} r
+                      where r.clinician_id = ${clinicianId} and r.patient_id = ${patientId}) as "hasRelationship"
+        from (select 1) as one
+        left join ${patientSubscriptions} s on s.patient_id = ${patientId}
+        left join ${plans} p on p.code = s.plan_code`);
+    const row = res.rows[0]!;
+    const sub =
+      row.planCode && row.status && row.bookingRule
+        ? {
+            planCode: row.planCode,
+            status: row.status,
+            periodEnd: row.periodEnd === null ? null : new Date(row.periodEnd),
+            bookingRule: row.bookingRule,
+          }
+        : null;
+    return { sub, hasRelationship: row.hasRelationship };
+  },
+
   async findPlan(db: Db, code: string): Promise<PlanRow | null> {
     const rows = await db.select().from(plans).where(sql`${plans.code} = ${code}`);
     return rows[0] ?? null;

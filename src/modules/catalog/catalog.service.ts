@@ -206,10 +206,8 @@ export function createCatalogService(deps: CatalogDeps) {
       clinicianId: string,
     ): Promise<{ planCode: PlanCode; policy: BookingPolicy }> {
       const now = deps.clock.now();
-      const [sub, hasRelationship] = await Promise.all([
-        repo.findSubscriptionWithRule(read, patientId),
-        repo.relationshipExists(read, clinicianId, patientId),
-      ]);
+      // One read (issue 12: on every booking's path).
+      const { sub, hasRelationship } = await repo.planFacts(read, patientId, clinicianId);
       const planCode = effectivePlan(sub && { ...sub, planCode: sub.planCode as PlanCode }, now);
       const rule = planCode === 'none' ? 'pay_or_refuse' : sub!.bookingRule;
       return {

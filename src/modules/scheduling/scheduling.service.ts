@@ -91,7 +91,10 @@ export function createSchedulingService(deps: SchedulingDeps) {
         mode: q.mode,
       });
       const hit = slots.find((s) => s.startAt.getTime() === t);
-      return hit ? { startAt: hit.startAt, endAt: hit.endAt, mode: hit.mode, centreId: hit.centreId } : null;
+      // The clinician read fresh here goes back too: a booking takes its fee and name from it.
+      return hit
+        ? { startAt: hit.startAt, endAt: hit.endAt, mode: hit.mode, centreId: hit.centreId, clinician }
+        : null;
     },
 
     getSchedule,
