@@ -56,14 +56,19 @@ async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date
   const party = bookingParty(actor, input.patientId);
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
   assertWithinHorizon(input.startAt, now, deps.config.booking.horizonDays);
-  const [slot, patient, plan] = await Promise.all([
-    // findSlot reads the clinician fresh and returns it: the fee charged is the one read now.
-    deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),
+  // Fresh, in parallel: the clinician and plan (catalog), the slot (its rules; the same clinician
+  // handed to findSlot, not read twice). The fee charged is the one read here.
+  const facts = deps.catalog.bookingFacts(input.clinicianId, party.patientId);
+  const [slot, patient, { clinician, plan }] = await Promise.all([
+    deps.scheduling.findSlot({
+      clinicianId: input.clinicianId,
+      startAt: input.startAt,
+      mode: input.mode,
+      clinician: facts.then((f) => f.clinician),
+    }),
     party.source === 'WEB_PATIENT' ? null : deps.identity.getUser(party.patientId),
-    deps.catalog.planPolicyFor(party.patientId, input.clinicianId),
+    facts,
   ]);
-  // A clinician that is not bookable offers no slot: 404 for the clinician, as before.
-  const clinician = slot?.clinician ?? (await deps.catalog.getClinician(input.clinicianId));
   if (!clinician) throw Errors.notFound('Clinician', input.clinicianId);
   if (!slot || (input.centreId && slot.centreId !== input.centreId)) throw slotNotFound();
   if (party.source !== 'WEB_PATIENT' && patient?.role !== 'patient')
