@@ -101,14 +101,6 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
     },
 
     /**
-     * One patient's initiates one at a time (hold limit, same slot again), and one clinician's
-     * writes into the exclusion constraint one at a time (see lockClinician), in one statement.
-     */
-    async lockPatientAndClinician(patientId: string, clinicianId: string): Promise<void> {
-      await db.execute(sql.raw(patientAndClinicianLockSql(patientId, clinicianId)));
-    },
-
-    /**
      * In one read: the patient's live hold of this slot (its id), their live holds, and their unpaid
      * holds started since `since` (the daily quota).
      */
