@@ -142,6 +142,9 @@ const EXTRA_CODES: Record<string, Record<number, string[]>> = {
   },
   'POST /api/appointments/{id}/complete': { 409: ['APPOINTMENT_NOT_STARTED', 'INVALID_APPOINTMENT_STATE'] },
   'POST /api/appointments/{id}/no-show': { 409: ['APPOINTMENT_NOT_STARTED', 'INVALID_APPOINTMENT_STATE'] },
+  'POST /api/admin/appointments/{id}/clinician-no-show': {
+    409: ['APPOINTMENT_NOT_STARTED', 'INVALID_APPOINTMENT_STATE'],
+  },
   'POST /api/sessions/text': {
     402: ['INSUFFICIENT_CREDITS'],
     409: ['APPOINTMENT_NOT_CONFIRMED', 'CONSULTATION_NOT_ASSIGNED', 'INVALID_SESSION_STATE'],

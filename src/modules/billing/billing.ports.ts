@@ -21,6 +21,7 @@ export type BillingPaymentsPort = Pick<
   | 'preparePayment'
   | 'openCheckout'
   | 'requestRefund'
+  | 'listPaidPayables'
 >;
 
 /** What billing uses of catalog (plans and the patient's plan record): its public type, narrowed. */

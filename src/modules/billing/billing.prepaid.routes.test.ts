@@ -68,23 +68,4 @@ describe('prepaid: a paid appointment funds its session', () => {
     const late = await t.http.post('/api/sessions/text', { appointmentId: appt.id }, { token: alice.token });
     expect(late.status).toBe(409);
   });
-
-  test('an online appointment the doctor completes without any Carebook session (video on Meet/Jitsi) posts the earning once', async () => {
-    const { t, doc, alice, rows, moveTo } = s;
-    const before = (await wallet()).posted.amount as number;
-    const appt = await bookAndPay(t, alice, doc.id, s.slot(5, '09:00'));
-    const [row] = await rows('select mode from appointments where id = $1', [appt.id]);
-    expect(row.mode).toBe('online');
-    expect(await rows('select id from sessions where appointment_id = $1', [appt.id])).toEqual([]);
-    await moveTo(new Date(appt.startAt).getTime() + 35 * 60_000);
-    const done = await t.http.post(`/api/appointments/${appt.id}/complete`, {}, { token: doc.token });
-    expect(done.status, JSON.stringify(done.body)).toBe(200);
-    const w = await wallet();
-    expect(w.posted.amount).toBe(before + 40_000);
-    const earnings = await rows(
-      `select flag from ledger_transfers where idempotency_key like $1 order by created_at`,
-      [`appointment:${appt.id}:earning%`],
-    );
-    expect(earnings.map((e) => e.flag)).toEqual(['pending', 'post_pending']);
-  });
 });

@@ -103,6 +103,13 @@ export const ledgerReconciliationReply = z.object({
       subscriptionId: z.uuid().optional(),
       transferId: z.uuid().optional(),
       currency: z.string().optional(),
+      paymentId: z
+        .uuid()
+        .optional()
+        .describe('A paid appointment or consultation whose money is not in the ledger'),
+      payableKind: z.enum(['appointment', 'consultation']).optional(),
+      payableId: z.uuid().optional(),
+      amount: z.number().int().optional().describe('Captured, minor units'),
     }),
   ),
 });

@@ -1,6 +1,7 @@
 import { createLedger } from './billing.ledger.js';
 import type { BillingDeps } from './billing.ports.js';
 import { makePrepaid } from './billing.prepaid.js';
+import { type LedgerMismatch, paidPayablesMissing } from './billing.reconcile.js';
 import { makeRefundsToLedger } from './billing.refunds.js';
 import { totalsByCurrency } from './billing.rules.js';
 import { makeSubscriptions } from './billing.subscriptions.js';
@@ -34,21 +35,18 @@ export function createBillingService(deps: BillingDeps) {
   }
 
   /**
-   * The ledger side of reconciliation: paid subscriptions whose money never reached the ledger,
-   * doctor earnings posted without a session or payable behind them, and an unbalanced ledger.
+   * The ledger side of reconciliation: paid subscriptions and paid appointments/consultations whose
+   * money never reached the ledger, doctor earnings posted without a session or payable behind them,
+   * and an unbalanced ledger.
    */
   async function reconciliation() {
-    const mismatches: Array<{
-      code: 'PAYMENT_NOT_IN_LEDGER' | 'EARNING_WITHOUT_SESSION' | 'LEDGER_UNBALANCED';
-      subscriptionId?: string;
-      transferId?: string;
-      currency?: string;
-    }> = [];
+    const mismatches: LedgerMismatch[] = [];
     const unpaid = await deps.pool.query<{ id: string }>(
       `select s.id from subscriptions s where s.status in ('ACTIVE', 'EXPIRED') and s.payment_id is not null
          and not exists (select 1 from ledger_transfers t where t.idempotency_key = 'payment:' || s.payment_id || ':received')`,
     );
     for (const r of unpaid.rows) mismatches.push({ code: 'PAYMENT_NOT_IN_LEDGER', subscriptionId: r.id });
+    mismatches.push(...(await paidPayablesMissing(deps)));
     const orphans = await deps.pool.query<{ id: string }>(
       `select t.id from ledger_transfers t join ledger_accounts a on a.id = t.credit_account_id
        where a.kind = 'doctor_wallet' and t.flag in ('posted', 'pending') and t.session_id is null and t.payable_id is null`,

@@ -152,9 +152,8 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
         now,
         noShowReview: false,
       }))!;
-      // The clinician's completion is a session event: an in-person visit has no session, and an
-      // online one may run on Meet/Jitsi outside Carebook (posting is idempotent if a session did).
-      if (status === 'COMPLETED')
+      // An in-person visit has no session: the clinician's completion is its session event.
+      if (status === 'COMPLETED' && a.mode === 'in_person')
         await deps.billing.postPrepaid(tx, { payableKind: 'appointment', payableId: id });
       // Marked by the clinician (or an admin): the patient did not come; NO_SHOW_POLICY decides.
       if (status === 'NO_SHOW' && a.paymentId) {
@@ -176,8 +175,53 @@ export function makeChanges(deps: Deps, effects: BookingEffects) {
     });
   }
 
+  /**
+   * An admin records that the doctor did not attend (issue 13): the appointment is cancelled with a
+   * full refund of what is left of the payment, the doctor's earning is voided (or taken back), and
+   * the patient and the doctor are told. Only after the start, from CONFIRMED or NO_SHOW (the job's,
+   * or the patient's marked by mistake); once.
+   */
+  async function clinicianNoShow(actor: Actor, id: string, reason?: string) {
+    const now = deps.clock.now();
+    return deps.uow(async (tx) => {
+      const a = await lockVisible(tx, actor, id);
+      if (a.status !== 'CONFIRMED' && a.status !== 'NO_SHOW')
+        throw Errors.conflict(
+          'INVALID_APPOINTMENT_STATE',
+          `A ${a.status.toLowerCase()} appointment cannot be recorded as the clinician's no-show.`,
+        );
+      if (a.startsAt.getTime() > now.getTime())
+        throw Errors.conflict(
+          'APPOINTMENT_NOT_STARTED',
+          'An appointment can be closed only after it starts.',
+        );
+      const appointment = (await appointmentsRepository(tx.db, deps.occupancy.onCommit(tx)).updateStatus(id, {
+        status: 'CANCELLED',
+        now,
+        remindAt: null,
+        noShowReview: false,
+        cancelReason: reason ?? 'The clinician did not attend; the payment is refunded in full.',
+        cancelledByUserId: actor.userId,
+      }))!;
+      let refund: Refund | null = null;
+      if (a.paymentId) {
+        const payable = { payableKind: 'appointment' as const, payableId: id, patientId: a.patientId };
+        await deps.billing.applyNoShow(tx, payable, 'clinician');
+        refund = await deps.payments.refundRemainder(tx, {
+          paymentId: a.paymentId,
+          reason: 'The clinician did not attend',
+          idempotencyKey: `appointment:${id}:clinician-no-show-refund`,
+        });
+      }
+      if (a.mode === 'online') await deps.video.cancelMeeting(tx, id);
+      await effects.cancelled(tx, appointment, refund);
+      return { appointment, refund };
+    });
+  }
+
   return {
     cancelAppointment,
+    clinicianNoShow,
     rescheduleAppointment,
     completeAppointment: (actor: Actor, id: string) => finish(actor, id, 'complete'),
     markNoShow: (actor: Actor, id: string) => finish(actor, id, 'no_show'),

@@ -176,6 +176,41 @@ export function bookingRoutes(deps: { auth: AuthGuard; clock: Clock; service: Bo
         async (req) => ({ appointment: appointmentDto(await fn(actorOf(req), req.params.id), clock.now()) }),
       );
 
+    app.post(
+      '/api/admin/appointments/:id/clinician-no-show',
+      {
+        onRequest: auth.requireRole('admin'),
+        schema: {
+          tags: ['booking', 'admin'],
+          summary:
+            'Admin: record that the clinician did not attend (full refund, earning voided, patient told)',
+          description:
+            'From CONFIRMED or NO_SHOW, after the start: the appointment becomes CANCELLED, what is left of its payment is refunded, the doctor earns nothing. 409 INVALID_APPOINTMENT_STATE otherwise (also when recorded already), 409 APPOINTMENT_NOT_STARTED before the start.',
+          security: bearer,
+          params: idParams,
+          body: cancelBody,
+          response: { 200: cancelReply, ...problems(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => {
+        const { appointment, refund } = await service.clinicianNoShow(
+          actorOf(req),
+          req.params.id,
+          req.body?.reason,
+        );
+        return {
+          appointment: appointmentDto(appointment, clock.now()),
+          refund: refund
+            ? {
+                refundId: refund.refundId,
+                amount: { amount: refund.amount, currency: appointment.currency },
+                status: refund.status,
+              }
+            : null,
+        };
+      },
+    );
+
     registerDashboards(app, deps);
   };
   return routes;

@@ -17,6 +17,7 @@ import type { PaymentsCollaborators } from './payments.ports.js';
 import { paymentsRoutes } from './payments.routes.js';
 import { createPaymentsService, type PaymentsService } from './payments.service.js';
 
+export type { PaidPayable, PaidPayablesQuery } from './payments.paid.js';
 export type {
   PayableHandlers,
   PayableKind,

@@ -112,6 +112,10 @@ export const ledgerReconciliationSchema = z.object({
       subscriptionId: z.string().optional(),
       transferId: z.string().optional(),
       currency: z.string().optional(),
+      paymentId: z.string().optional(),
+      payableKind: z.string().optional(),
+      payableId: z.string().optional(),
+      amount: z.number().int().optional(),
     }),
   ),
 });

@@ -7,6 +7,7 @@ import { applyPaymentFact, type PayableRegistry } from './payments.apply.js';
 import { makeCapture } from './payments.capture.js';
 import { expireJob } from './payments.jobs.js';
 import { type AdminPaymentFilter, listPaymentsForAdmin } from './payments.list.js';
+import { listPaidPayables, type PaidPayablesQuery } from './payments.paid.js';
 import {
   type PayableHandlers,
   type PayableKind,
@@ -306,6 +307,8 @@ export function createPaymentsService(deps: PaymentsDeps) {
     getById,
     listRefunds: (paymentId: string) => read().listRefunds(paymentId),
     listForAdmin: (f: AdminPaymentFilter) => listPaymentsForAdmin(readDb, f),
+    /** Captured payments their payables accepted (billing's reconciliation against the ledger). */
+    listPaidPayables: (q?: PaidPayablesQuery) => listPaidPayables(readDb, q),
     ingestWebhook: inbox.ingest,
     processRefund: refunds.processRefund,
     capturePayment,
