@@ -6,7 +6,12 @@ import type { CheckoutInfo, PreparedPayment } from '../payments/index.js';
 import type { Mode } from '../scheduling/index.js';
 import type { BookingEffects } from './booking.effects.js';
 import { assertWithinHorizon, slotNotFound, slotUnavailable } from './booking.errors.js';
-import { type Appointment, appointmentsRepository, isOverlapViolation } from './booking.repository.js';
+import {
+  type Appointment,
+  appointmentsRepository,
+  isOverlapViolation,
+  patientAndClinicianLockSql,
+} from './booking.repository.js';
 import {
   bookingParty,
   bookingPolicy,
@@ -17,9 +22,6 @@ import {
   transition,
 } from './booking.rules.js';
 import type { BookingDeps } from './booking.service.js';
-
-/** How old a cached clinician (fee, name) an initiate may use: 3 round trips fewer per booking. */
-const CLINICIAN_MAX_AGE_MS = 5_000;
 
 /** A patient may hold at most this many unpaid slots at once. */
 export const MAX_LIVE_HOLDS = 3;
@@ -54,13 +56,18 @@ async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date
   const party = bookingParty(actor, input.patientId);
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
   assertWithinHorizon(input.startAt, now, deps.config.booking.horizonDays);
-  const [clinician, slot, patient, plan] = await Promise.all([
-    // The fee and name may be a few seconds old across instances (this instance's catalog writes
-    // clear it); findSlot re-reads the clinician fresh, so a stale entry never books a refused slot.
-    deps.catalog.getClinician(input.clinicianId, { maxAgeMs: CLINICIAN_MAX_AGE_MS }),
-    deps.scheduling.findSlot({ clinicianId: input.clinicianId, startAt: input.startAt, mode: input.mode }),
+  // Fresh, in parallel: the clinician and plan (catalog), the slot (its rules; the same clinician
+  // handed to findSlot, not read twice). The fee charged is the one read here.
+  const facts = deps.catalog.bookingFacts(input.clinicianId, party.patientId);
+  const [slot, patient, { clinician, plan }] = await Promise.all([
+    deps.scheduling.findSlot({
+      clinicianId: input.clinicianId,
+      startAt: input.startAt,
+      mode: input.mode,
+      clinician: facts.then((f) => f.clinician),
+    }),
     party.source === 'WEB_PATIENT' ? null : deps.identity.getUser(party.patientId),
-    deps.catalog.planPolicyFor(party.patientId, input.clinicianId),
+    facts,
   ]);
   if (!clinician) throw Errors.notFound('Clinician', input.clinicianId);
   if (!slot || (input.centreId && slot.centreId !== input.centreId)) throw slotNotFound();
@@ -73,6 +80,10 @@ async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date
 }
 
 type Prepared = Awaited<ReturnType<typeof prepare>>;
+type NewValues = Parameters<ReturnType<typeof appointmentsRepository>['insert']>[0] & {
+  id: string;
+  patientId: string;
+};
 
 export function makeInitiate(deps: Deps, effects: BookingEffects) {
   /** Releases a hold whose checkout could not be opened, so the slot is free again at once. */
@@ -112,52 +123,25 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
     return { appointment: (await repo.setPayment(hold.id, prepared.paymentId, now))!, prepared };
   }
 
-  /**
-   * In one transaction: the same live hold back, or a new hold with its payment, or a free booking.
-   * Kept to few statements (issue 12: a paid initiate's round trips): both locks in one, the hold
-   * checks in one read, the ids made here so the appointment is written once with its payment.
-   */
-  async function holdOrBook(
-    tx: Tx,
-    actor: Actor,
-    input: InitiateInput,
-    { party, clinician, slot, plan, free }: Prepared,
-    now: Date,
-  ): Promise<HoldResult> {
-    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
-    // The patient's lock keeps the hold limit and "same slot again" exact; the clinician's stops
-    // racing inserts deadlocking in the exclusion check (the second meets a clean violation: 409).
-    await repo.lockPatientAndClinician(party.patientId, clinician.id);
-    const facts = await repo.holdFacts({
-      ...party,
-      clinicianId: clinician.id,
-      startsAt: slot.startAt,
-      now,
-      since: new Date(now.getTime() - HOLD_QUOTA_WINDOW_MS),
-    });
-    const existing = facts.sameSlot ? await repo.findById(facts.sameSlot) : null;
-    if (existing?.paymentOpen || (existing && !existing.paymentId))
-      return { created: false, appointment: existing };
-    if (existing)
-      return {
-        created: true,
-        ...(await newAttempt(tx, existing, clinician, input.provider, now)),
-        replaced: existing.paymentId!,
-      };
-    if (!free && facts.live >= MAX_LIVE_HOLDS)
+  /** The hold limits (paid holds only); a 409 here rolls back whatever the transaction wrote. */
+  function assertHoldLimits(free: boolean, counts: { live: number; unpaidSince: number }) {
+    if (!free && counts.live >= MAX_LIVE_HOLDS)
       throw Errors.conflict(
         'TOO_MANY_HOLDS',
         `You already hold ${MAX_LIVE_HOLDS} unpaid slots; pay for or cancel one first.`,
       );
-    if (!free && holdQuotaExceeded(facts.unpaidSince))
+    if (!free && holdQuotaExceeded(counts.unpaidSince))
       throw Errors.conflict(
         'TOO_MANY_HOLDS_TODAY',
         `You started ${MAX_UNPAID_HOLDS_PER_DAY} unpaid bookings in the last 24 hours; pay for one or try again later.`,
       );
-    const id = randomUUID();
-    const paymentId = free ? null : randomUUID();
-    const values = {
-      id,
+  }
+
+  /** The appointment row a new hold (or free booking) is written as. */
+  function newAppointment(actor: Actor, input: InitiateInput, p: Prepared, now: Date) {
+    const { party, clinician, slot, plan, free } = p;
+    return {
+      id: randomUUID(),
       patientId: party.patientId,
       clinicianId: clinician.id,
       centreId: slot.centreId,
@@ -172,43 +156,101 @@ export function makeInitiate(deps: Deps, effects: BookingEffects) {
       planCode: plan.planCode,
       bookedByUserId: actor.userId,
       source: party.source,
-      paymentId,
+      paymentId: free ? null : randomUUID(),
       paymentOpen: !free,
       now,
     };
-    let appointment = await repo.insertIfFree(values);
-    if (!appointment) {
-      // Something overlaps: a lapsed hold is not a hold, swept or not (unless its payment may
-      // still have been paid); free those and insert again, now letting the constraint decide.
-      await repo.expireLapsedOverlapping({
-        clinicianId: clinician.id,
-        from: slot.startAt,
-        to: slot.endAt,
-        now,
-      });
-      appointment = (await repo.insert(values))!;
+  }
+
+  /**
+   * Something overlaps the new hold: the patient's own live hold of this slot (returned, or given a
+   * fresh attempt), else — within the limits — lapsed holds are freed and the insert repeated,
+   * now letting the constraint decide. Undefined: inserted, `appointment` set on the result.
+   */
+  async function onOverlap(tx: Tx, input: InitiateInput, p: Prepared, values: NewValues, now: Date) {
+    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
+    const since = new Date(now.getTime() - HOLD_QUOTA_WINDOW_MS);
+    const facts = await repo.holdFacts({
+      ...p.party,
+      clinicianId: p.clinician.id,
+      startsAt: p.slot.startAt,
+      now,
+      since,
+    });
+    const existing = facts.sameSlot ? await repo.findById(facts.sameSlot) : null;
+    if (existing?.paymentOpen || (existing && !existing.paymentId))
+      return { done: { created: false, appointment: existing } satisfies HoldResult };
+    if (existing)
+      return {
+        done: {
+          created: true,
+          ...(await newAttempt(tx, existing, p.clinician, input.provider, now)),
+          replaced: existing.paymentId!,
+        } satisfies HoldResult,
+      };
+    assertHoldLimits(p.free, facts);
+    // A lapsed hold is not a hold, swept or not (unless its payment may still have been paid).
+    await repo.expireLapsedOverlapping({
+      clinicianId: p.clinician.id,
+      from: p.slot.startAt,
+      to: p.slot.endAt,
+      now,
+    });
+    return { appointment: (await repo.insert(values))! };
+  }
+
+  /**
+   * In one transaction: the same live hold back, or a new hold with its payment, or a free booking.
+   * Kept to few statements (issue 12: a paid initiate's round trips): both locks sent with BEGIN;
+   * the new hold inserted first, returning the patient's hold counts from before it (over a limit:
+   * 409, rolled back), the overlap path reading the facts only when something overlaps; the ids made
+   * here so the appointment is written once with its payment.
+   */
+  async function holdOrBook(
+    tx: Tx,
+    actor: Actor,
+    input: InitiateInput,
+    p: Prepared,
+    now: Date,
+  ): Promise<HoldResult> {
+    const repo = appointmentsRepository(tx.db, deps.occupancy.onCommit(tx));
+    const values = newAppointment(actor, input, p, now);
+    const since = new Date(now.getTime() - HOLD_QUOTA_WINDOW_MS);
+    const inserted = await repo.insertIfFreeCounting(values, since);
+    let appointment: Appointment;
+    if (inserted) {
+      assertHoldLimits(p.free, inserted);
+      appointment = inserted.appointment;
+    } else {
+      const overlap = await onOverlap(tx, input, p, values, now);
+      if (overlap.done) return overlap.done;
+      appointment = overlap.appointment;
     }
-    if (free) {
+    if (p.free) {
       await effects.confirmed(tx, appointment);
       return { created: true, appointment };
     }
     const prepared = await deps.payments.preparePayment(tx, {
       payableKind: 'appointment',
       payableId: appointment.id,
-      patientId: party.patientId,
-      amount: clinician.fee,
+      patientId: p.party.patientId,
+      amount: p.clinician.fee,
       ...(input.provider ? { provider: input.provider } : {}),
       expiresAt: appointment.holdExpiresAt!,
-      description: `Appointment with ${clinician.fullName}`,
+      description: `Appointment with ${p.clinician.fullName}`,
       idempotencyKey: `appointment:${appointment.id}:payment`,
-      paymentId: paymentId!,
+      paymentId: values.paymentId!,
     });
     return { created: true, appointment, prepared };
   }
 
   /** The same hold again, its payment still open here: a failure the gateway has not told us yet opens a new attempt. */
   async function holdOrBookFresh(actor: Actor, input: InitiateInput, prepared: Prepared, now: Date) {
-    const run = () => deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now));
+    // The patient's lock keeps the hold limit and "same slot again" exact; the clinician's stops
+    // racing inserts deadlocking in the exclusion check (the second meets a clean violation: 409).
+    // Sent with BEGIN: one round trip for both.
+    const withBegin = patientAndClinicianLockSql(prepared.party.patientId, prepared.clinician.id);
+    const run = () => deps.uow((tx) => holdOrBook(tx, actor, input, prepared, now), { withBegin });
     const first = await run();
     if (first.created || !first.appointment.paymentId) return first;
     if (!(await deps.payments.recheckOpenPayment(first.appointment.paymentId))) return first;

@@ -25,8 +25,9 @@ async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
 
 /**
  * Issue 12: a paid initiate took 24 SQL round trips (target 10). Booking's and payments' own part,
- * from BEGIN to the stored checkout, is 9 now (it was 14); the rest are the auth check and the
- * catalog / scheduling / plan reads before it (see docs/performance.md). A count, not a timing.
+ * from BEGIN (sent with both advisory locks) to the stored checkout, is 7 now (it was 14); the rest
+ * are the auth check (1) and three parallel fresh reads before it: identity's clinician, catalog's
+ * listing with the patient's plan, scheduling's rules (see docs/performance.md). A count, not a timing: it must fail if the count rises.
  */
 describe('round trips of a paid initiate', () => {
   let t: TestApp;
@@ -37,7 +38,7 @@ describe('round trips of a paid initiate', () => {
   });
   afterAll(() => t?.close());
 
-  test('the hold, its payment, expiry job and sandbox checkout take 9 statements; 16 in all', async () => {
+  test('the hold, its payment, expiry job and sandbox checkout take 7 statements; 11 in all', async () => {
     const warm = await createUser(t, { role: 'patient' });
     const first = await initiate(t, warm, {
       clinicianId: doc.id,
@@ -53,7 +54,7 @@ describe('round trips of a paid initiate', () => {
     expect(status).toBe(201);
     const listing = sql.map((s, i) => `${i + 1}. ${s}`).join('\n');
     const own = sql.slice(sql.findIndex((s) => s.startsWith('begin')));
-    expect(own.length, listing).toBe(9);
-    expect(sql.length, listing).toBeLessThanOrEqual(16);
+    expect(own.length, listing).toBe(7);
+    expect(sql.length, listing).toBeLessThanOrEqual(11);
   });
 });

@@ -40,7 +40,10 @@ export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | '
     | 'recheckOpenPayment'
     | 'closeCheckout'
   >;
-  catalog: Pick<CatalogService, 'getClinician' | 'planPolicyFor' | 'recordRelationship' | 'within'>;
+  catalog: Pick<
+    CatalogService,
+    'getClinician' | 'planPolicyFor' | 'bookingFacts' | 'recordRelationship' | 'within'
+  >;
   scheduling: Pick<SchedulingService, 'findSlot' | 'listSlots'>;
   occupancy: OccupancyEvents;
   /** Prepaid earnings: escrow on payment, posted by an in-person completion, voided by a cancellation. */

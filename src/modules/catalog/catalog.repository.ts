@@ -14,6 +14,25 @@ export type ListingRow = typeof clinicianListings.$inferSelect;
 export type PlanRow = typeof plans.$inferSelect;
 export type SubscriptionRow = typeof patientSubscriptions.$inferSelect;
 
+/** A subscription joined with its plan from a row of nullable columns: null when there is none. */
+function subscriptionOf(row: {
+  planCode: string | null;
+  status: SubscriptionRow['status'] | null;
+  periodEnd: string | Date | null;
+  bookingRule: PlanRow['bookingRule'] | null;
+}) {
+  const sub =
+    row.planCode && row.status && row.bookingRule
+      ? {
+          planCode: row.planCode,
+          status: row.status,
+          periodEnd: row.periodEnd === null ? null : new Date(row.periodEnd),
+          bookingRule: row.bookingRule,
+        }
+      : null;
+  return { sub };
+}
+
 const centreColumns = {
   id: centres.id,
   name: centres.name,
@@ -117,6 +136,61 @@ export const catalogRepository = {
       .innerJoin(plans, eq(plans.code, patientSubscriptions.planCode))
       .where(eq(patientSubscriptions.patientId, patientId));
     return rows[0] ?? null;
+  },
+
+  /**
+   * What a booking needs from the catalog in one read: the clinician's listing with its centres
+   * (listed only; null otherwise) and the patient's plan facts (see planFacts).
+   */
+  async bookingFacts(db: Db, clinicianId: string, patientId: string) {
+    const res = await db.execute<{
+      listing: {
+        modes: string[];
+        feeAmountMinor: number;
+        currency: string;
+        isListed: boolean;
+        centres: Array<{ id: string; name: string; city: string; address: string; timeZone: string }>;
+      } | null;
+      planCode: string | null;
+      status: SubscriptionRow['status'] | null;
+      periodEnd: string | Date | null;
+      bookingRule: PlanRow['bookingRule'] | null;
+      hasRelationship: boolean;
+    }>(sql`
+      select (select json_build_object('modes', l.modes, 'feeAmountMinor', l.fee_amount_minor,
+                'currency', l.currency, 'isListed', l.is_listed,
+                'centres', coalesce((select json_agg(json_build_object('id', c.id, 'name', c.name, 'city', c.city,
+                            'address', c.address, 'timeZone', c.time_zone) order by c.name)
+                       from clinician_centres cc join centres c on c.id = cc.centre_id
+                      where cc.clinician_id = l.clinician_id), '[]'))
+                from clinician_listings l where l.clinician_id = ${clinicianId} and l.is_listed) as listing,
+             s.plan_code as "planCode", s.status, s.period_end as "periodEnd", p.booking_rule as "bookingRule",
+             exists (select 1 from ${doctorPatientRelationships} r
+                      where r.clinician_id = ${clinicianId} and r.patient_id = ${patientId}) as "hasRelationship"
+        from (select 1) as one
+        left join ${patientSubscriptions} s on s.patient_id = ${patientId}
+        left join ${plans} p on p.code = s.plan_code`);
+    const row = res.rows[0]!;
+    return { listing: row.listing, ...subscriptionOf(row), hasRelationship: row.hasRelationship };
+  },
+
+  /** The patient's subscription with its plan's rule (or nulls) and whether the pair has a relationship: one read. */
+  async planFacts(db: Db, patientId: string, clinicianId: string) {
+    const res = await db.execute<{
+      planCode: string | null;
+      status: SubscriptionRow['status'] | null;
+      periodEnd: string | Date | null;
+      bookingRule: PlanRow['bookingRule'] | null;
+      hasRelationship: boolean;
+    }>(sql`
+      select s.plan_code as "planCode", s.status, s.period_end as "periodEnd", p.booking_rule as "bookingRule",
+             exists (select 1 from ${doctorPatientRelationships} r
+                      where r.clinician_id = ${clinicianId} and r.patient_id = ${patientId}) as "hasRelationship"
+        from (select 1) as one
+        left join ${patientSubscriptions} s on s.patient_id = ${patientId}
+        left join ${plans} p on p.code = s.plan_code`);
+    const row = res.rows[0]!;
+    return { ...subscriptionOf(row), hasRelationship: row.hasRelationship };
   },
 
   async findPlan(db: Db, code: string): Promise<PlanRow | null> {

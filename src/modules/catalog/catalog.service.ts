@@ -24,6 +24,8 @@ export type ClinicianFilter = { specialization?: string; centreId?: string; mode
 
 const CACHE_MAX = 10_000;
 
+type PlanFacts = Awaited<ReturnType<typeof repo.planFacts>>;
+
 export type CatalogDeps = Pick<Platform, 'config' | 'clock' | 'pool' | 'uow'> & { identity: CatalogIdentity };
 
 export function createCatalogService(deps: CatalogDeps) {
@@ -69,6 +71,17 @@ export function createCatalogService(deps: CatalogDeps) {
       });
     }
     return out;
+  }
+
+  /** Seed 001's policy from a patient's plan facts, as of now. */
+  function policyOf({ sub, hasRelationship }: PlanFacts): { planCode: PlanCode; policy: BookingPolicy } {
+    const now = deps.clock.now();
+    const planCode = effectivePlan(sub && { ...sub, planCode: sub.planCode as PlanCode }, now);
+    const rule = planCode === 'none' ? 'pay_or_refuse' : sub!.bookingRule;
+    return {
+      planCode,
+      policy: bookingPolicyFor({ rule, requirePlan: deps.config.booking.requirePlan, hasRelationship }),
+    };
   }
 
   return {
@@ -200,22 +213,40 @@ export function createCatalogService(deps: CatalogDeps) {
       };
     },
 
+    /**
+     * A booking's catalog reads, fresh, in two parallel round trips (identity's clinician, and one
+     * catalog query for the listing and the patient's plan): the bookable clinician (null when not
+     * listed or not active) and the plan policy as `planPolicyFor` gives it.
+     */
+    async bookingFacts(clinicianId: string, patientId: string) {
+      const [profiles, facts] = await Promise.all([
+        clinicianProfiles(deps.identity, [clinicianId]),
+        repo.bookingFacts(read, clinicianId, patientId),
+      ]);
+      const p = profiles[0];
+      const l = facts.listing;
+      const clinician: Clinician | null =
+        p && l
+          ? {
+              id: p.id,
+              fullName: p.fullName,
+              specialization: p.specialization,
+              timeZone: p.timeZone,
+              fee: money(l.feeAmountMinor, l.currency),
+              modes: l.modes as Mode[],
+              centres: l.centres,
+              isListed: l.isListed,
+            }
+          : null;
+      return { clinician, plan: policyOf(facts) };
+    },
+
     /** Seed 001's policy for this patient booking this clinician, as of now. */
     async planPolicyFor(
       patientId: string,
       clinicianId: string,
     ): Promise<{ planCode: PlanCode; policy: BookingPolicy }> {
-      const now = deps.clock.now();
-      const [sub, hasRelationship] = await Promise.all([
-        repo.findSubscriptionWithRule(read, patientId),
-        repo.relationshipExists(read, clinicianId, patientId),
-      ]);
-      const planCode = effectivePlan(sub && { ...sub, planCode: sub.planCode as PlanCode }, now);
-      const rule = planCode === 'none' ? 'pay_or_refuse' : sub!.bookingRule;
-      return {
-        planCode,
-        policy: bookingPolicyFor({ rule, requirePlan: deps.config.booking.requirePlan, hasRelationship }),
-      };
+      return policyOf(await repo.planFacts(read, patientId, clinicianId));
     },
 
     /** Admin: set a patient's current plan (buying plans comes with billing). */

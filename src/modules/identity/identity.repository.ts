@@ -210,6 +210,16 @@ export const identityRepository = {
     await db.insert(clinicianProfiles).values({ ...row, createdAt: now, updatedAt: now });
   },
 
+  /** A clinician user with their profile in one read (on every booking's path), or null. */
+  async findClinicianWithProfile(db: Db, id: string) {
+    const rows = await db
+      .select({ user: users, profile: clinicianProfiles })
+      .from(users)
+      .innerJoin(clinicianProfiles, eq(clinicianProfiles.userId, users.id))
+      .where(and(eq(users.id, id), eq(users.role, 'clinician')));
+    return rows[0] ?? null;
+  },
+
   async findClinicianProfile(db: Db, userId: string): Promise<ClinicianProfileRow | null> {
     const rows = await db.select().from(clinicianProfiles).where(eq(clinicianProfiles.userId, userId));
     return rows[0] ?? null;

@@ -100,12 +100,14 @@ export function makeIdentityService(deps: IdentityServiceDeps) {
 
   /** One clinician with their profile, or null (also for a user who is not a clinician). */
   async function getClinician(id: string): Promise<ClinicianSummary | null> {
-    const user = await getUser(id);
-    if (user?.role !== 'clinician') return null;
-    const p = await repo.findClinicianProfile(db, id);
-    if (!p) return null;
-    const { specialization, registrationNumber, timeZone, languages, bio } = p;
-    return { ...user, clinician: { specialization, registrationNumber, timeZone, languages, bio } };
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    const found = await repo.findClinicianWithProfile(db, id);
+    if (!found) return null;
+    const { specialization, registrationNumber, timeZone, languages, bio } = found.profile;
+    return {
+      ...toUser(found.user),
+      clinician: { specialization, registrationNumber, timeZone, languages, bio },
+    };
   }
 
   /**

@@ -62,6 +62,8 @@ describe('scheduling service', () => {
           endAt: ist(days, expected.endsAt),
           mode,
           centreId: expected.atCentre ? centreId : null,
+          // The clinician read fresh for the slot comes back too (a booking takes its fee from it).
+          clinician: expect.objectContaining({ id: doc.id, modes: expect.arrayContaining([mode]) }),
         },
       );
     });

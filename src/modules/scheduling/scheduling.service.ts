@@ -69,13 +69,19 @@ export function createSchedulingService(deps: SchedulingDeps) {
     searchSlotsJson: listing.searchSlotsJson,
 
     /** The slot the rules offer at exactly `startAt` in `mode`, if it is still in the future. Ignores bookings. */
-    async findSlot(q: { clinicianId: string; startAt: Date; mode: Mode }) {
+    async findSlot(q: {
+      clinicianId: string;
+      startAt: Date;
+      mode: Mode;
+      /** The bookable clinician the caller is reading fresh anyway (a booking): not read again here. */
+      clinician?: Promise<Clinician | null>;
+    }) {
       const now = deps.clock.now();
       const t = q.startAt.getTime();
       if (Number.isNaN(t)) return null;
       // Fresh reads, in parallel: this is on every booking's path.
       const [clinician, { rules, timeOff }] = await Promise.all([
-        deps.catalog.getClinician(q.clinicianId),
+        q.clinician ?? deps.catalog.getClinician(q.clinicianId),
         repo.loadSchedule(read, q.clinicianId, new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
       ]);
       if (!clinician?.modes.includes(q.mode)) return null;
@@ -91,7 +97,10 @@ export function createSchedulingService(deps: SchedulingDeps) {
         mode: q.mode,
       });
       const hit = slots.find((s) => s.startAt.getTime() === t);
-      return hit ? { startAt: hit.startAt, endAt: hit.endAt, mode: hit.mode, centreId: hit.centreId } : null;
+      // The clinician read fresh here goes back too: a booking takes its fee and name from it.
+      return hit
+        ? { startAt: hit.startAt, endAt: hit.endAt, mode: hit.mode, centreId: hit.centreId, clinician }
+        : null;
     },
 
     getSchedule,

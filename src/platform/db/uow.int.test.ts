@@ -31,6 +31,17 @@ describe('unit of work', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  test('a statement sent with BEGIN runs inside the transaction and ends with it', async () => {
+    const seen = await t.platform.uow(
+      async (tx) =>
+        (await tx.query<{ v: string }>("select current_setting('carebook.probe', true) as v")).rows[0]!.v,
+      { withBegin: "select set_config('carebook.probe', 'inside', true)" },
+    );
+    expect(seen).toBe('inside');
+    const { rows } = await t.platform.pool.query("select current_setting('carebook.probe', true) as v");
+    expect(rows[0].v ?? '').not.toBe('inside');
+  });
+
   test('real serializable conflicts between parallel transactions all end committed', async () => {
     await t.platform.pool.query('update probe_counter set n = 0 where id = 1');
     const bump = () =>

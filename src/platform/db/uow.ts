@@ -26,7 +26,14 @@ export type Tx = {
 };
 
 export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
-export type UnitOfWork = <T>(fn: (tx: Tx) => Promise<T>, opts?: { isolation?: Isolation }) => Promise<T>;
+export type UnitOfWork = <T>(
+  fn: (tx: Tx) => Promise<T>,
+  opts?: {
+    isolation?: Isolation;
+    /** A statement without parameters sent with BEGIN in the same round trip (e.g. advisory locks). */
+    withBegin?: string;
+  },
+) => Promise<T>;
 
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
@@ -116,7 +123,8 @@ export function createUnitOfWork(
       const unit = { open: true };
       let result: Awaited<ReturnType<typeof fn>>;
       try {
-        await client.query(`begin isolation level ${opts.isolation ?? 'read committed'}`);
+        const begin = `begin isolation level ${opts.isolation ?? 'read committed'}`;
+        await client.query(opts.withBegin ? `${begin}; ${opts.withBegin}` : begin);
         result = await current.run(unit, () => fn(bindTx(client, jobs, hooks)));
         unit.open = false;
         await client.query('commit');
