@@ -1,8 +1,5 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookAndPay, localSlot } from '../factories/booking.js';
 import { createBookableClinician } from '../factories/catalog.js';
@@ -10,10 +7,11 @@ import { createUser, nextPhone } from '../factories/identity.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
 import { TestClock } from '../support/clock.js';
+import { browserKit, buildWeb } from './browser-kit.js';
 
 /**
- * The web app in a real browser against the real app, one journey per role. One file, one build:
- * every build empties web/dist, which another file's app would be serving at the same moment.
+ * The web app in a real browser against the real app, one journey per role (shared steps, the
+ * screenshots and the axe-core check are in `browser-kit.ts`).
  * Each journey saves screenshots to test/e2e/screenshots/ (gitignored), and every page visited is
  * checked with axe-core for serious and critical accessibility violations.
  *
@@ -22,86 +20,21 @@ import { TestClock } from '../support/clock.js';
  */
 let t: TestApp;
 let browser: Browser;
-const SHOTS = path.join(import.meta.dirname, 'screenshots');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 beforeAll(async () => {
-  await build({ root: 'web', mode: 'production', logLevel: 'warn' });
+  await buildWeb();
   // The browser computes dates from its own clock, so the server's clock starts at the real now.
   t = await startTestApp({ clock: new TestClock(new Date()) });
   browser = await launchChromium();
-  mkdirSync(SHOTS, { recursive: true });
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
   await t?.close();
 });
 
-type Violation = { page: string; id: string; impact: string; nodes: string[] };
-const violations: Violation[] = [];
-
-/** Runs axe-core in the page (evaluated, so the app's CSP does not block it) and keeps what is serious. */
-async function checkA11y(page: Page, label: string) {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE_SOURCE);
-  const found = await page.evaluate<Array<Omit<Violation, 'page'>>>(`(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-  })()`);
-  violations.push(...found.map((v) => ({ page: label, ...v })));
-  expect(found, `${label}: ${JSON.stringify(found)}`).toEqual([]);
-}
-
-/** A screenshot of the whole page, and the accessibility check of what it shows. */
-async function visit(page: Page, name: string) {
-  // Not 'networkidle': the live notification stream keeps a request open. Wait for the loading states.
-  await expect.poll(() => page.locator('.loading').count(), { timeout: 15_000 }).toBe(0);
-  await page.evaluate('document.fonts.ready.then(() => true)');
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  await checkA11y(page, name);
-}
-
-async function newContext(opts: { timezoneId?: string; width?: number } = {}): Promise<BrowserContext> {
-  return browser.newContext({
-    timezoneId: opts.timezoneId ?? 'Asia/Kolkata',
-    locale: 'en-IN',
-    viewport: { width: opts.width ?? 1200, height: 900 },
-  });
-}
-
-/** The newest login code sent to a phone (other messages, such as booking notices, are skipped). */
-async function codeFor(phone: string): Promise<string> {
-  let code: string | undefined;
-  await expect
-    .poll(async () => {
-      const inbox = await t.http.get(`/dev/inbox?to=${encodeURIComponent(phone)}`);
-      const otp = (inbox.body as Array<{ template: string; body: string }>).find(
-        (m) => m.template === 'otp_verification',
-      );
-      code = otp && /\b(\d{6})\b/.exec(otp.body)?.[1];
-      return code;
-    })
-    .toMatch(/^\d{6}$/);
-  return code!;
-}
-
-/** Signs in through the login page (the team's page when `staff`). */
-async function signIn(page: Page, phone: string, opts: { staff?: boolean } = {}) {
-  if (!page.url().includes('/login')) await page.goto(`${t.url}/login${opts.staff ? '?staff=1' : ''}`);
-  await page.getByLabel('Mobile number').fill(phone);
-  await page.getByRole('button', { name: 'Send code' }).click();
-  await page.getByLabel('Code').waitFor();
-  await page.getByLabel('Code').fill(await codeFor(phone));
-  await page.getByRole('button', { name: 'Verify' }).click();
-}
-
-/** Client-side navigation (a reload would end the in-memory session; see above). */
-async function go(page: Page, to: string) {
-  await page.evaluate(
-    `history.pushState(null, '', ${JSON.stringify(to)}); dispatchEvent(new PopStateEvent('popstate'))`,
-  );
-}
+const { violations, visit, newContext, signIn, go } = browserKit(
+  () => t,
+  () => browser,
+);
 
 /**
  * Screens for APIs other branches are building check the server's OpenAPI document: each shows its

@@ -47,6 +47,20 @@ const bearer = [{ bearer: [] }];
 
 export function bookingRoutes(deps: { auth: AuthGuard; clock: Clock; service: BookingService }) {
   const { auth, service, clock } = deps;
+  /** A cancellation's reply, whoever cancelled (patient, clinician, admin, or a clinician's absence). */
+  const cancelReplyOf = ({
+    appointment,
+    refund,
+  }: Awaited<ReturnType<BookingService['cancelAppointment']>>) => ({
+    appointment: appointmentDto(appointment, clock.now()),
+    refund: refund
+      ? {
+          refundId: refund.refundId,
+          amount: { amount: refund.amount, currency: appointment.currency },
+          status: refund.status,
+        }
+      : null,
+  });
   const routes: FastifyPluginAsyncZod = async (app) => {
     app.post(
       '/api/booking/initiate',
@@ -111,23 +125,8 @@ export function bookingRoutes(deps: { auth: AuthGuard; clock: Clock; service: Bo
           response: { 200: cancelReply, ...problems(400, 401, 404, 409) },
         },
       },
-      async (req) => {
-        const { appointment, refund } = await service.cancelAppointment(
-          actorOf(req),
-          req.params.id,
-          req.body?.reason,
-        );
-        return {
-          appointment: appointmentDto(appointment, clock.now()),
-          refund: refund
-            ? {
-                refundId: refund.refundId,
-                amount: { amount: refund.amount, currency: appointment.currency },
-                status: refund.status,
-              }
-            : null,
-        };
-      },
+      async (req) =>
+        cancelReplyOf(await service.cancelAppointment(actorOf(req), req.params.id, req.body?.reason)),
     );
 
     app.post(
@@ -192,23 +191,8 @@ export function bookingRoutes(deps: { auth: AuthGuard; clock: Clock; service: Bo
           response: { 200: cancelReply, ...problems(400, 401, 403, 404, 409) },
         },
       },
-      async (req) => {
-        const { appointment, refund } = await service.clinicianNoShow(
-          actorOf(req),
-          req.params.id,
-          req.body?.reason,
-        );
-        return {
-          appointment: appointmentDto(appointment, clock.now()),
-          refund: refund
-            ? {
-                refundId: refund.refundId,
-                amount: { amount: refund.amount, currency: appointment.currency },
-                status: refund.status,
-              }
-            : null,
-        };
-      },
+      async (req) =>
+        cancelReplyOf(await service.clinicianNoShow(actorOf(req), req.params.id, req.body?.reason)),
     );
 
     registerDashboards(app, deps);
