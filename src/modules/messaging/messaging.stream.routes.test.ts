@@ -1,50 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createUser, loginWithOtp, nextPhone, type TestUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
+import { openStream } from '../../../test/support/sse.js';
 import type { MessagingModule } from './index.js';
-
-type SseEvent = { event: string; data: string; id?: string };
-
-/** A minimal Server-Sent Events client over fetch, so it can send the bearer token. */
-async function openStream(baseUrl: string, token?: string, lastEventId?: string, query = '') {
-  const ctrl = new AbortController();
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  if (lastEventId) headers['last-event-id'] = lastEventId;
-  const res = await fetch(`${baseUrl}/api/notifications/stream${query}`, {
-    headers,
-    signal: ctrl.signal,
-  });
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  async function next(): Promise<SseEvent> {
-    for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const ev: SseEvent = { event: 'message', data: '' };
-        let hasField = false;
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':') || !line) continue;
-          const [field, ...rest] = line.split(':');
-          const value = rest.join(':').replace(/^ /, '');
-          if (field === 'event') ev.event = value;
-          else if (field === 'data') ev.data += value;
-          else if (field === 'id') ev.id = value;
-          else continue;
-          hasField = true;
-        }
-        if (hasField) return ev;
-        continue;
-      }
-      const { value, done } = await reader.read();
-      if (done) throw new Error('stream ended');
-      buffer += decoder.decode(value, { stream: true });
-    }
-  }
-  return { res, next, close: () => ctrl.abort() };
-}
 
 const messagingOf = (t: TestApp) =>
   (t.modules.find((m) => m.name === 'messaging') as MessagingModule).service;
