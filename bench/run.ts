@@ -173,11 +173,14 @@ async function replayOne(
   };
   for (const st of rec.statements) {
     const isInsert = /^\s*insert/i.test(st.text);
-    const res = await client.query(
-      st.text,
+    // A statement without parameters may carry ids in its text (BEGIN with the advisory locks) and
+    // may be several statements, answered with one result each.
+    const text = st.values.length === 0 ? (sub(st.text, false) as string) : st.text;
+    const res = (await client.query(
+      text,
       st.values.map((v) => sub(v, isInsert)),
-    );
-    const row = res.rows[0] as Record<string, unknown> | undefined;
+    )) as pg.QueryResult | pg.QueryResult[];
+    const row = (Array.isArray(res) ? res.at(-1) : res)?.rows[0] as Record<string, unknown> | undefined;
     if (st.rowId && row && typeof row.id === 'string' && !ids.has(st.rowId)) ids.set(st.rowId, row.id);
   }
 }
