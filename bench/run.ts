@@ -35,6 +35,13 @@ const CONNECTIONS = 50;
 const KEPT_FROM = '## Where the time goes';
 const SEARCH_SECONDS = Number(process.env.BENCH_SEARCH_SECONDS ?? 10);
 const INITIATES = Number(process.env.BENCH_INITIATES ?? 2500);
+/**
+ * BENCH_ONLY=search: only the slot search and the bare route, BENCH_SEARCH_ROUNDS times each in turns,
+ * no report written; BENCH_ONLY=search-app: the slot search alone (a CPU profile without the bare route).
+ */
+const ONLY_SEARCH = process.env.BENCH_ONLY?.startsWith('search') ?? false;
+const WITH_BARE = process.env.BENCH_ONLY !== 'search-app';
+const SEARCH_ROUNDS = Number(process.env.BENCH_SEARCH_ROUNDS ?? 1);
 
 type Figures = { p50: number; p99: number; rps: number; ok: number; errors: number };
 
@@ -101,8 +108,8 @@ const fromAutocannon = (r: autocannon.Result, ok: number): Figures => ({
   errors: r.errors + r.non2xx,
 });
 
-async function searchLoad(url: string): Promise<Figures> {
-  await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
+async function searchLoad(url: string, warm = true): Promise<Figures> {
+  if (warm) await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SEARCH_SECONDS });
   return fromAutocannon(r, r['2xx']);
 }
@@ -242,6 +249,37 @@ const fmt = (f: Figures) =>
   `p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.rps.toFixed(0)}/s (${f.ok} ok, ${f.errors} errors)`;
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
 
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
+const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+/** The server's CPU time per answered request while `load` runs, in microseconds. */
+async function withCpu(pid: number, url: string) {
+  await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
+  const before = cpuSeconds(pid);
+  const f = await searchLoad(url, false);
+  return { ...f, cpuUs: ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, f.ok) };
+}
+
+/** BENCH_ONLY=search: app and bare route in turns, so both sides of each ratio see the same load. */
+async function searchOnly(ready: Ready, pid: number) {
+  console.log(`slot search only: ${SEARCH_ROUNDS} round(s) of ${SEARCH_SECONDS} s each side`);
+  for (let round = 1; round <= SEARCH_ROUNDS; round++) {
+    const app = await peakRss(pid, () => withCpu(pid, ready.appUrl + ready.slotPath));
+    const bare = WITH_BARE ? await withCpu(pid, `${ready.bareUrl}/bare`) : undefined;
+    const cpu = (f: { cpuUs: number }) => `${f.cpuUs.toFixed(0)} µs CPU/req`;
+    const vs = bare ? `bare ${fmt(bare)}, ${cpu(bare)} | ${pct(app.result.rps, bare.rps)}` : 'no bare route';
+    console.log(
+      `round ${round}: slot search ${fmt(app.result)}, ${cpu(app.result)}, peak RSS ${app.peakMb.toFixed(0)} MB | ${vs} | load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')}`,
+    );
+  }
+}
+
 async function main() {
   console.log('starting Carebook on a fresh embedded PostgreSQL and seeding bench data ...');
   const server = await startServer();
@@ -252,6 +290,7 @@ async function main() {
     return stopped;
   };
   try {
+    if (ONLY_SEARCH) return await searchOnly(ready, pid);
     // The bare Fastify route lives in the same process: its load's peak is not the API's.
     const searched = await peakRss(pid, () => searchLoad(ready.appUrl + ready.slotPath));
     const bared = await peakRss(pid, () => searchLoad(`${ready.bareUrl}/bare`));
@@ -390,7 +429,8 @@ Second start, when each log line came (ms after spawn): ${Object.entries(r.platf
 
 Knobs: BENCH_SEARCH_SECONDS, BENCH_INITIATES, BENCH_CLINICIANS, BENCH_PATIENTS; BENCH_PROFILE=1 prints
 the time of each recorded statement once; BENCH_CPU_PROF=1 writes CPU profiles of the server process
-to .data/bench-prof.
+to .data/bench-prof; BENCH_ONLY=search (with BENCH_SEARCH_ROUNDS) runs only the slot search against the bare
+route, in turns, and writes no report; BENCH_ONLY=search-app only the slot search.
 `;
   const out = path.join(here, '..', 'docs', 'performance.md');
   // The chaos run's section (written by hand from \`npm run chaos\`) and the analysis are kept.
