@@ -20,11 +20,11 @@ import type { SchedulingService } from './scheduling.service.js';
 /**
  * Slot replies are built field by field by the service (SlotView), so the hottest read skips the
  * zod re-parse of hundreds of slots; the declared schemas still document the route. A listing
- * arrives already serialized (from the listing cache) and is sent as it is.
+ * arrives as the UTF-8 JSON bytes the listing cache keeps, and Fastify sends a Buffer as it is.
  */
 const plainJson = () => (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data));
-const serialized = (json: string) => json as unknown as z.infer<typeof slotsReply>;
-const serializedSearch = (json: string) => json as unknown as z.infer<typeof searchReply>;
+const serialized = (json: Buffer) => json as unknown as z.infer<typeof slotsReply>;
+const serializedSearch = (json: Buffer) => json as unknown as z.infer<typeof searchReply>;
 
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 const tags = ['scheduling'];

@@ -263,8 +263,21 @@ describe('ZoneOffsets', () => {
     expect(() => new ZoneOffsets('Mars/Olympus', w.from, w.to)).toThrow('unknown time zone');
   });
 
-  test.each([['2030-02-30'], ['2030-13-01'], ['30-01-01']])('%s is not a date', (d) => {
+  test.each([
+    ['2030-02-30'],
+    ['2030-13-01'],
+    ['30-01-01'],
+    ['2030-00-10'],
+    ['2030-01-00'],
+    ['2030-04-31'],
+    ['2100-02-29'],
+    ['0050-01-01'],
+  ])('%s is not a date', (d) => {
     expect(() => parseLocalDate(d)).toThrow();
+  });
+
+  test.each([['2032-02-29'], ['2000-02-29'], ['2030-12-31'], ['2030-01-31']])('%s is a date', (d) => {
+    expect(new Date(parseLocalDate(d)).toISOString().slice(0, 10)).toBe(d);
   });
 });
 

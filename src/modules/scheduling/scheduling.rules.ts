@@ -41,10 +41,17 @@ export function minutesOf(hhmm: string): number {
 export function parseLocalDate(date: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   if (!m) throw new Error(`not a YYYY-MM-DD date: ${date}`);
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (new Date(ms).toISOString().slice(0, 10) !== date) throw new Error(`no such date: ${date}`);
-  return ms;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // Checked by arithmetic: a round trip through toISOString costs microseconds, and every slot
+  // request parses several dates. Years below 100 are refused (Date.UTC reads them as 19xx).
+  if (y < 100 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo))
+    throw new Error(`no such date: ${date}`);
+  return Date.UTC(y, mo - 1, d);
 }
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const daysInMonth = (y: number, month: number) => (month === 2 && isLeap(y) ? 29 : MONTH_DAYS[month - 1]!);
 
 /** ISO weekday (1 = Monday ... 7 = Sunday) of a date label from parseLocalDate. */
 export const isoWeekday = (dateMs: number) => ((new Date(dateMs).getUTCDay() + 6) % 7) + 1;

@@ -41,6 +41,12 @@ type SlotQuery = { from?: string; to?: string; mode?: Mode };
 type SearchQuery = { date: string; specialization?: string; centreId?: string; mode?: Mode };
 
 const DAY = 86_400_000;
+const [NOTHING, OPEN, COMMA, CLOSE] = ['', '[', ',', ']'].map((s) => Buffer.from(s)) as [
+  Buffer,
+  Buffer,
+  Buffer,
+  Buffer,
+];
 /** Longest slot listing per request: a month and a bit. */
 export const MAX_RANGE_DAYS = 62;
 const CLINICIAN_CACHE_MS = 5_000;
@@ -86,8 +92,17 @@ export function createSlotListing(deps: SlotListingDeps) {
     return Math.min(changesByTimeAt(slots, occupied, now), entering ? entering.start - horizonMs : Infinity);
   };
 
+  // Catalog's entry may be CLINICIAN_CACHE_MS old: concurrent misses may as well share one read.
+  const clinicianReads = new Map<string, Promise<Clinician | null>>();
   async function listedClinician(id: string): Promise<Clinician> {
-    const c = await deps.catalog.getClinician(id, { maxAgeMs: CLINICIAN_CACHE_MS });
+    let read = clinicianReads.get(id);
+    if (!read) {
+      read = deps.catalog.getClinician(id, { maxAgeMs: CLINICIAN_CACHE_MS });
+      clinicianReads.set(id, read);
+      const done = () => clinicianReads.delete(id);
+      read.then(done, done);
+    }
+    const c = await read;
     if (!c) throw Errors.notFound('Clinician', id);
     return c;
   }
@@ -157,26 +172,21 @@ export function createSlotListing(deps: SlotListingDeps) {
     };
   }
 
-  /** One clinician's part of a search reply as JSON, or '' when they have no future slot that day. */
-  async function dayPartJson(c: Clinician, q: SearchQuery, now: Date): Promise<string> {
+  /** One clinician's part of a search reply as JSON, or empty when they have no future slot that day. */
+  async function dayPartJson(c: Clinician, q: SearchQuery, now: Date): Promise<Buffer> {
     const { id, fullName, specialization, fee, timeZone } = c;
     const key = `day|${listingKey(c, q.date, q.date, q.mode)}|${q.centreId ?? ''}|${fullName}|${specialization}|${fee.amount}`;
-    const hit = replies.get(key, now);
-    if (hit !== undefined) return hit;
-    const ticket = replies.ticket(c.id);
-    const offer = (await offered(c, q.date, q.date, q.mode)).filter(
-      (s) => !q.centreId || s.centreId === q.centreId,
-    );
-    if (listable(offer, now).length === 0) {
-      replies.set(key, ticket, '', changesAt(offer, [], now));
-      return '';
-    }
-    const w = windowOf(q.date, q.date);
-    const occupied = await deps.occupancy(c.id, new Date(w.from), new Date(w.to), now);
-    const slots = withStatuses(offer, occupied, now);
-    const part = JSON.stringify({ clinician: { id, fullName, specialization, fee }, timeZone, slots });
-    replies.set(key, ticket, part, changesAt(offer, occupied, now));
-    return part;
+    return replies.load(key, c.id, now, async () => {
+      const offer = (await offered(c, q.date, q.date, q.mode)).filter(
+        (s) => !q.centreId || s.centreId === q.centreId,
+      );
+      if (listable(offer, now).length === 0) return { body: NOTHING, validUntil: changesAt(offer, [], now) };
+      const w = windowOf(q.date, q.date);
+      const occupied = await deps.occupancy(c.id, new Date(w.from), new Date(w.to), now);
+      const slots = withStatuses(offer, occupied, now);
+      const part = JSON.stringify({ clinician: { id, fullName, specialization, fee }, timeZone, slots });
+      return { body: Buffer.from(part), validUntil: changesAt(offer, occupied, now) };
+    });
   }
 
   return {
@@ -189,29 +199,27 @@ export function createSlotListing(deps: SlotListingDeps) {
     listSlots: async (clinicianId: string, q: SlotQuery) =>
       (await buildListing(clinicianId, q, deps.clock.now())).reply,
 
-    /** `listSlots` as the JSON the route sends, served from the listing cache when it is fresh. */
-    async listSlotsJson(clinicianId: string, q: SlotQuery): Promise<string> {
+    /** `listSlots` as the UTF-8 JSON the route sends, served from the listing cache when it is fresh. */
+    async listSlotsJson(clinicianId: string, q: SlotQuery): Promise<Buffer> {
       const now = deps.clock.now();
       fetchWindow(q.from, q.to, now); // refuses bad dates before any lookup
       const clinician = await listedClinician(clinicianId);
       const { from, to } = dateRange(q.from, q.to, clinician.timeZone, now);
-      const key = listingKey(clinician, from, to, q.mode);
-      const hit = replies.get(key, now);
-      if (hit) return hit;
-      const ticket = replies.ticket(clinicianId);
-      const { reply, validUntil } = await buildListing(clinicianId, q, now);
-      const body = JSON.stringify(reply);
-      replies.set(key, ticket, body, validUntil);
-      return body;
+      return replies.load(listingKey(clinician, from, to, q.mode), clinicianId, now, async () => {
+        const { reply, validUntil } = await buildListing(clinicianId, q, now);
+        return { body: Buffer.from(JSON.stringify(reply)), validUntil };
+      });
     },
 
-    /** Slots on one local date across clinicians matching the filter (each in their own zone), as JSON. */
-    async searchSlotsJson(q: SearchQuery): Promise<string> {
+    /** Slots on one local date across clinicians matching the filter (each in their own zone), as UTF-8 JSON. */
+    async searchSlotsJson(q: SearchQuery): Promise<Buffer> {
       checkDate(q.date, 'querystring.date');
       const now = deps.clock.now();
       const clinicians = await deps.catalog.listClinicians(q);
-      const parts = await Promise.all(clinicians.map((c) => dayPartJson(c, q, now)));
-      return `[${parts.filter(Boolean).join(',')}]`;
+      const parts = (await Promise.all(clinicians.map((c) => dayPartJson(c, q, now)))).filter(
+        (p) => p.length,
+      );
+      return Buffer.concat([OPEN, ...parts.flatMap((p, i) => (i ? [COMMA, p] : [p])), CLOSE]);
     },
   };
 }
@@ -262,8 +270,7 @@ function fetchWindow(from: string | undefined, to: string | undefined, now: Date
 
 /** Defaults: from today in the clinician's zone, a week long. */
 function dateRange(from: string | undefined, to: string | undefined, zone: string, now: Date) {
-  const today = new ZoneOffsets(zone, now.getTime() - DAY, now.getTime() + DAY).localDate(now.getTime());
-  const f = from ?? today;
+  const f = from ?? new ZoneOffsets(zone, now.getTime() - DAY, now.getTime() + DAY).localDate(now.getTime());
   const t = to ?? shiftDate(f, 6);
   const days = (parseLocalDate(t) - parseLocalDate(f)) / DAY;
   if (days < 0)
