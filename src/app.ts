@@ -68,8 +68,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const hasWeb = existsSync(path.join(webDist, 'index.html'));
   installProblemHandlers(app, config.isProduction, hasWeb ? { spaIndexFile: 'index.html' } : {});
   installInputGuards(app);
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
+    done(null, payload);
   });
 
   securityHeaders(app, config.http.publicUrl, { razorpayCheckout: !!config.payments.razorpay });

@@ -10,6 +10,7 @@ import { Errors } from './errors.js';
  * IPv4-mapped IPv6 (`::ffff:1.2.3.4`) counts as the IPv4 address.
  */
 export function clientKey(ip: string): string {
+  if (!ip.includes(':')) return ip; // IPv4: no pattern to match (this runs on every request)
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped) return mapped[1]!;
   if (net.isIPv6(ip)) return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
@@ -58,10 +59,13 @@ const safeEqual = (a: string, b: string) => {
  */
 export function hardenHttp(app: FastifyInstance, config: Pick<Config, 'http' | 'isProduction'>): void {
   app.server.maxConnections = config.http.maxConnections;
-  app.addHook('onSend', async (req, reply) => {
+  // Hooks on every request take Fastify's callback form: an async hook costs a promise and a
+  // microtask turn per request.
+  app.addHook('onSend', (req, reply, payload, done) => {
     const url = req.url;
     if ((url.startsWith('/api/') || url.startsWith('/dev/')) && !reply.hasHeader('cache-control'))
       reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
   // Gateways replay bursts after an outage from a few addresses: a limit of their own, far above users'.
   app.addHook('onRoute', (route) => {
@@ -72,13 +76,21 @@ export function hardenHttp(app: FastifyInstance, config: Pick<Config, 'http' | '
       } as typeof route.config;
   });
   const token = config.http.metricsToken;
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    if (req.url !== '/metrics' && !req.url.startsWith('/metrics?')) return;
+  const metricsGuard = (req: FastifyRequest) => {
     if (!token) {
       if (config.isProduction) throw Errors.notFound('Route', 'metrics');
       return;
     }
     const given = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : '';
     if (!safeEqual(given, token)) throw Errors.unauthorized();
+  };
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (req.url !== '/metrics' && !req.url.startsWith('/metrics?')) return done();
+    try {
+      metricsGuard(req);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
   });
 }

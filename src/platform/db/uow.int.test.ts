@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { defineJob, registerJob } from '../jobs.js';
+import { ConnectionOutsideUnitOfWork } from './uow.js';
 
 const probeJob = defineJob<{ marker: string }>('platform.probe');
 
@@ -110,6 +111,41 @@ describe('unit of work', () => {
     });
     await t.runJobs({ names: [probeJob.name] });
     expect(ran).toEqual(['committed']);
+  });
+
+  // The guard's storage is switched off whenever no unit of work is running (it costs every promise
+  // in the process while on): it must come back for every unit, and stay while any unit runs.
+  test('the pool is refused inside every unit of work, while any other unit runs or after all ended', async () => {
+    const refused = (p: Promise<unknown>) => expect(p).rejects.toBeInstanceOf(ConnectionOutsideUnitOfWork);
+    await t.platform.uow(async (tx) => tx.query('select 1'));
+    await refused(t.platform.uow(() => t.platform.pool.query('select 1')));
+
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let insideLong!: Promise<unknown>;
+    const long = t.platform.uow(async () => {
+      await held;
+      // The short unit below has ended by now; this one still runs.
+      insideLong = t.platform.pool.query('select 1').then(
+        () => 'ran',
+        (err: unknown) => err,
+      );
+      await insideLong;
+    });
+    await t.platform.uow(async (tx) => tx.query('select 1'));
+    release();
+    await long;
+    expect(await insideLong).toBeInstanceOf(ConnectionOutsideUnitOfWork);
+
+    // Work a unit started without awaiting it may use the pool once the unit has ended.
+    let later!: Promise<unknown>;
+    await t.platform.uow(async () => {
+      later = new Promise((r) => setTimeout(r, 20)).then(() => t.platform.pool.query('select 1 as one'));
+    });
+    expect(((await later) as { rows: Array<{ one: number }> }).rows[0]!.one).toBe(1);
+    await refused(t.platform.uow(() => t.platform.uow(async () => 1)));
   });
 
   test('after-commit hooks run only after a commit', async () => {
