@@ -249,18 +249,21 @@ const fmt = (f: Figures) =>
   `p50 ${f.p50} ms, p99 ${f.p99} ms, ${f.rps.toFixed(0)}/s (${f.ok} ok, ${f.errors} errors)`;
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
 
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
+/** CPU seconds a process has used so far in user and in kernel mode, from /proc (ticks of 1/100 s). */
 const cpuSeconds = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 };
 
-/** The server's CPU time per answered request while `load` runs, in microseconds. */
+/** The server's CPU time per answered request while `load` runs, in microseconds (and its kernel part). */
 async function withCpu(pid: number, url: string) {
   await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
   const before = cpuSeconds(pid);
   const f = await searchLoad(url, false);
-  return { ...f, cpuUs: ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, f.ok) };
+  const after = cpuSeconds(pid);
+  const per = (s: number) => (s * 1e6) / Math.max(1, f.ok);
+  const systemUs = per(after.system - before.system);
+  return { ...f, cpuUs: per(after.user - before.user) + systemUs, systemUs };
 }
 
 /** BENCH_ONLY=search: app and bare route in turns, so both sides of each ratio see the same load. */
@@ -269,7 +272,8 @@ async function searchOnly(ready: Ready, pid: number) {
   for (let round = 1; round <= SEARCH_ROUNDS; round++) {
     const app = await peakRss(pid, () => withCpu(pid, ready.appUrl + ready.slotPath));
     const bare = WITH_BARE ? await withCpu(pid, `${ready.bareUrl}/bare`) : undefined;
-    const cpu = (f: { cpuUs: number }) => `${f.cpuUs.toFixed(0)} µs CPU/req`;
+    const cpu = (f: { cpuUs: number; systemUs: number }) =>
+      `${f.cpuUs.toFixed(0)} µs CPU/req (kernel ${f.systemUs.toFixed(0)})`;
     const vs = bare ? `bare ${fmt(bare)}, ${cpu(bare)} | ${pct(app.result.rps, bare.rps)}` : 'no bare route';
     console.log(
       `round ${round}: slot search ${fmt(app.result)}, ${cpu(app.result)}, peak RSS ${app.peakMb.toFixed(0)} MB | ${vs} | load ${os
