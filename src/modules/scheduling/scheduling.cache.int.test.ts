@@ -3,6 +3,7 @@ import { createBookableClinician } from '../../../test/factories/catalog.js';
 import { createUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { IST } from '../../../test/support/clock.js';
+import { waitFor } from '../../../test/support/wait.js';
 import type { CatalogModule } from '../catalog/index.js';
 import type { OccupancyWatch } from './scheduling.cache.js';
 import type { Occupied } from './scheduling.rules.js';
@@ -45,9 +46,13 @@ describe('slot listing builds shared by concurrent requests', () => {
     for (const answer of answers.splice(0)) answer(o);
   };
   const tick = () => new Promise((r) => setImmediate(r));
-  /** Lets requests reach the occupancy read (catalog's read comes first). */
+  /** Waits for requests to reach the occupancy read (catalog's read, from the database, comes first). */
   const until = async (n: number) => {
-    for (let i = 0; i < 200 && calls < n; i++) await tick();
+    await waitFor(
+      () => calls,
+      (c) => c >= n,
+      { withinMs: 10_000, everyMs: 1, what: `${n} occupancy reads` },
+    );
     expect(calls).toBe(n);
   };
   /** The first listing starts the feed (and is not stored); once the feed is on, listings are cached. */
