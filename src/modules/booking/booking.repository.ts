@@ -329,12 +329,14 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
       );
     },
 
-    async listOccupancy(clinicianId: string, from: Date, to: Date, now: Date) {
+    /** Held and booked time overlapping [from, to): of one clinician, or of several (slot search's next-slot read). */
+    async listOccupancy(clinicians: string | string[], from: Date, to: Date, now: Date) {
       const held = sql`${a.status} = 'PENDING_PAYMENT'`;
       // A hold whose payment is open lapses only when payments settles it (booking then says so).
       const lapses = sql`${held} and not ${a.paymentOpen}`;
       return db
         .select({
+          clinicianId: a.clinicianId,
           startAt: a.startsAt,
           endAt: a.endsAt,
           status: sql<'held' | 'booked'>`case when ${held} then 'held' else 'booked' end`,
@@ -343,7 +345,9 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
         .from(a)
         .where(
           and(
-            eq(a.clinicianId, clinicianId),
+            typeof clinicians === 'string'
+              ? eq(a.clinicianId, clinicians)
+              : inArray(a.clinicianId, clinicians),
             overlapping(from, to),
             or(inArray(a.status, ['CONFIRMED', 'COMPLETED']), occupyingHold(now)),
           ),

@@ -31,6 +31,22 @@ export const clinicianSchema = z.object({
   timeZone: z.string().describe("IANA zone the clinician's weekly availability is written in"),
 });
 
+export const nextSlotSchema = z
+  .object({
+    startAt: z.string().describe("ISO 8601 with the clinician's offset, as slot listings write it"),
+    endAt: z.string(),
+    mode: modeSchema,
+    centreId: z.uuid().nullable(),
+  })
+  .describe('The first slot a patient can book now: not past, not held or booked, within the booking horizon');
+
+/** A clinician as the search shows them: the catalog entry and the next slot one can book. */
+export const listedClinicianSchema = clinicianSchema.extend({
+  nextAvailableSlot: nextSlotSchema
+    .nullable()
+    .describe("null when nothing is free within the booking horizon; follows the search's mode (and centre) filter"),
+});
+
 export const adminClinicianSchema = clinicianSchema.extend({ isListed: z.boolean() });
 
 export const clinicianQuery = z.object({
@@ -93,4 +109,6 @@ export const relationshipReply = z.object({
 // Shared components of the OpenAPI document (referenced, not inlined).
 component('Centre', centreSchema);
 component('Clinician', clinicianSchema);
+component('ListedClinician', listedClinicianSchema);
+component('NextSlot', nextSlotSchema);
 component('Plan', planSchema);

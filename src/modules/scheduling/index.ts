@@ -9,6 +9,7 @@ import {
 } from './scheduling.service.js';
 
 export type { Mode, Occupied } from './scheduling.rules.js';
+export type { NextSlot, NextSlotFilter, OccupancyOfPort } from './scheduling.next-slot.js';
 export type { OccupancyPort, SchedulingService, SlotView } from './scheduling.service.js';
 
 export type SchedulingModule = AppModule & { service: SchedulingService };

@@ -5,6 +5,7 @@ import { Errors, type FieldError } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import type { CatalogService, Clinician } from '../catalog/index.js';
 import type { OccupancyWatch } from './scheduling.cache.js';
+import { createNextSlots, type OccupancyOfPort } from './scheduling.next-slot.js';
 import { schedulingRepository as repo } from './scheduling.repository.js';
 import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule } from './scheduling.rules.js';
 import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
@@ -16,6 +17,8 @@ export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> &
   Partial<Pick<Platform, 'config'>> & {
     catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
     occupancy: OccupancyPort;
+    /** Booking's occupancy of several clinicians in one read (the search's next available slots). */
+    occupancyOf: OccupancyOfPort;
     /** Booking's change feed; without it slot listings are not cached. */
     watchOccupancy?: OccupancyWatch;
   };
@@ -29,7 +32,11 @@ export function createSchedulingService(deps: SchedulingDeps) {
   const read: Db = drizzle(deps.pool, { casing: 'snake_case' });
   const horizonDays = deps.config?.booking.horizonDays;
   const listing = createSlotListing({ ...deps, read, ...(horizonDays ? { horizonDays } : {}) });
-  const forgetSchedules = () => listing.forget();
+  const nextSlots = createNextSlots({ ...deps, read, ...(horizonDays ? { horizonDays } : {}) });
+  const forgetSchedules = () => {
+    listing.forget();
+    nextSlots.forget();
+  };
 
   async function requireClinician(id: string, opts: { includeUnlisted?: boolean } = {}): Promise<Clinician> {
     const c = await deps.catalog.getClinician(id, opts);
@@ -67,6 +74,8 @@ export function createSchedulingService(deps: SchedulingDeps) {
     listSlots: listing.listSlots,
     listSlotsJson: listing.listSlotsJson,
     searchSlotsJson: listing.searchSlotsJson,
+    /** Each clinician's next available slot (clinician search), by id; null when none within the horizon. */
+    nextAvailableSlots: nextSlots.find,
 
     /** The slot the rules offer at exactly `startAt` in `mode`, if it is still in the future. Ignores bookings. */
     async findSlot(q: {
