@@ -95,6 +95,7 @@ describe('catalog over HTTP', () => {
       modes: ['online', 'in_person'],
       fee: { amount: 50_000, currency: 'INR' },
       timeZone: 'Asia/Kolkata',
+      nextAvailableSlot: null, // no weekly availability yet
     });
   });
 

@@ -38,13 +38,17 @@ export const nextSlotSchema = z
     mode: modeSchema,
     centreId: z.uuid().nullable(),
   })
-  .describe('The first slot a patient can book now: not past, not held or booked, within the booking horizon');
+  .describe(
+    'The first slot a patient can book now: not past, not held or booked, within the booking horizon',
+  );
 
 /** A clinician as the search shows them: the catalog entry and the next slot one can book. */
 export const listedClinicianSchema = clinicianSchema.extend({
   nextAvailableSlot: nextSlotSchema
     .nullable()
-    .describe("null when nothing is free within the booking horizon; follows the search's mode (and centre) filter"),
+    .describe(
+      "null when nothing is free within the booking horizon; follows the search's mode (and centre) filter",
+    ),
 });
 
 export const adminClinicianSchema = clinicianSchema.extend({ isListed: z.boolean() });

@@ -8,8 +8,8 @@ import {
   type SchedulingService,
 } from './scheduling.service.js';
 
-export type { Mode, Occupied } from './scheduling.rules.js';
 export type { NextSlot, NextSlotFilter, OccupancyOfPort } from './scheduling.next-slot.js';
+export type { Mode, Occupied } from './scheduling.rules.js';
 export type { OccupancyPort, SchedulingService, SlotView } from './scheduling.service.js';
 
 export type SchedulingModule = AppModule & { service: SchedulingService };

@@ -112,7 +112,8 @@ export function createNextSlots(deps: NextSlotDeps) {
       });
       from = to;
     }
-    for (const p of pending) found.set(p.c.id, { slot: null, validUntil: Math.min(entersAt(p, end), p.lapse) });
+    for (const p of pending)
+      found.set(p.c.id, { slot: null, validUntil: Math.min(entersAt(p, end), p.lapse) });
     return found;
   }
 
@@ -158,7 +159,8 @@ export type NextSlots = ReturnType<typeof createNextSlots>;
 /** The rules the search may use: honoured by the listing, in the filter's mode, at the filter's centre. */
 function usable(c: Clinician, rules: WeeklyRule[], f: NextSlotFilter): WeeklyRule[] {
   return honoured(c, rules).filter(
-    (r) => (!f.mode || r.mode === f.mode) && (!f.centreId || r.mode === 'online' || r.centreId === f.centreId),
+    (r) =>
+      (!f.mode || r.mode === f.mode) && (!f.centreId || r.mode === 'online' || r.centreId === f.centreId),
   );
 }
 
@@ -178,7 +180,12 @@ function slotsBetween(p: Plan, from: number, to: number, now: number): SlotTimes
 
 function formatted(zone: string, s: SlotTimes): NextSlot {
   const offsets = new ZoneOffsets(zone, s.start - DAY, s.end + DAY);
-  return { startAt: offsets.format(s.start), endAt: offsets.format(s.end), mode: s.mode, centreId: s.centreId };
+  return {
+    startAt: offsets.format(s.start),
+    endAt: offsets.format(s.end),
+    mode: s.mode,
+    centreId: s.centreId,
+  };
 }
 
 function byClinician<O extends { clinicianId: string }>(rows: O[]): Map<string, O[]> {
