@@ -187,6 +187,8 @@ describe('the next available slot honours a short booking horizon', () => {
 
   test('beyond the horizon is null; once the clock brings it within, it shows', async () => {
     expect(await nextOf(t, doc.id)).toBeNull();
+    const listed = await t.http.get('/api/clinicians');
+    expect(listed.body[0].bookingHorizonDays).toBe(2);
     t.clock.set(new Date(t.clock.now().getTime() + 2 * DAY));
     // Wednesday 11:30: the horizon ends Friday 11:30, so Friday 09:00 is bookable.
     expect(await nextOf(t, doc.id)).toMatchObject({

@@ -96,6 +96,7 @@ describe('catalog over HTTP', () => {
       fee: { amount: 50_000, currency: 'INR' },
       timeZone: 'Asia/Kolkata',
       nextAvailableSlot: null, // no weekly availability yet
+      bookingHorizonDays: 180,
     });
   });
 

@@ -30,12 +30,14 @@ export function catalogRoutes(deps: {
   auth: AuthGuard;
   service: CatalogService;
   nextSlots: NextSlotsPort;
+  horizonDays: number;
 }): FastifyPluginAsyncZod {
   const { auth, service } = deps;
   /** The search's view: each clinician with their next available slot (one batched read for the page). */
   async function withNextSlots(list: Clinician[], filter: Pick<ClinicianFilter, 'mode' | 'centreId'>) {
     const next = await deps.nextSlots(list, filter);
-    return list.map((c) => ({ ...c, nextAvailableSlot: next.get(c.id) ?? null }));
+    const bookingHorizonDays = deps.horizonDays;
+    return list.map((c) => ({ ...c, nextAvailableSlot: next.get(c.id) ?? null, bookingHorizonDays }));
   }
   return async (app) => {
     app.get(

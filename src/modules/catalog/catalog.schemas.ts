@@ -49,6 +49,12 @@ export const listedClinicianSchema = clinicianSchema.extend({
     .describe(
       "null when nothing is free within the booking horizon; follows the search's mode (and centre) filter",
     ),
+  bookingHorizonDays: z
+    .number()
+    .int()
+    .describe(
+      'How many days ahead slots can be booked (BOOKING_HORIZON_DAYS): how far nextAvailableSlot looks',
+    ),
 });
 
 export const adminClinicianSchema = clinicianSchema.extend({ isListed: z.boolean() });

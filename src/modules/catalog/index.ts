@@ -19,7 +19,12 @@ export function createCatalogModule(
   return {
     name: 'catalog',
     service,
-    routes: catalogRoutes({ auth: deps.auth, service, nextSlots: deps.nextSlots }),
+    routes: catalogRoutes({
+      auth: deps.auth,
+      service,
+      nextSlots: deps.nextSlots,
+      horizonDays: deps.config.booking.horizonDays,
+    }),
     seedDemo: () => seedCatalogDemo({ ...deps, service }),
   };
 }
