@@ -45,6 +45,7 @@ const FIRST_WINDOW_DAYS = 7;
 /** Where the search stops when no booking horizon is configured. */
 const UNBOUNDED_DAYS = 366;
 
+type Miss = { c: Clinician; key: string; ticket: CacheTicket | null };
 type Plan = { c: Clinician; rules: WeeklyRule[]; timeOff: Range[]; lapse: number };
 type Found = { slot: NextSlot | null; validUntil: number };
 
@@ -123,30 +124,61 @@ export function createNextSlots(deps: NextSlotDeps) {
     return next ? next.start - horizonMs : end - horizonMs + 8 * DAY;
   }
 
+  // Searches under way, by cache key: a request that finds one started since the clinician's last
+  // change joins it instead of reading again (a page's entries expire together, under load too).
+  const inflight = new Map<string, { ticket: CacheTicket; slot: Promise<NextSlot | null> }>();
+
+  async function searchMisses(misses: Miss[], filter: NextSlotFilter, now: Date) {
+    const found = search(
+      misses.map((m) => m.c),
+      filter,
+      now.getTime(),
+    );
+    const mine = misses.flatMap((m) => {
+      if (!m.ticket) return [];
+      const run = { ticket: m.ticket, slot: found.then((f) => f.get(m.c.id)!.slot) };
+      run.slot.catch(() => {}); // the caller below sees the failure
+      inflight.set(m.key, run);
+      return [[m.key, run] as const];
+    });
+    try {
+      const result = await found;
+      for (const m of misses) {
+        const { slot, validUntil } = result.get(m.c.id)!;
+        cache.set(m.key, m.ticket, JSON.stringify(slot), validUntil);
+      }
+      return result;
+    } finally {
+      for (const [key, run] of mine) if (inflight.get(key) === run) inflight.delete(key);
+    }
+  }
+
   return {
     /** Next available slot of each clinician (null: none within the horizon), by clinician id. */
     async find(clinicians: Clinician[], filter: NextSlotFilter = {}): Promise<Map<string, NextSlot | null>> {
       const now = deps.clock.now();
       const out = new Map<string, NextSlot | null>();
-      const misses: Array<{ c: Clinician; key: string; ticket: CacheTicket | null }> = [];
+      const misses: Miss[] = [];
+      const joined: Array<Promise<unknown>> = [];
       for (const c of clinicians) {
         const key = keyOf(c, filter);
         const hit = cache.get(key, now);
-        if (hit !== undefined) out.set(c.id, JSON.parse(hit) as NextSlot | null);
+        if (hit !== undefined) {
+          out.set(c.id, JSON.parse(hit) as NextSlot | null);
+          continue;
+        }
         // The ticket is taken before the reads: an answer computed while a change arrived is not kept.
-        else misses.push({ c, key, ticket: cache.ticket(c.id) });
+        const ticket = cache.ticket(c.id);
+        const running = inflight.get(key);
+        if (ticket && running && sameTicket(running.ticket, ticket))
+          joined.push(running.slot.then((slot) => out.set(c.id, slot)));
+        else misses.push({ c, key, ticket });
       }
-      if (misses.length === 0) return out;
-      const found = await search(
-        misses.map((m) => m.c),
-        filter,
-        now.getTime(),
-      );
-      for (const m of misses) {
-        const { slot, validUntil } = found.get(m.c.id)!;
-        cache.set(m.key, m.ticket, JSON.stringify(slot), validUntil);
-        out.set(m.c.id, slot);
+      if (misses.length > 0) {
+        const found = await searchMisses(misses, filter, now);
+        for (const m of misses) out.set(m.c.id, found.get(m.c.id)!.slot);
       }
+      await Promise.all(joined);
       return out;
     },
 
@@ -155,6 +187,8 @@ export function createNextSlots(deps: NextSlotDeps) {
 }
 
 export type NextSlots = ReturnType<typeof createNextSlots>;
+
+const sameTicket = (a: CacheTicket, b: CacheTicket) => a.generation === b.generation && a.epoch === b.epoch;
 
 /** The rules the search may use: honoured by the listing, in the filter's mode, at the filter's centre. */
 function usable(c: Clinician, rules: WeeklyRule[], f: NextSlotFilter): WeeklyRule[] {
