@@ -80,7 +80,8 @@ describe('next available slots for a page of clinicians', () => {
     expect(next.get(idle.id)).toBeNull();
     expect(reads.schedule).toBe(2); // rules, time off
     // The clinician without availability is not asked about.
-    expect(reads.occupancy).toEqual([[busy.id, quiet.id]]);
+    expect(reads.occupancy).toHaveLength(1);
+    expect(new Set(reads.occupancy[0])).toEqual(new Set([busy.id, quiet.id]));
   });
 
   test('once the change feed is up, a repeated page reads nothing', async () => {
@@ -94,6 +95,17 @@ describe('next available slots for a page of clinicians', () => {
       (n) => n === 0,
       { what: 'a page served from the cache' },
     );
+  });
+
+  test('parallel requests for the same page share one search (real parallel calls)', async () => {
+    reset();
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4, 5].map(() => service.nextAvailableSlots(page, { mode: 'online' })),
+    );
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    const starts = results.map((r) => (r.status === 'fulfilled' ? r.value.get(busy.id)?.startAt : null));
+    expect(new Set(starts)).toEqual(new Set([t.clock.local(0, '12:00', IST)]));
+    expect(reads.occupancy).toHaveLength(1);
   });
 
   test("another instance's booking reaches this one through NOTIFY and moves the answer", async () => {
