@@ -67,7 +67,7 @@ describe('patients in the web app', () => {
     await page.getByText('No clinicians match these filters').waitFor();
     await visit(page, 'patient-01-search-no-results');
     await page.getByLabel('Name or specialization').fill(clinician.fullName);
-    await page.getByRole('link', { name: clinician.fullName }).click();
+    await page.getByRole('link', { name: clinician.fullName, exact: true }).click();
     await page.getByText('This clinician works in Europe/London').waitFor();
     await visit(page, 'patient-02-clinician');
 
