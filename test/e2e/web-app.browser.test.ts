@@ -172,12 +172,22 @@ describe('patients in the web app', () => {
 
   test("the search shows each clinician's next available slot in the patient's zone, with a link that books it", async () => {
     const admin = await createUser(t, { role: 'admin' });
-    const london = await createUser(t, {
-      role: 'clinician',
-      fullName: 'Dr. Nisha Nextslot',
-      specialization: 'Cardiologist',
-      timeZone: 'Europe/London',
-    });
+    // Made by the admin with a bio and languages, which the search shows too.
+    const made = await t.http.post(
+      '/api/admin/users',
+      {
+        role: 'clinician',
+        phone: nextPhone(),
+        fullName: 'Dr. Nisha Nextslot',
+        specialization: 'Cardiologist',
+        timeZone: 'Europe/London',
+        languages: ['English', 'Hindi'],
+        bio: 'Heart health and blood pressure, online from London.',
+      },
+      { token: admin.token },
+    );
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const london: { id: string } = made.body;
     await setListing(t, admin, london.id);
     const everyDay = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '09:00', end: '17:00' }));
     await setAvailability(t, admin, london.id, everyDay);
@@ -202,6 +212,8 @@ describe('patients in the web app', () => {
       return ['Asia/Kolkata', 'Europe/London'].map((timeZone) => new Intl.DateTimeFormat('en-IN', { ...o, timeZone }).format(at));
     })()`);
     expect(mine).not.toBe(theirs);
+    await card.getByText('Languages: English, Hindi').waitFor();
+    await card.getByText('Heart health and blood pressure, online from London.').waitFor();
     expect(await card.locator('.next-slot').textContent()).toBe(
       `Next available: ${mine} (your time), online Book this slot`,
     );

@@ -12,6 +12,8 @@ export type ListedClinician = {
   fee: Money;
   centres: Centre[];
   timeZone: string;
+  bio?: string | null;
+  languages?: string[];
   /** Null when nothing is free within `bookingHorizonDays` (absent from servers without it). */
   nextAvailableSlot?: NextSlot | null;
   bookingHorizonDays?: number;

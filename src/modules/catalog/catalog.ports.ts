@@ -13,6 +13,8 @@ export type ClinicianProfile = {
   specialization: string;
   timeZone: string;
   isActive: boolean;
+  bio: string | null;
+  languages: string[];
 };
 
 const toProfile = (c: ClinicianSummary): ClinicianProfile => ({
@@ -21,6 +23,8 @@ const toProfile = (c: ClinicianSummary): ClinicianProfile => ({
   specialization: c.clinician.specialization,
   timeZone: c.clinician.timeZone,
   isActive: c.isActive,
+  bio: c.clinician.bio ?? null,
+  languages: c.clinician.languages ?? [],
 });
 
 /**

@@ -29,6 +29,8 @@ export const clinicianSchema = z.object({
   modes: z.array(modeSchema),
   fee: moneySchema,
   timeZone: z.string().describe("IANA zone the clinician's weekly availability is written in"),
+  bio: z.string().nullable().describe("The clinician's own words about their practice"),
+  languages: z.array(z.string()).describe('Languages the clinician consults in'),
 });
 
 export const nextSlotSchema = z

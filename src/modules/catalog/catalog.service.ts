@@ -19,6 +19,9 @@ export type Clinician = {
   modes: Mode[];
   centres: Centre[];
   isListed: boolean;
+  /** From identity's profile: what the clinician search shows about them. */
+  bio: string | null;
+  languages: string[];
 };
 export type ClinicianFilter = { specialization?: string; centreId?: string; mode?: Mode; q?: string };
 
@@ -68,6 +71,8 @@ export function createCatalogService(deps: CatalogDeps) {
         modes: l.modes as Mode[],
         centres: l.centres,
         isListed: l.isListed,
+        bio: p.bio,
+        languages: p.languages,
       });
     }
     return out;
@@ -236,6 +241,8 @@ export function createCatalogService(deps: CatalogDeps) {
               modes: l.modes as Mode[],
               centres: l.centres,
               isListed: l.isListed,
+              bio: p.bio,
+              languages: p.languages,
             }
           : null;
       return { clinician, plan: policyOf(facts) };

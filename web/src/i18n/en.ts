@@ -73,6 +73,7 @@ export const en = {
     results: 'Clinicians',
     noResults: 'No clinicians match these filters. Try fewer filters or another name.',
     onlineOnly: 'Online only',
+    languages: 'Languages: {{list}}',
     nextSlot: 'Next available: {{when}} (your time), {{where}}',
     atCentre: 'in person at {{centre}}',
     online: 'online',

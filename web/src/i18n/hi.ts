@@ -75,6 +75,7 @@ export const hi: Strings = {
     results: 'डॉक्टर',
     noResults: 'इन फ़िल्टरों से कोई डॉक्टर नहीं मिला। कम फ़िल्टर या कोई दूसरा नाम आज़माएँ।',
     onlineOnly: 'केवल ऑनलाइन',
+    languages: 'भाषाएँ: {{list}}',
     nextSlot: 'अगला उपलब्ध समय: {{when}} (आपके समय के अनुसार), {{where}}',
     atCentre: '{{centre}} में व्यक्तिगत रूप से',
     online: 'ऑनलाइन',

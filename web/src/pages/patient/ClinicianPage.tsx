@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { AboutLines } from '../../about';
 import { api } from '../../api';
 import { initials, useClinician } from '../../catalog';
 import { PayForHold } from '../../checkout';
@@ -75,6 +76,7 @@ export function ClinicianPage() {
               <p>
                 {c.specialization} · {formatMoney(c.fee)}
               </p>
+              <AboutLines c={c} />
               {c.centres.map((x) => (
                 <p key={x.id} className="muted">
                   {x.name}, {x.address}, {x.city}

@@ -1,5 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
+import { AboutLines } from '../../about';
 import { initials, type ListedClinician, useCentres, useClinicians } from '../../catalog';
 import { formatMoney, formatSlotStart, myZone } from '../../format';
 import { PageTitle, QueryView } from '../../ui';
@@ -86,6 +87,7 @@ export function SearchPage() {
                       <Link to={`/clinicians/${c.id}`}>{c.fullName}</Link>
                     </h2>
                     <p>{c.specialization}</p>
+                    <AboutLines c={c} />
                     <p className="muted">
                       {c.centres.map((x) => `${x.name}, ${x.city}`).join(' · ') || t('search.onlineOnly')}
                     </p>
