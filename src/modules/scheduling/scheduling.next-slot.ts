@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/uow.js';
 import type { Clinician } from '../catalog/index.js';
-import { type CacheTicket, createListingCache, type OccupancyWatch } from './scheduling.cache.js';
+import type { CacheTicket, OccupancyWatch } from './scheduling.cache.js';
+import { createAnswerCache } from './scheduling.next-slot.cache.js';
 import { schedulingRepository as repo } from './scheduling.repository.js';
 import {
   generateSlotTimes,
@@ -51,7 +52,7 @@ type Found = { slot: NextSlot | null; validUntil: number };
 
 /**
  * Each clinician's next available slot for a page of the clinician search. Cached per clinician and
- * filter in the same kind of cache as slot listings (`scheduling.cache.ts`): an answer lives until
+ * filter under the slot listings' rules (`scheduling.next-slot.cache.ts`): an answer lives until
  * its slot starts or a hold it saw lapses, at most 5 s, and dies when booking's change feed names
  * the clinician or a schedule is written here (`forget`). Misses are read together: rules and time
  * off in one round trip, then booking's occupancy for every missing clinician in one query per
@@ -59,7 +60,7 @@ type Found = { slot: NextSlot | null; validUntil: number };
  * whatever its size.
  */
 export function createNextSlots(deps: NextSlotDeps) {
-  const cache = createListingCache({ watch: deps.watchOccupancy, log: deps.log });
+  const cache = createAnswerCache<NextSlot | null>({ watch: deps.watchOccupancy, log: deps.log });
   const horizonMs = (deps.horizonDays ?? UNBOUNDED_DAYS) * DAY;
 
   const keyOf = (c: Clinician, f: NextSlotFilter) =>
@@ -145,7 +146,7 @@ export function createNextSlots(deps: NextSlotDeps) {
       const result = await found;
       for (const m of misses) {
         const { slot, validUntil } = result.get(m.c.id)!;
-        cache.set(m.key, m.ticket, JSON.stringify(slot), validUntil);
+        cache.set(m.key, m.ticket, slot, validUntil);
       }
       return result;
     } finally {
@@ -163,14 +164,14 @@ export function createNextSlots(deps: NextSlotDeps) {
       for (const c of clinicians) {
         const key = keyOf(c, filter);
         const hit = cache.get(key, now);
-        if (hit !== undefined) {
-          out.set(c.id, JSON.parse(hit) as NextSlot | null);
+        if (hit) {
+          out.set(c.id, hit.value);
           continue;
         }
         // The ticket is taken before the reads: an answer computed while a change arrived is not kept.
         const ticket = cache.ticket(c.id);
         const running = inflight.get(key);
-        if (ticket && running && sameTicket(running.ticket, ticket))
+        if (ticket && running && cache.current(running.ticket))
           joined.push(running.slot.then((slot) => out.set(c.id, slot)));
         else misses.push({ c, key, ticket });
       }
@@ -187,8 +188,6 @@ export function createNextSlots(deps: NextSlotDeps) {
 }
 
 export type NextSlots = ReturnType<typeof createNextSlots>;
-
-const sameTicket = (a: CacheTicket, b: CacheTicket) => a.generation === b.generation && a.epoch === b.epoch;
 
 /** The rules the search may use: honoured by the listing, in the filter's mode, at the filter's centre. */
 function usable(c: Clinician, rules: WeeklyRule[], f: NextSlotFilter): WeeklyRule[] {
