@@ -117,7 +117,6 @@ describe('scheduling service', () => {
         calls.push(args);
         return occupied;
       },
-      occupancyOf: async () => [],
     });
     const res = await withBookings.listSlots(doc.id, {
       from: t.clock.day(7, IST),

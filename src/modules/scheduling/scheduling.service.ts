@@ -5,7 +5,7 @@ import { Errors, type FieldError } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import type { CatalogService, Clinician } from '../catalog/index.js';
 import type { OccupancyWatch } from './scheduling.cache.js';
-import { createNextSlots, type OccupancyOfPort } from './scheduling.next-slot.js';
+import { createNextSlots, type OccupancyOfPort, occupancyOfEach } from './scheduling.next-slot.js';
 import { schedulingRepository as repo } from './scheduling.repository.js';
 import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule } from './scheduling.rules.js';
 import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
@@ -17,8 +17,11 @@ export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> &
   Partial<Pick<Platform, 'config'>> & {
     catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
     occupancy: OccupancyPort;
-    /** Booking's occupancy of several clinicians in one read (the search's next available slots). */
-    occupancyOf: OccupancyOfPort;
+    /**
+     * Booking's occupancy of several clinicians in one read (the search's next available slots).
+     * Without it (services built by hand in tests) they read `occupancy` once per clinician.
+     */
+    occupancyOf?: OccupancyOfPort;
     /** Booking's change feed; without it slot listings are not cached. */
     watchOccupancy?: OccupancyWatch;
   };
@@ -32,7 +35,8 @@ export function createSchedulingService(deps: SchedulingDeps) {
   const read: Db = drizzle(deps.pool, { casing: 'snake_case' });
   const horizonDays = deps.config?.booking.horizonDays;
   const listing = createSlotListing({ ...deps, read, ...(horizonDays ? { horizonDays } : {}) });
-  const nextSlots = createNextSlots({ ...deps, read, ...(horizonDays ? { horizonDays } : {}) });
+  const occupancyOf = deps.occupancyOf ?? occupancyOfEach(deps.occupancy);
+  const nextSlots = createNextSlots({ ...deps, read, occupancyOf, ...(horizonDays ? { horizonDays } : {}) });
   const forgetSchedules = () => {
     listing.forget();
     nextSlots.forget();
