@@ -241,8 +241,8 @@ export function createCatalogService(deps: CatalogDeps) {
               modes: l.modes as Mode[],
               centres: l.centres,
               isListed: l.isListed,
-              bio: p.bio,
-              languages: p.languages,
+              bio: p.bio ?? null,
+              languages: p.languages ?? [],
             }
           : null;
       return { clinician, plan: policyOf(facts) };

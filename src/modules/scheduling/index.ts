@@ -8,9 +8,9 @@ import {
   type SchedulingService,
 } from './scheduling.service.js';
 
-export type { NextSlot, NextSlotFilter, OccupancyOfPort } from './scheduling.next-slot.js';
 export type { Mode, Occupied } from './scheduling.rules.js';
 export type { OccupancyPort, SchedulingService, SlotView } from './scheduling.service.js';
+export type { NextSlot, NextSlotFilter, OccupancyOfPort } from './scheduling.soonest.js';
 
 export type SchedulingModule = AppModule & { service: SchedulingService };
 

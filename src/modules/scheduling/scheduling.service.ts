@@ -5,10 +5,10 @@ import { Errors, type FieldError } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import type { CatalogService, Clinician } from '../catalog/index.js';
 import type { OccupancyWatch } from './scheduling.cache.js';
-import { createNextSlots, type OccupancyOfPort, occupancyOfEach } from './scheduling.next-slot.js';
 import { schedulingRepository as repo } from './scheduling.repository.js';
 import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule } from './scheduling.rules.js';
 import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
+import { createNextSlots, type OccupancyOfPort, occupancyOfEach } from './scheduling.soonest.js';
 
 export type { OccupancyPort, SlotView } from './scheduling.slots.js';
 
@@ -75,11 +75,11 @@ export function createSchedulingService(deps: SchedulingDeps) {
   }
 
   return {
+    /** Each clinician's next available slot (clinician search), by id; null when none within the horizon. */
+    nextAvailableSlots: nextSlots.find,
     listSlots: listing.listSlots,
     listSlotsJson: listing.listSlotsJson,
     searchSlotsJson: listing.searchSlotsJson,
-    /** Each clinician's next available slot (clinician search), by id; null when none within the horizon. */
-    nextAvailableSlots: nextSlots.find,
 
     /** The slot the rules offer at exactly `startAt` in `mode`, if it is still in the future. Ignores bookings. */
     async findSlot(q: {

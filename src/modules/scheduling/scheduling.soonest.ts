@@ -3,7 +3,6 @@ import type { Clock } from '../../platform/clock.js';
 import type { Db } from '../../platform/db/uow.js';
 import type { Clinician } from '../catalog/index.js';
 import type { CacheTicket, OccupancyWatch } from './scheduling.cache.js';
-import { createAnswerCache } from './scheduling.next-slot.cache.js';
 import { schedulingRepository as repo } from './scheduling.repository.js';
 import {
   generateSlotTimes,
@@ -16,6 +15,7 @@ import {
   ZoneOffsets,
 } from './scheduling.rules.js';
 import { honoured, type OccupancyPort } from './scheduling.slots.js';
+import { createAnswerCache } from './scheduling.soonest.cache.js';
 
 /** Booking's held and booked time of several clinicians in one read; each row names its clinician. */
 export type OccupancyOfPort = (
@@ -62,7 +62,7 @@ type Found = { slot: NextSlot | null; validUntil: number };
 
 /**
  * Each clinician's next available slot for a page of the clinician search. Cached per clinician and
- * filter under the slot listings' rules (`scheduling.next-slot.cache.ts`): an answer lives until
+ * filter under the slot listings' rules (`scheduling.soonest.cache.ts`): an answer lives until
  * its slot starts or a hold it saw lapses, at most 5 s, and dies when booking's change feed names
  * the clinician or a schedule is written here (`forget`). Misses are read together: rules and time
  * off in one round trip, then booking's occupancy for every missing clinician in one query per
