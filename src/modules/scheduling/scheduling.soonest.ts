@@ -137,7 +137,7 @@ export function createNextSlots(deps: NextSlotDeps) {
 
   // Searches under way, by cache key: a request that finds one started since the clinician's last
   // change joins it instead of reading again (a page's entries expire together, under load too).
-  const inflight = new Map<string, { ticket: CacheTicket; slot: Promise<NextSlot | null> }>();
+  const inflight = new Map<string, { ticket: CacheTicket; found: Promise<Found> }>();
 
   async function searchMisses(misses: Miss[], filter: NextSlotFilter, now: Date) {
     const found = search(
@@ -147,8 +147,8 @@ export function createNextSlots(deps: NextSlotDeps) {
     );
     const mine = misses.flatMap((m) => {
       if (!m.ticket) return [];
-      const run = { ticket: m.ticket, slot: found.then((f) => f.get(m.c.id)!.slot) };
-      run.slot.catch(() => {}); // the caller below sees the failure
+      const run = { ticket: m.ticket, found: found.then((f) => f.get(m.c.id)!) };
+      run.found.catch(() => {}); // the caller below sees the failure
       inflight.set(m.key, run);
       return [[m.key, run] as const];
     });
@@ -170,7 +170,7 @@ export function createNextSlots(deps: NextSlotDeps) {
       const now = deps.clock.now();
       const out = new Map<string, NextSlot | null>();
       const misses: Miss[] = [];
-      const joined: Array<Promise<unknown>> = [];
+      const joined: Array<Promise<Miss | null>> = [];
       for (const c of clinicians) {
         const key = keyOf(c, filter);
         const hit = cache.get(key, now);
@@ -182,14 +182,23 @@ export function createNextSlots(deps: NextSlotDeps) {
         const ticket = cache.ticket(c.id);
         const running = inflight.get(key);
         if (ticket && running && cache.current(running.ticket))
-          joined.push(running.slot.then((slot) => out.set(c.id, slot)));
+          // A shared answer that can no longer be right at this request's now is read again.
+          joined.push(
+            running.found.then((f): Miss | null => {
+              if (now.getTime() >= f.validUntil) return { c, key, ticket };
+              out.set(c.id, f.slot);
+              return null;
+            }),
+          );
         else misses.push({ c, key, ticket });
       }
-      if (misses.length > 0) {
-        const found = await searchMisses(misses, filter, now);
-        for (const m of misses) out.set(m.c.id, found.get(m.c.id)!.slot);
-      }
-      await Promise.all(joined);
+      const answer = async (list: Miss[]) => {
+        if (list.length === 0) return;
+        const found = await searchMisses(list, filter, now);
+        for (const m of list) out.set(m.c.id, found.get(m.c.id)!.slot);
+      };
+      await answer(misses);
+      await answer((await Promise.all(joined)).filter((m): m is Miss => m !== null));
       return out;
     },
 
