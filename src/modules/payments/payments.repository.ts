@@ -2,10 +2,15 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql }
 import type { Db } from '../../platform/db/uow.js';
 import type { Provider } from './gateways/types.js';
 import type { PaymentStatus, PaymentTransition, RefundStatus } from './payments.rules.js';
-import { paymentCustomers, payments, refunds, webhookEvents } from './payments.table.js';
+import { paymentCustomers, payments, refunds, sandboxCheckouts, webhookEvents } from './payments.table.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type NewPayment = typeof payments.$inferInsert;
+/** A new payment's columns: status and money columns keep their defaults. */
+type NewPaymentValues = Omit<
+  NewPayment,
+  'status' | 'kind' | 'paidAt' | 'capturedMinor' | 'failedAt' | 'refundedMinor'
+>;
 export type RefundRow = typeof refunds.$inferSelect;
 export type NewRefund = typeof refunds.$inferInsert;
 
@@ -30,11 +35,25 @@ export function paymentsRepository(db: Db) {
 
   return {
     /** A new payment, CREATED (the status and money columns keep their defaults). */
-    async insertPayment(
-      values: Omit<NewPayment, 'status' | 'kind' | 'paidAt' | 'capturedMinor' | 'failedAt' | 'refundedMinor'>,
-    ): Promise<PaymentRow | undefined> {
+    async insertPayment(values: NewPaymentValues): Promise<PaymentRow | undefined> {
       const rows = await db.insert(payments).values(values).onConflictDoNothing().returning();
       return rows[0];
+    },
+    /**
+     * insertPayment for the sandbox, whose "remote" checkout is our own row: the payment (stored
+     * with its `orderId`) and its sandbox checkout (same amount, currency, description and expiry)
+     * in one statement; neither when the idempotency key is taken.
+     */
+    async insertPaymentWithSandboxCheckout(
+      values: NewPaymentValues & { orderId: string },
+    ): Promise<PaymentRow | undefined> {
+      const p = db.$with('p').as(db.insert(payments).values(values).onConflictDoNothing().returning());
+      const checkout = db.$with('checkout', { id: sql<string>`id` }).as(
+        sql`insert into ${sandboxCheckouts} (id, amount_minor, currency, description, created_at, expires_at)
+            select ${p.orderId}, ${p.amountMinor}, ${p.currency}, ${p.description}, ${p.createdAt}, ${p.expiresAt} from ${p}
+            returning id`,
+      );
+      return (await db.with(p, checkout).select().from(p))[0];
     },
     async findByIdempotencyKey(key: string) {
       return (await db.select().from(payments).where(eq(payments.idempotencyKey, key)))[0];
