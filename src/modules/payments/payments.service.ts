@@ -108,18 +108,24 @@ export function createPaymentsService(deps: PaymentsDeps) {
       createdAt: now,
       updatedAt: now,
     };
-    // The sandbox's checkout is a row of ours: written with the payment, so openCheckout has nothing to do.
+    // The sandbox's checkout is a row of ours: written with the payment, so openCheckout has nothing
+    // to do. The expiry job too: one statement for all three (issue 12: a paid initiate's round trips).
     const local = deps.gateways.get(provider).localCheckout?.(values.id);
-    const inserted = local
-      ? await repo.insertPaymentWithSandboxCheckout({ ...values, ...local })
-      : await repo.insertPayment(values);
+    const job = await deps.jobs.sendStatement(
+      expireJob,
+      { paymentId: values.id },
+      { startAfter: input.expiresAt },
+    );
+    const inserted = await repo.insertPayment(local ? { ...values, ...local } : values, {
+      sandboxCheckout: !!local,
+      job,
+    });
     if (!inserted) {
       const existing = (await repo.findByIdempotencyKey(input.idempotencyKey))!;
       if (existing.payableId !== input.payableId || existing.amountMinor !== amount.amount)
         throw Errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for another payment.');
       return { paymentId: existing.id, row: existing };
     }
-    await tx.enqueue(expireJob, { paymentId: inserted.id }, { startAfter: input.expiresAt });
     return { paymentId: inserted.id, row: inserted };
   }
 
