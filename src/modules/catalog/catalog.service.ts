@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { IANAZone } from 'luxon';
 import type { Db, Tx } from '../../platform/db/uow.js';
@@ -216,12 +217,14 @@ export function createCatalogService(deps: CatalogDeps) {
     /**
      * A booking's catalog reads, fresh, in two parallel round trips (identity's clinician, and one
      * catalog query for the listing and the patient's plan): the bookable clinician (null when not
-     * listed or not active) and the plan policy as `planPolicyFor` gives it.
+     * listed or not active) and the plan policy as `planPolicyFor` gives it. `also`: select-list
+     * columns of another module carried by the catalog query (one round trip; e.g. scheduling's
+     * `slotScheduleRead`), returned as selected in `also`.
      */
-    async bookingFacts(clinicianId: string, patientId: string) {
+    async bookingFacts(clinicianId: string, patientId: string, opts: { also?: SQL } = {}) {
       const [profiles, facts] = await Promise.all([
         clinicianProfiles(deps.identity, [clinicianId]),
-        repo.bookingFacts(read, clinicianId, patientId),
+        repo.bookingFacts(read, clinicianId, patientId, opts.also),
       ]);
       const p = profiles[0];
       const l = facts.listing;
@@ -238,7 +241,7 @@ export function createCatalogService(deps: CatalogDeps) {
               isListed: l.isListed,
             }
           : null;
-      return { clinician, plan: policyOf(facts) };
+      return { clinician, plan: policyOf(facts), also: facts.row as Record<string, unknown> };
     },
 
     /** Seed 001's policy for this patient booking this clinician, as of now. */
