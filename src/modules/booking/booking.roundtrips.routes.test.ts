@@ -27,10 +27,9 @@ async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
  * Issue 12: a paid initiate took 24 SQL round trips (target 10). Booking's and payments' own part
  * is 4 now (it was 14, then 7): BEGIN sent with both advisory locks, the hold's insert, the payment
  * with its sandbox checkout and expiry job in one statement, COMMIT — one transaction, one commit,
- * nothing after it. The rest are the auth check (1) and two parallel fresh reads before it:
- * identity's clinician, and one catalog statement carrying the listing, the patient's plan and
- * scheduling's rules and time off (see docs/performance.md). A count, not a timing: it must fail
- * if the count rises.
+ * nothing after it. The rest are the auth check (1) and one fresh read before it: catalog's
+ * statement carrying identity's clinician, the listing, the patient's plan and scheduling's rules
+ * and time off (see docs/performance.md). A count, not a timing: it must fail if the count rises.
  */
 describe('round trips of a paid initiate', () => {
   let t: TestApp;
@@ -41,7 +40,7 @@ describe('round trips of a paid initiate', () => {
   });
   afterAll(() => t?.close());
 
-  test('the hold, its payment, expiry job and sandbox checkout take 4 statements; 7 in all', async () => {
+  test('the hold, its payment, expiry job and sandbox checkout take 4 statements; 6 in all', async () => {
     const warm = await createUser(t, { role: 'patient' });
     const first = await initiate(t, warm, {
       clinicianId: doc.id,
@@ -59,7 +58,7 @@ describe('round trips of a paid initiate', () => {
     const own = sql.slice(sql.findIndex((s) => s.startsWith('begin')));
     expect(own.length, listing).toBe(4);
     expect(own.at(-1), listing).toBe('commit');
-    expect(sql.length, listing).toBeLessThanOrEqual(7);
+    expect(sql.length, listing).toBeLessThanOrEqual(6);
     // Nothing was dropped to get there: the payment has its checkout and its expiry job.
     const { rows } = await t.platform.pool.query(
       `select p.id, p.order_id, c.status as checkout, c.amount_minor, c.expires_at = p.expires_at as same_expiry,
