@@ -8,6 +8,9 @@ DROP INDEX "ledger_transfers_payable";--> statement-breakpoint
 CREATE UNIQUE INDEX "ledger_transfers_resolves_once" ON "ledger_transfers" USING btree ("pending_id") WHERE "ledger_transfers"."pending_id" is not null;--> statement-breakpoint
 CREATE INDEX "ledger_transfers_session" ON "ledger_transfers" USING btree ("session_id") WHERE "ledger_transfers"."session_id" is not null;--> statement-breakpoint
 CREATE INDEX "ledger_transfers_payable" ON "ledger_transfers" USING btree ("payable_kind","payable_id") WHERE "ledger_transfers"."payable_id" is not null;--> statement-breakpoint
+DROP INDEX "sessions_appointment";--> statement-breakpoint
+CREATE INDEX "sessions_appointment" ON "sessions" USING btree ("appointment_id") WHERE "sessions"."appointment_id" is not null;
+--> statement-breakpoint
 -- The billing tick, leaner (issue 13). The two foreign keys above cost a KEY SHARE row lock on the
 -- account per transfer row (multixacts on every hot doctor wallet); the statement trigger below
 -- checks instead that every account a statement names exists (accounts are never deleted: guard).

@@ -109,6 +109,30 @@ describe('ledger', () => {
         ids,
       ),
     ).rejects.toThrow(/mixes currencies/);
+    // No foreign keys on transfers (0020): the trigger refuses an account that does not exist.
+    const moved = () =>
+      t.platform.pool
+        .query('select (posted_debits + posted_credits)::int as n from ledger_accounts where id = $1', [
+          ids[0],
+        ])
+        .then((r) => r.rows[0].n as number);
+    const before = await moved();
+    for (const pair of [
+      [ids[0], '00000000-0000-4000-8000-000000000000'],
+      ['00000000-0000-4000-8000-000000000000', ids[0]],
+    ])
+      await expect(
+        t.platform.pool.query(
+          `insert into ledger_transfers (debit_account_id, credit_account_id, amount, currency, flag, idempotency_key, content_hash, cause, created_at)
+           values ($1, $2, 5, 'INR', 'posted', 'test:ghost', 'x', 'test', now())`,
+          pair,
+        ),
+      ).rejects.toMatchObject({ code: '23503', constraint: 'ledger_transfers_accounts_exist' });
+    const ghosts = await t.platform.pool.query(
+      `select count(*)::int as n from ledger_transfers where idempotency_key = 'test:ghost'`,
+    );
+    expect(ghosts.rows[0].n).toBe(0);
+    expect(await moved()).toBe(before);
   });
 
   test('two-phase: a pending transfer resolves once; an expired one is never posted', async () => {
