@@ -67,6 +67,37 @@ describe('ledger', () => {
     await checkLedgerInvariants(t);
   });
 
+  test('an account first named by a refused tryTransfer stays usable (its id is not cached undone)', async () => {
+    const { t, patient } = scene;
+    const ledger = billingOf(t).ledger;
+    const now = t.clock.now();
+    const fresh = { kind: 'credit_issuance' as const, ref: 'consumed:fresh', currency: 'CREDIT_TEXT' };
+    const refused = await t.platform.uow((tx) =>
+      ledger.tryTransfer(
+        tx,
+        {
+          debit: account(patient.id, 'patient_credits', 'empty'),
+          credit: fresh,
+          amount: 1,
+          key: 'test:fresh:1',
+          cause: 'test',
+        },
+        now,
+      ),
+    );
+    expect(refused.ok).toBe(false);
+    const issued = { kind: 'credit_issuance' as const, ref: 'issued', currency: 'CREDIT_TEXT' };
+    const later = await t.platform.uow((tx) =>
+      ledger.transfer(
+        tx,
+        { debit: issued, credit: fresh, amount: 2, key: 'test:fresh:2', cause: 'test' },
+        now,
+      ),
+    );
+    expect(later.created).toBe(true);
+    expect((await ledger.balance(t.platform.pool, fresh)).posted).toBe(2);
+  });
+
   test('entries and balances cannot be edited or deleted, even by hand', async () => {
     const { t } = scene;
     const pool = t.platform.pool;
@@ -204,6 +235,44 @@ describe('ledger', () => {
       /expired/,
     );
     expect(await t.platform.uow((tx) => ledger.resolve(tx, 'tp:b', 'void_pending', later))).not.toBeNull();
+    await checkLedgerInvariants(t);
+  });
+
+  test("the tick's many-row write and a single transfer recognise each other's entry (same key, same content hash)", async () => {
+    const { t } = scene;
+    const ledger = billingOf(t).ledger;
+    const now = t.clock.now();
+    const debit = { kind: 'refunds' as const, currency: 'INR' };
+    const credit = { kind: 'payouts' as const, currency: 'INR' };
+    const sessionId = '00000000-0000-4000-8000-00000000b10c';
+    const [d, c] = await t.platform.uow(async (tx) => [
+      await ledger.accountId(tx, debit, now),
+      await ledger.accountId(tx, credit, now),
+    ]);
+    const cols = {
+      debitIds: [d, d],
+      creditIds: [c, c],
+      amounts: [7, 9],
+      currencies: ['INR', 'INR'],
+      keys: ['test:many:1', 'test:many:2'],
+      causes: ['text_block_earning', 'text_block_earning'],
+      sessionIds: [sessionId, null],
+      subscriptionIds: [null, null],
+    };
+    await t.platform.uow((tx) => ledger.postMany(tx, cols, now));
+    await t.platform.uow((tx) => ledger.postMany(tx, cols, now)); // a replay writes nothing
+    const spec = { debit, credit, amount: 7, key: 'test:many:1', cause: 'text_block_earning', sessionId };
+    const again = await t.platform.uow((tx) => ledger.transfer(tx, spec, now));
+    expect(again.created).toBe(false);
+    const second = await t.platform.uow((tx) =>
+      ledger.transfer(tx, { ...spec, amount: 9, key: 'test:many:2', sessionId: null }, now),
+    );
+    expect(second.created).toBe(false);
+    await expect(t.platform.uow((tx) => ledger.transfer(tx, { ...spec, amount: 8 }, now))).rejects.toThrow(
+      /idempotency key/i,
+    );
+    const bal = await ledger.balance(t.platform.pool, credit);
+    expect(bal.posted).toBe(16);
     await checkLedgerInvariants(t);
   });
 

@@ -212,6 +212,10 @@ export function createLedger() {
     spec: TransferSpec,
     now: Date,
   ): Promise<{ ok: true; transfer: TransferRow; created: boolean } | { ok: false }> {
+    // Accounts first, outside the savepoint: one created inside it would be undone with it while the
+    // id cache (filled at commit) kept its id, and every later transfer to it would be refused.
+    await accountId(tx, spec.debit, now);
+    await accountId(tx, spec.credit, now);
     await tx.query('savepoint ledger_try');
     try {
       const res = await transfer(tx, spec, now);
@@ -360,24 +364,34 @@ export function createLedger() {
         null,
       ]),
     );
+    // Each column as one comma-separated text ('' for null): pg's array encoding costs more than the
+    // statement here. Ids, amounts, codes, keys and causes never hold a comma.
+    const list = (xs: Array<string | number | null>, what: string) => {
+      const text = xs.map((x) => x ?? '').join(',');
+      if (xs.length > 1 && text.split(',').length !== xs.length)
+        throw new Error(`postMany: a comma in ${what}`);
+      return text;
+    };
     await tx.query(
       `insert into ledger_transfers (debit_account_id, credit_account_id, amount, currency, flag, idempotency_key,
          content_hash, cause, session_id, subscription_id, created_at)
        select d, c, a, cur, 'posted', k, h, cause, s, sub, $9
-       from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::uuid[], $10::text[])
+       from unnest(string_to_array($1, ',')::uuid[], string_to_array($2, ',')::uuid[], string_to_array($3, ',')::bigint[],
+         string_to_array($4, ','), string_to_array($5, ','), string_to_array($6, ','), string_to_array($7, ',', '')::uuid[],
+         string_to_array($8, ',', '')::uuid[], string_to_array($10, ','))
          as x(d, c, a, cur, k, cause, s, sub, h)
        on conflict do nothing`,
       [
-        cols.debitIds,
-        cols.creditIds,
-        cols.amounts,
-        cols.currencies,
-        cols.keys,
-        cols.causes,
-        cols.sessionIds,
-        cols.subscriptionIds,
+        list(cols.debitIds, 'debitIds'),
+        list(cols.creditIds, 'creditIds'),
+        list(cols.amounts, 'amounts'),
+        list(cols.currencies, 'currencies'),
+        list(cols.keys, 'keys'),
+        list(cols.causes, 'causes'),
+        list(cols.sessionIds, 'sessionIds'),
+        list(cols.subscriptionIds, 'subscriptionIds'),
         now,
-        hashes,
+        list(hashes, 'hashes'),
       ],
     );
   }
