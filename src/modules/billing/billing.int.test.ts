@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { actor, billingOf, billingScene, checkLedgerInvariants } from '../../../test/billing/support.js';
+import { describe, expect, test } from 'vitest';
+import {
+  actor,
+  billingOf,
+  billingSceneForFile,
+  checkLedgerInvariants,
+} from '../../../test/billing/support.js';
 
-let scene: Awaited<ReturnType<typeof billingScene>>;
-beforeAll(async () => {
-  scene = await billingScene();
-});
-afterAll(async () => {
-  await checkLedgerInvariants(scene.t);
-  await scene.t.close();
-});
+const scene = billingSceneForFile();
 
 const account = (ownerId: string | null, kind = 'patient_credits' as const, ref = 'test') => ({
   kind,
