@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/platform/db/embedded.js';
 
@@ -81,28 +82,33 @@ export async function startCluster(env: Record<string, string>): Promise<Cluster
       },
     );
     inst.child = child;
-    const keep = (c: Buffer) => {
-      for (const line of c.toString().split('\n')) if (line) inst.log.push(line);
+    // Whole lines only: a pipe chunk can end mid-line, and a line split in two would hide the
+    // worker's readiness message.
+    let workersStarted = false;
+    const keep = (line: string) => {
+      if (!line) return;
+      if (line.includes('job workers started')) workersStarted = true;
+      inst.log.push(line);
       if (inst.log.length > 2000) inst.log.splice(0, inst.log.length - 2000);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    readline.createInterface({ input: child.stdout! }).on('line', keep);
+    readline.createInterface({ input: child.stderr! }).on('line', keep);
     child.on('exit', (code, signal) => {
       if (!inst.expectedDown)
         unexpectedExits.push(`${inst.name} exited by itself (code ${code}, signal ${signal})`);
     });
     const t0 = Date.now();
-    while (Date.now() - t0 < 120_000) {
+    for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${inst.name} did not start`);
-      if (inst.role === 'worker') {
-        if (inst.log.some((l) => l.includes('job workers started'))) break;
-      } else {
-        const ok = await fetch(`http://127.0.0.1:${inst.port}/readyz`).then(
-          (r) => r.status === 200,
-          () => false,
-        );
-        if (ok) break;
-      }
+      if (Date.now() - t0 > 120_000) throw new Error(`${inst.name} was not ready within 120 s`);
+      const ready =
+        inst.role === 'worker'
+          ? workersStarted
+          : await fetch(`http://127.0.0.1:${inst.port}/readyz`).then(
+              (r) => r.status === 200,
+              () => false,
+            );
+      if (ready) break;
       await sleep(250);
     }
     inst.expectedDown = false;
