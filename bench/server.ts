@@ -4,18 +4,13 @@
  * seeds the data the load needs and records the exact SQL of one paid `initiate`, for the raw-`pg`
  * comparison. Talks to the parent over IPC.
  */
-import { chmodSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import Fastify from 'fastify';
 import { DateTime } from 'luxon';
 import pg from 'pg';
-import pino from 'pino';
-import { loadConfig } from '../src/config.js';
 import type { CatalogService } from '../src/modules/catalog/index.js';
 import type { SchedulingService } from '../src/modules/scheduling/index.js';
 import { createTokenSigner } from '../src/platform/auth.js';
-import { startCarebook } from '../src/runtime.js';
+import { startBenchCarebook } from './carebook.js';
 
 const ZONE = 'Asia/Kolkata';
 const CLINICIANS = Number(process.env.BENCH_CLINICIANS ?? 100);
@@ -117,22 +112,12 @@ async function recordSql(fn: () => Promise<void>): Promise<Recorded[]> {
 }
 
 async function main() {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'carebook-bench-'));
-  chmodSync(dataDir, 0o755);
-  const config = loadConfig({
-    ...process.env,
-    NODE_ENV: 'development',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: dataDir,
-    DATABASE_URL: undefined,
-    LOG_LEVEL: 'warn',
-    SEED_DEMO_DATA: 'false',
-    RATE_LIMIT_PER_MINUTE: '100000000',
-    PAYMENT_PROVIDER: 'sandbox',
+  // The parent removes the data directory once told `stopped`.
+  const { carebook, config, dataDir } = await startBenchCarebook({
+    prefix: 'carebook-bench-',
+    env: { RATE_LIMIT_PER_MINUTE: '100000000', PAYMENT_PROVIDER: 'sandbox' },
+    keep: true,
   });
-  const log = pino({ level: 'warn' });
-  const carebook = await startCarebook({ config, role: 'api', log });
   const { pool, clock } = carebook.platform;
   const service = <S>(name: string) =>
     (carebook.modules.find((m) => m.name === name) as unknown as { service: S }).service;
