@@ -3,7 +3,7 @@ import type { ClinicianSummary, IdentityService } from '../identity/index.js';
 /** What catalog uses of identity's service (its public type, narrowed). */
 export type CatalogIdentity = Pick<
   IdentityService,
-  'getUser' | 'findUserByPhone' | 'getClinician' | 'listClinicians' | 'within'
+  'getUser' | 'findUserByPhone' | 'getClinician' | 'listClinicians' | 'within' | 'clinicianProfileColumn'
 >;
 
 /** A clinician as identity knows them; the catalog adds centres, modes and fees. */

@@ -5,7 +5,13 @@ import { Errors, type FieldError } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import type { CatalogService, Clinician } from '../catalog/index.js';
 import type { OccupancyWatch } from './scheduling.cache.js';
-import { schedulingRepository as repo } from './scheduling.repository.js';
+import {
+  schedulingRepository as repo,
+  type Schedule,
+  type ScheduleColumns,
+  scheduleColumns,
+  toSchedule,
+} from './scheduling.repository.js';
 import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule } from './scheduling.rules.js';
 import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
 import { createNextSlots, type OccupancyOfPort, occupancyOfEach } from './scheduling.soonest.js';
@@ -81,6 +87,19 @@ export function createSchedulingService(deps: SchedulingDeps) {
     listSlotsJson: listing.listSlotsJson,
     searchSlotsJson: listing.searchSlotsJson,
 
+    /**
+     * The schedule `findSlot` reads, as columns another module's statement can carry (a booking's
+     * one pre-read, issue 12), and how to read them back: hand the result to `findSlot` as `schedule`.
+     */
+    slotScheduleRead(clinicianId: string, startAt: Date) {
+      // An invalid instant reads some schedule; findSlot answers null for it whatever it holds.
+      const t = Number.isNaN(startAt.getTime()) ? 0 : startAt.getTime();
+      return {
+        columns: scheduleColumns(clinicianId, new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
+        parse: (row: Record<string, unknown>) => toSchedule(row as ScheduleColumns),
+      };
+    },
+
     /** The slot the rules offer at exactly `startAt` in `mode`, if it is still in the future. Ignores bookings. */
     async findSlot(q: {
       clinicianId: string;
@@ -88,6 +107,8 @@ export function createSchedulingService(deps: SchedulingDeps) {
       mode: Mode;
       /** The bookable clinician the caller is reading fresh anyway (a booking): not read again here. */
       clinician?: Promise<Clinician | null>;
+      /** The schedule read by the caller's own statement (see `slotScheduleRead`): not read again here. */
+      schedule?: Promise<Schedule>;
     }) {
       const now = deps.clock.now();
       const t = q.startAt.getTime();
@@ -95,7 +116,7 @@ export function createSchedulingService(deps: SchedulingDeps) {
       // Fresh reads, in parallel: this is on every booking's path.
       const [clinician, { rules, timeOff }] = await Promise.all([
         q.clinician ?? deps.catalog.getClinician(q.clinicianId),
-        repo.loadSchedule(read, q.clinicianId, new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
+        q.schedule ?? repo.loadSchedule(read, q.clinicianId, new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
       ]);
       if (!clinician?.modes.includes(q.mode)) return null;
       // The slot's local date is the day before, of or after the UTC date whatever the zone.
