@@ -284,9 +284,44 @@ async function searchOnly(ready: Ready, pid: number) {
   }
 }
 
+/**
+ * BENCH_ONLY=initiate: only the paid initiate, its raw replay and pgbench, back to back in one
+ * server (for A/B runs of initiate work); prints the figures, writes nothing.
+ */
+async function initiateOnly(server: Server) {
+  const { ready, pid } = server;
+  const half = Math.floor((ready.clinicians.length - 1) / 2);
+  const initiated = await peakRss(pid, () =>
+    initiateLoad(ready, ready.clinicians.slice(0, half), ready.patients.slice(0, INITIATES)),
+  );
+  const rawClinicians = ready.clinicians.slice(half, 2 * half);
+  if (process.env.BENCH_PROFILE)
+    await profile(ready, rawClinicians[0]!, ready.patients.at(-1)!.id, ready.slotStarts[5]!);
+  const raw = await rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES));
+  const tpcb = await pgbenchTps(ready.dbUrl);
+  console.log(
+    [
+      `paid initiate (${INITIATES}): ${fmt(initiated.result)}; peak RSS ${initiated.peakMb.toFixed(0)} MB`,
+      `same ${ready.recorded.statements.length} SQL statements through raw pg: ${fmt(raw)}`,
+      `pgbench tpcb-like: ${tpcb.tps.toFixed(0)} tps -> initiates at ${pct(initiated.result.rps, tpcb.tps)} (raw ${pct(raw.rps, tpcb.tps)})`,
+      `load average: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}`,
+    ].join('\n'),
+  );
+}
+
 async function main() {
   console.log('starting Carebook on a fresh embedded PostgreSQL and seeding bench data ...');
   const server = await startServer();
+  if (process.env.BENCH_ONLY === 'initiate') {
+    try {
+      return await initiateOnly(server);
+    } finally {
+      await server.stop();
+    }
+  }
   const { ready, pid } = server;
   let stopped: Promise<void> | undefined;
   const stop = () => {
@@ -431,7 +466,8 @@ Second start, when each log line came (ms after spawn): ${Object.entries(r.platf
     .map(([k, v]) => `${k} ${v}`)
     .join('; ')}.
 
-Knobs: BENCH_SEARCH_SECONDS, BENCH_INITIATES, BENCH_CLINICIANS, BENCH_PATIENTS; BENCH_PROFILE=1 prints
+Knobs: BENCH_SEARCH_SECONDS, BENCH_INITIATES, BENCH_CLINICIANS, BENCH_PATIENTS; BENCH_ONLY=initiate runs only
+the initiate, its raw replay and pgbench (prints, writes nothing); BENCH_PROFILE=1 prints
 the time of each recorded statement once; BENCH_CPU_PROF=1 writes CPU profiles of the server process
 to .data/bench-prof; BENCH_ONLY=search (with BENCH_SEARCH_ROUNDS) runs only the slot search against the bare
 route, in turns, and writes no report; BENCH_ONLY=search-app only the slot search.

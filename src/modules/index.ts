@@ -6,7 +6,12 @@ import { createConsultationsModule } from './consultations/index.js';
 import { createIdentityAuth, createIdentityModule, DEMO_PHONES } from './identity/index.js';
 import { createMessagingModule } from './messaging/index.js';
 import { createPaymentsModule } from './payments/index.js';
-import { createSchedulingModule, type OccupancyPort } from './scheduling/index.js';
+import {
+  createSchedulingModule,
+  type OccupancyOfPort,
+  type OccupancyPort,
+  type SchedulingService,
+} from './scheduling/index.js';
 import { type AppointmentLookup, type ConsultationLookup, createSessionsModule } from './sessions/index.js';
 import { createVideoModule, type MeetingReadyHandler } from './video/index.js';
 
@@ -38,17 +43,27 @@ export function createModules(platform: Platform): AppModule[] {
     messaging: messaging.service,
     identity: identity.service,
   });
-  const catalog = createCatalogModule({ ...platform, auth, identity: identity.service });
+  // The clinician search shows each one's next available slot: scheduling's read, built next.
+  let nextSlots: SchedulingService['nextAvailableSlots'] | undefined;
+  const catalog = createCatalogModule({
+    ...platform,
+    auth,
+    identity: identity.service,
+    nextSlots: (...a) => wired(nextSlots, 'scheduling.nextAvailableSlots')(...a),
+  });
   // Booking is built after scheduling and provides slot occupancy (assigned below, before any request).
   let occupancy: OccupancyPort | undefined;
+  let occupancyOf: OccupancyOfPort | undefined;
   const occupancyEvents = createOccupancyEvents(platform.listener);
   const scheduling = createSchedulingModule({
     ...platform,
     auth,
     catalog: catalog.service,
     occupancy: (...a) => wired(occupancy, 'booking.listOccupancy')(...a),
+    occupancyOf: (...a) => wired(occupancyOf, 'booking.listOccupancyOf')(...a),
     watchOccupancy: occupancyEvents.watch,
   });
+  nextSlots = scheduling.service.nextAvailableSlots;
   const billing = createBillingModule({
     ...platform,
     auth,
@@ -87,6 +102,7 @@ export function createModules(platform: Platform): AppModule[] {
     billing: billing.service,
   });
   occupancy = booking.service.listOccupancy;
+  occupancyOf = booking.service.listOccupancyOf;
   onMeetingReady = booking.service.onMeetingReady;
   getAppointment = booking.service.findForSession;
   const serviceCatalog = createServiceCatalogModule({ ...platform, auth, getUser: identity.service.getUser });

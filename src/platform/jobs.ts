@@ -139,6 +139,30 @@ export class JobQueue {
     return id;
   }
 
+  /**
+   * The statement `send` would run for this job, not run: for a caller that writes the job in one
+   * of its own statements (a data-modifying CTE inside its transaction), sparing a round trip. It
+   * comes from pg-boss itself (its `db` option), so it follows pg-boss's table layout. The job is
+   * visible at the caller's COMMIT; nothing wakes a worker (for jobs that start later).
+   */
+  async sendStatement<T extends object>(
+    def: JobDef<T>,
+    data: T,
+    opts: Omit<SendOptions, 'db'> = {},
+  ): Promise<{ text: string; values: unknown[] }> {
+    let statement: { text: string; values: unknown[] } | undefined;
+    const capture: PgBoss.Db = {
+      executeSql: async (text: string, values: unknown[]) => {
+        if (statement) throw new Error('pg-boss sent more than one statement for a job');
+        statement = { text, values };
+        return { rows: [{ id: '00000000-0000-0000-0000-000000000000' }] };
+      },
+    };
+    await this.send(def, data, { ...opts, db: capture });
+    if (!statement) throw new Error('pg-boss sent no statement for a job');
+    return statement;
+  }
+
   /** A job of this queue is due: this process's worker fetches now instead of at its next poll. */
   wake(name: string, startAfter?: Date): void {
     if (isDue(startAfter)) this.#workers.get(name)?.wake();

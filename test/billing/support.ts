@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { BillingService } from '../../src/modules/billing/index.js';
 import type { SessionsService } from '../../src/modules/sessions/index.js';
 import type { Actor } from '../../src/platform/auth.js';
@@ -68,6 +68,29 @@ export async function billingScene(env: Record<string, string> = {}) {
     for (const u of [doc, patient, admin, ...users]) u.token = await signIn(t, u.id, u.role);
   };
   return { t, doc, patient, admin, moveMinutes };
+}
+
+type PlanPatch = Parameters<typeof setPlan>[2];
+
+/**
+ * The usual file set-up: a billing scene started before the file's tests (with `plans` patched) and,
+ * after them, the ledger invariants checked and the app closed. The returned object is filled in
+ * `beforeAll`: read its fields inside tests, not at module level.
+ */
+export function billingSceneForFile(
+  opts: { env?: Record<string, string>; plans?: Record<string, PlanPatch> } = {},
+) {
+  const scene = {} as Awaited<ReturnType<typeof billingScene>>;
+  beforeAll(async () => {
+    Object.assign(scene, await billingScene(opts.env));
+    for (const [code, patch] of Object.entries(opts.plans ?? {})) await setPlan(scene.t, code, patch);
+  });
+  afterAll(async () => {
+    if (!scene.t) return;
+    await checkLedgerInvariants(scene.t);
+    await scene.t.close();
+  });
+  return scene;
 }
 
 /** money.md 1, 2 and 3 read straight from the tables. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookAndPay, localSlot } from '../factories/booking.js';
-import { createBookableClinician } from '../factories/catalog.js';
+import { createBookableClinician, setAvailability, setListing } from '../factories/catalog.js';
 import { createUser, nextPhone } from '../factories/identity.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
@@ -67,7 +67,7 @@ describe('patients in the web app', () => {
     await page.getByText('No clinicians match these filters').waitFor();
     await visit(page, 'patient-01-search-no-results');
     await page.getByLabel('Name or specialization').fill(clinician.fullName);
-    await page.getByRole('link', { name: clinician.fullName }).click();
+    await page.getByRole('link', { name: clinician.fullName, exact: true }).click();
     await page.getByText('This clinician works in Europe/London').waitFor();
     await visit(page, 'patient-02-clinician');
 
@@ -169,6 +169,71 @@ describe('patients in the web app', () => {
     await visit(page, 'patient-12-appointments');
     await context.close();
   }, 180_000);
+
+  test("the search shows each clinician's next available slot in the patient's zone, with a link that books it", async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    // Made by the admin with a bio and languages, which the search shows too.
+    const made = await t.http.post(
+      '/api/admin/users',
+      {
+        role: 'clinician',
+        phone: nextPhone(),
+        fullName: 'Dr. Nisha Nextslot',
+        specialization: 'Cardiologist',
+        timeZone: 'Europe/London',
+        languages: ['English', 'Hindi'],
+        bio: 'Heart health and blood pressure, online from London.',
+      },
+      { token: admin.token },
+    );
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const london: { id: string } = made.body;
+    await setListing(t, admin, london.id);
+    const everyDay = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '09:00', end: '17:00' }));
+    await setAvailability(t, admin, london.id, everyDay);
+    const idle = await createUser(t, {
+      role: 'clinician',
+      fullName: 'Dr. Omar Nextslot',
+      timeZone: 'Europe/London',
+    });
+    await setListing(t, admin, idle.id);
+    const { startAt } = (await t.http.get(`/api/clinicians/${london.id}`)).body.nextAvailableSlot;
+
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(t.url);
+    await page.getByLabel('Name or specialization').fill('Nextslot');
+    const card = page.locator('li.card', { hasText: 'Dr. Nisha Nextslot' });
+    await card.getByText('Next available:').waitFor();
+    // The instant as the patient (Kolkata) reads it, and as the London clinician would: they differ.
+    const [mine, theirs] = await page.evaluate<[string, string]>(`(() => {
+      const o = { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
+      const at = new Date(${JSON.stringify(startAt)});
+      return ['Asia/Kolkata', 'Europe/London'].map((timeZone) => new Intl.DateTimeFormat('en-IN', { ...o, timeZone }).format(at));
+    })()`);
+    expect(mine).not.toBe(theirs);
+    await card.getByText('Languages: English, Hindi').waitFor();
+    await card.getByText('Heart health and blood pressure, online from London.').waitFor();
+    expect(await card.locator('.next-slot').textContent()).toBe(
+      `Next available: ${mine} (your time), online Book this slot`,
+    );
+    const none = page.locator('li.card', { hasText: 'Dr. Omar Nextslot' }).locator('.next-slot');
+    expect(await none.textContent()).toBe('No slots in the next 180 days');
+    await visit(page, 'patient-09-search-next-slot');
+
+    // The link opens the clinician's page with that slot chosen; signed out, it offers to sign in first.
+    await card.getByRole('link', { name: `Book this slot: Dr. Nisha Nextslot, ${mine}` }).click();
+    await page.getByRole('heading', { name: 'Sign in to book this time' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('slot')).toBe(startAt);
+    expect(await page.locator('button.slot[aria-pressed="true"]').count()).toBe(1);
+    const signInHref = await page
+      .getByRole('link', { name: 'Sign in', exact: true })
+      .last()
+      .getAttribute('href');
+    expect(decodeURIComponent(signInHref!)).toContain(`slot=${encodeURIComponent(startAt)}`);
+    await visit(page, 'patient-10-next-slot-chosen');
+    await context.close();
+  });
 
   test('a returning patient signs in and edits the profile', async () => {
     const patient = await createUser(t, { role: 'patient', fullName: 'Ravi Kumar' });

@@ -2,6 +2,8 @@ import { useQuery } from '@tanstack/react-query';
 import { api, type Money } from './api';
 
 export type Centre = { id: string; name: string; city: string; address: string; timeZone: string };
+/** The first slot one can book now; `startAt` is written with the clinician's offset, as slot listings write it. */
+export type NextSlot = { startAt: string; endAt: string; mode: string; centreId: string | null };
 export type ListedClinician = {
   id: string;
   fullName: string;
@@ -10,6 +12,11 @@ export type ListedClinician = {
   fee: Money;
   centres: Centre[];
   timeZone: string;
+  bio?: string | null;
+  languages?: string[];
+  /** Null when nothing is free within `bookingHorizonDays` (absent from servers without it). */
+  nextAvailableSlot?: NextSlot | null;
+  bookingHorizonDays?: number;
 };
 
 /** The clinician search list (name or specialization, mode, centre); one cache for every page that lists. */

@@ -18,6 +18,17 @@ export const formatDateTime = (iso: string | Date, timeZone?: string) =>
     timeZoneName: 'short',
   }).format(new Date(iso));
 
+/** A slot's start for a one-line mention ("Tue, 3 Dec, 10:30 am"), without the zone's name. */
+export const formatSlotStart = (iso: string | Date, timeZone?: string) =>
+  new Intl.DateTimeFormat(locale(), {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+  }).format(new Date(iso));
+
 export const formatDay = (iso: string | Date, timeZone?: string) =>
   new Intl.DateTimeFormat(locale(), { weekday: 'long', day: 'numeric', month: 'long', timeZone }).format(
     new Date(iso),

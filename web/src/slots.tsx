@@ -39,18 +39,21 @@ export function byDay(slots: Slot[], zone: string): Array<{ day: string; slots: 
 }
 
 /**
- * A clinician's slots in one mode over the next 7 days (none while `clinicianId` is empty). The
- * dates asked for are the clinician's; one day either side covers the patient's zone.
+ * A clinician's slots in one mode over the next 7 days (none while `clinicianId` is empty), or the
+ * 7 days from `from` (a chosen slot further ahead). The dates asked for are the clinician's; one day
+ * either side covers the patient's zone.
  */
-export function useWeekOfSlots(clinicianId: string | undefined, mode: string) {
+export function useWeekOfSlots(clinicianId: string | undefined, mode: string, from?: Date) {
+  const fromDay = from ? isoDay(addDays(from, -1)) : undefined;
   return useQuery({
-    queryKey: ['slots', clinicianId, mode],
+    queryKey: ['slots', clinicianId, mode, fromDay ?? 'today'],
     enabled: !!clinicianId,
     queryFn: () => {
-      const now = new Date();
+      const start = fromDay ?? isoDay(new Date());
+      const end = isoDay(addDays(new Date(`${start}T12:00:00Z`), 7));
       return api<{ timeZone: string; slots: Slot[] }>(
         'GET',
-        `/api/clinicians/${clinicianId}/slots?from=${isoDay(now)}&to=${isoDay(addDays(now, 7))}&mode=${mode}`,
+        `/api/clinicians/${clinicianId}/slots?from=${start}&to=${end}&mode=${mode}`,
       );
     },
   });

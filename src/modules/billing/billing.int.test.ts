@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { actor, billingOf, billingScene, checkLedgerInvariants } from '../../../test/billing/support.js';
+import { describe, expect, test } from 'vitest';
+import {
+  actor,
+  billingOf,
+  billingSceneForFile,
+  checkLedgerInvariants,
+} from '../../../test/billing/support.js';
 
-let scene: Awaited<ReturnType<typeof billingScene>>;
-beforeAll(async () => {
-  scene = await billingScene();
-});
-afterAll(async () => {
-  await checkLedgerInvariants(scene.t);
-  await scene.t.close();
-});
+const scene = billingSceneForFile();
 
 const account = (ownerId: string | null, kind = 'patient_credits' as const, ref = 'test') => ({
   kind,
@@ -67,6 +65,37 @@ describe('ledger', () => {
     await checkLedgerInvariants(t);
   });
 
+  test('an account first named by a refused tryTransfer stays usable (its id is not cached undone)', async () => {
+    const { t, patient } = scene;
+    const ledger = billingOf(t).ledger;
+    const now = t.clock.now();
+    const fresh = { kind: 'credit_issuance' as const, ref: 'consumed:fresh', currency: 'CREDIT_TEXT' };
+    const refused = await t.platform.uow((tx) =>
+      ledger.tryTransfer(
+        tx,
+        {
+          debit: account(patient.id, 'patient_credits', 'empty'),
+          credit: fresh,
+          amount: 1,
+          key: 'test:fresh:1',
+          cause: 'test',
+        },
+        now,
+      ),
+    );
+    expect(refused.ok).toBe(false);
+    const issued = { kind: 'credit_issuance' as const, ref: 'issued', currency: 'CREDIT_TEXT' };
+    const later = await t.platform.uow((tx) =>
+      ledger.transfer(
+        tx,
+        { debit: issued, credit: fresh, amount: 2, key: 'test:fresh:2', cause: 'test' },
+        now,
+      ),
+    );
+    expect(later.created).toBe(true);
+    expect((await ledger.balance(t.platform.pool, fresh)).posted).toBe(2);
+  });
+
   test('entries and balances cannot be edited or deleted, even by hand', async () => {
     const { t } = scene;
     const pool = t.platform.pool;
@@ -109,6 +138,30 @@ describe('ledger', () => {
         ids,
       ),
     ).rejects.toThrow(/mixes currencies/);
+    // No foreign keys on transfers (0020): the trigger refuses an account that does not exist.
+    const moved = () =>
+      t.platform.pool
+        .query('select (posted_debits + posted_credits)::int as n from ledger_accounts where id = $1', [
+          ids[0],
+        ])
+        .then((r) => r.rows[0].n as number);
+    const before = await moved();
+    for (const pair of [
+      [ids[0], '00000000-0000-4000-8000-000000000000'],
+      ['00000000-0000-4000-8000-000000000000', ids[0]],
+    ])
+      await expect(
+        t.platform.pool.query(
+          `insert into ledger_transfers (debit_account_id, credit_account_id, amount, currency, flag, idempotency_key, content_hash, cause, created_at)
+           values ($1, $2, 5, 'INR', 'posted', 'test:ghost', 'x', 'test', now())`,
+          pair,
+        ),
+      ).rejects.toMatchObject({ code: '23503', constraint: 'ledger_transfers_accounts_exist' });
+    const ghosts = await t.platform.pool.query(
+      `select count(*)::int as n from ledger_transfers where idempotency_key = 'test:ghost'`,
+    );
+    expect(ghosts.rows[0].n).toBe(0);
+    expect(await moved()).toBe(before);
   });
 
   test('two-phase: a pending transfer resolves once; an expired one is never posted', async () => {
@@ -180,6 +233,44 @@ describe('ledger', () => {
       /expired/,
     );
     expect(await t.platform.uow((tx) => ledger.resolve(tx, 'tp:b', 'void_pending', later))).not.toBeNull();
+    await checkLedgerInvariants(t);
+  });
+
+  test("the tick's many-row write and a single transfer recognise each other's entry (same key, same content hash)", async () => {
+    const { t } = scene;
+    const ledger = billingOf(t).ledger;
+    const now = t.clock.now();
+    const debit = { kind: 'refunds' as const, currency: 'INR' };
+    const credit = { kind: 'payouts' as const, currency: 'INR' };
+    const sessionId = '00000000-0000-4000-8000-00000000b10c';
+    const [d, c] = await t.platform.uow(async (tx) => [
+      await ledger.accountId(tx, debit, now),
+      await ledger.accountId(tx, credit, now),
+    ]);
+    const cols = {
+      debitIds: [d, d],
+      creditIds: [c, c],
+      amounts: [7, 9],
+      currencies: ['INR', 'INR'],
+      keys: ['test:many:1', 'test:many:2'],
+      causes: ['text_block_earning', 'text_block_earning'],
+      sessionIds: [sessionId, null],
+      subscriptionIds: [null, null],
+    };
+    await t.platform.uow((tx) => ledger.postMany(tx, cols, now));
+    await t.platform.uow((tx) => ledger.postMany(tx, cols, now)); // a replay writes nothing
+    const spec = { debit, credit, amount: 7, key: 'test:many:1', cause: 'text_block_earning', sessionId };
+    const again = await t.platform.uow((tx) => ledger.transfer(tx, spec, now));
+    expect(again.created).toBe(false);
+    const second = await t.platform.uow((tx) =>
+      ledger.transfer(tx, { ...spec, amount: 9, key: 'test:many:2', sessionId: null }, now),
+    );
+    expect(second.created).toBe(false);
+    await expect(t.platform.uow((tx) => ledger.transfer(tx, { ...spec, amount: 8 }, now))).rejects.toThrow(
+      /idempotency key/i,
+    );
+    const bal = await ledger.balance(t.platform.pool, credit);
+    expect(bal.posted).toBe(16);
     await checkLedgerInvariants(t);
   });
 

@@ -212,6 +212,10 @@ export function createLedger() {
     spec: TransferSpec,
     now: Date,
   ): Promise<{ ok: true; transfer: TransferRow; created: boolean } | { ok: false }> {
+    // Accounts first, outside the savepoint: one created inside it would be undone with it while the
+    // id cache (filled at commit) kept its id, and every later transfer to it would be refused.
+    await accountId(tx, spec.debit, now);
+    await accountId(tx, spec.credit, now);
     await tx.query('savepoint ledger_try');
     try {
       const res = await transfer(tx, spec, now);
@@ -328,49 +332,68 @@ export function createLedger() {
   }
 
   /**
-   * Many posted transfers in one statement, for the billing tick. The caller has locked the limited
-   * accounts and checked they can pay; a limit breach would still fail the whole statement. Keys
-   * already present are skipped (a block charged before). Returns the keys inserted now.
+   * Many posted transfers in one statement, for the billing tick (one array per column, row i across
+   * them). The caller has locked the limited accounts and checked they can pay; a limit breach would
+   * still fail the whole statement. Keys already present are skipped (a block charged before).
    */
   async function postMany(
     tx: Tx,
-    rows: Array<{
-      debitId: string;
-      creditId: string;
-      amount: number;
-      currency: string;
-      key: string;
-      cause: string;
-      sessionId: string | null;
-      subscriptionId: string | null;
-    }>,
+    cols: {
+      debitIds: string[];
+      creditIds: string[];
+      amounts: number[];
+      currencies: string[];
+      keys: string[];
+      causes: string[];
+      sessionIds: Array<string | null>;
+      subscriptionIds: Array<string | null>;
+    },
     now: Date,
-  ): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
-    const r = await tx.query<{ key: string }>(
+  ): Promise<void> {
+    if (cols.keys.length === 0) return;
+    // The same content hash `transfer` computes, so either path recognises the other's entry.
+    const hashes = cols.keys.map((_, i) =>
+      hashOf([
+        cols.debitIds[i],
+        cols.creditIds[i],
+        cols.amounts[i],
+        cols.currencies[i],
+        'posted',
+        cols.causes[i],
+        cols.sessionIds[i],
+        null,
+      ]),
+    );
+    // Each column as one comma-separated text ('' for null): pg's array encoding costs more than the
+    // statement here. Ids, amounts, codes, keys and causes never hold a comma.
+    const list = (xs: Array<string | number | null>, what: string) => {
+      const text = xs.map((x) => x ?? '').join(',');
+      if (xs.length > 1 && text.split(',').length !== xs.length)
+        throw new Error(`postMany: a comma in ${what}`);
+      return text;
+    };
+    await tx.query(
       `insert into ledger_transfers (debit_account_id, credit_account_id, amount, currency, flag, idempotency_key,
          content_hash, cause, session_id, subscription_id, created_at)
        select d, c, a, cur, 'posted', k, h, cause, s, sub, $9
-       from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::uuid[], $10::text[])
+       from unnest(string_to_array($1, ',')::uuid[], string_to_array($2, ',')::uuid[], string_to_array($3, ',')::bigint[],
+         string_to_array($4, ','), string_to_array($5, ','), string_to_array($6, ','), string_to_array($7, ',', '')::uuid[],
+         string_to_array($8, ',', '')::uuid[], string_to_array($10, ','))
          as x(d, c, a, cur, k, cause, s, sub, h)
-       on conflict do nothing returning idempotency_key as key`,
+       on conflict do nothing`,
       [
-        rows.map((x) => x.debitId),
-        rows.map((x) => x.creditId),
-        rows.map((x) => x.amount),
-        rows.map((x) => x.currency),
-        rows.map((x) => x.key),
-        rows.map((x) => x.cause),
-        rows.map((x) => x.sessionId),
-        rows.map((x) => x.subscriptionId),
+        list(cols.debitIds, 'debitIds'),
+        list(cols.creditIds, 'creditIds'),
+        list(cols.amounts, 'amounts'),
+        list(cols.currencies, 'currencies'),
+        list(cols.keys, 'keys'),
+        list(cols.causes, 'causes'),
+        list(cols.sessionIds, 'sessionIds'),
+        list(cols.subscriptionIds, 'subscriptionIds'),
         now,
-        // The same content hash `transfer` computes, so either path recognises the other's entry.
-        rows.map((x) =>
-          hashOf([x.debitId, x.creditId, x.amount, x.currency, 'posted', x.cause, x.sessionId, null]),
-        ),
+        list(hashes, 'hashes'),
       ],
     );
-    return new Set(r.rows.map((x) => x.key));
   }
 
   return {

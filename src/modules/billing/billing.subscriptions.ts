@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
 import { money } from '../../platform/money.js';
-import type { Ledger } from './billing.ledger.js';
+import type { AccountRef, Ledger } from './billing.ledger.js';
 import type { BillingDeps, BillingPayableHandlers, PaymentForBilling } from './billing.ports.js';
 import { addDays, type CreditUnit, coversInstant, unitCurrency } from './billing.rules.js';
 import type { SubscriptionStatus } from './billing.table.js';
@@ -35,6 +35,17 @@ export const creditsAccount = (patientId: string, subscriptionId: string, unit: 
   kind: 'patient_credits' as const,
   ownerId: patientId,
   ref: subscriptionId,
+  currency: unitCurrency(unit),
+});
+
+/**
+ * Where a charged block's credit goes: one account per doctor and unit. A block for that doctor's
+ * session credits the doctor's wallet in the same transaction, so it adds no lock a charge does not
+ * already take, and the tick touches one such row per doctor instead of one per subscription.
+ */
+export const consumedAccount = (clinicianId: string, unit: CreditUnit) => ({
+  kind: 'credit_issuance' as const,
+  ref: `consumed:${clinicianId}`,
   currency: unitCurrency(unit),
 });
 
@@ -287,8 +298,7 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
       tx,
       {
         debit: creditsAccount(b.patientId, sub.id, b.kind),
-        // One consumption account per subscription: no row every deduction in the system must lock.
-        credit: { kind: 'credit_issuance', ref: `consumed:${sub.id}`, currency: unitCurrency(b.kind) },
+        credit: consumedAccount(b.clinicianId, b.kind),
         amount: 1,
         key,
         cause: `${b.kind}_block`,
@@ -330,11 +340,22 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
 
   /**
    * `chargeBlock` for many blocks at once (the tick): the patients' subscriptions read `for share`,
-   * their credit accounts locked in id order and allocated in the blocks' order, then every credit
-   * and payout transfer written in one statement. Same keys, accounts and limits as `chargeBlock`.
+   * their credit accounts (with the deferred revenue accounts) read and locked in id order in one
+   * statement, credits allocated in the blocks' order, then every credit and payout transfer written
+   * in one statement. Same keys, accounts and limits as `chargeBlock`. The results are final before
+   * that write: `beforePost` gets them first, so the caller's own writes happen before the statement
+   * that locks the doctors' wallets (held until commit, and every batch shares them).
    */
-  async function chargeBlocks(tx: Tx, blocks: Block[], now: Date): Promise<Charged[]> {
-    if (blocks.length === 0) return [];
+  async function chargeBlocks(
+    tx: Tx,
+    blocks: Block[],
+    now: Date,
+    beforePost?: (results: Charged[]) => Promise<void>,
+  ): Promise<Charged[]> {
+    if (blocks.length === 0) {
+      await beforePost?.([]);
+      return [];
+    }
     const subs = new Map(
       (
         await tx.query<SubscriptionRow>(
@@ -345,73 +366,150 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
     );
     const plan = blocks.map((b) => {
       const sub = subs.get(b.patientId);
-      if (!sub || !coversInstant(sub, b.at)) return null;
-      const credits = creditsAccount(b.patientId, sub.id, b.kind);
-      const consumed = {
-        kind: 'credit_issuance' as const,
-        ref: `consumed:${sub.id}`,
-        currency: unitCurrency(b.kind),
-      };
-      const from =
-        sub.priceMinor > 0
-          ? { kind: 'deferred_revenue' as const, ref: sub.id, currency: sub.currency }
-          : { kind: 'platform_revenue' as const, currency: sub.currency };
-      const wallet = { kind: 'doctor_wallet' as const, ownerId: b.clinicianId, currency: sub.currency };
-      return { b, sub, credits, consumed, from, wallet };
+      return sub && coversInstant(sub, b.at) ? { b, sub, unit: unitCurrency(b.kind) } : null;
     });
-    const refs = plan.flatMap((p) => (p ? [p.credits, p.consumed, p.from, p.wallet] : []));
-    const idOf = await ledger.accountIds(tx, refs, now);
-    const id = (a: Parameters<typeof ledger.cacheKey>[0]) => idOf.get(ledger.cacheKey(a))!;
-    const creditIds = [...new Set(plan.flatMap((p) => (p ? [id(p.credits)] : [])))].sort();
-    const avail = new Map(
-      (
-        await tx.query<{ id: string; avail: number }>(
-          `select id, (posted_credits - posted_debits - pending_debits)::float8 as avail from ledger_accounts
-           where id = any($1::uuid[]) order by id for update`,
-          [creditIds],
-        )
-      ).rows.map((r) => [r.id, r.avail]),
-    );
-    const rows: Parameters<typeof ledger.postMany>[1] = [];
+    const funds = await lockCredits(tx, plan);
     const out: Charged[] = plan.map((p) => {
-      if (!p) return { ok: false };
-      const acct = id(p.credits);
-      const left = avail.get(acct) ?? 0;
-      if (left < 1) return { ok: false };
-      avail.set(acct, left - 1);
-      const key = `${p.b.kind}:${p.b.sessionId}:block:${p.b.n}`;
-      const common = { currency: p.credits.currency, sessionId: p.b.sessionId, subscriptionId: p.sub.id };
-      rows.push({
-        ...common,
-        debitId: acct,
-        creditId: id(p.consumed),
-        amount: 1,
-        key,
-        cause: `${p.b.kind}_block`,
-      });
-      if (p.sub.payoutPerBlockMinor > 0)
-        rows.push({
-          ...common,
-          currency: p.sub.currency,
-          debitId: id(p.from),
-          creditId: id(p.wallet),
-          amount: p.sub.payoutPerBlockMinor,
-          key: `${key}:payout`,
-          cause: `${p.b.kind}_block_earning`,
-        });
-      return { ok: true, remaining: left - 1, subscriptionId: p.sub.id };
+      const f = p && funds.get(`${p.sub.id}|${p.unit}`);
+      if (!p || !f || f.avail < 1) return { ok: false };
+      f.avail -= 1;
+      return { ok: true, remaining: f.avail, subscriptionId: p.sub.id };
     });
     // All or nothing per session: a session that cannot pay every block is left to the exact path.
-    const short = new Set(plan.flatMap((p, i) => (p && out[i]!.ok ? [] : [blocks[i]!.sessionId])));
-    await ledger.postMany(
-      tx,
-      rows.filter((r) => !short.has(r.sessionId!)),
-      now,
-    );
+    const short = new Set<string>();
+    for (const [i, r] of out.entries()) if (!r.ok) short.add(blocks[i]!.sessionId);
     for (const [i, b] of blocks.entries()) if (short.has(b.sessionId)) out[i] = { ok: false };
+    await beforePost?.(out);
+    const kept = plan.filter((p, i): p is NonNullable<typeof p> => out[i]!.ok);
+    const accounts = await blockAccounts(tx, kept, funds, now);
+    const cols: Parameters<typeof ledger.postMany>[1] = {
+      debitIds: [],
+      creditIds: [],
+      amounts: [],
+      currencies: [],
+      keys: [],
+      causes: [],
+      sessionIds: [],
+      subscriptionIds: [],
+    };
+    const push = (
+      debitId: string,
+      creditId: string,
+      amount: number,
+      cur: string,
+      key: string,
+      cause: string,
+      p: (typeof kept)[number],
+    ) => {
+      cols.debitIds.push(debitId);
+      cols.creditIds.push(creditId);
+      cols.amounts.push(amount);
+      cols.currencies.push(cur);
+      cols.keys.push(key);
+      cols.causes.push(cause);
+      cols.sessionIds.push(p.b.sessionId);
+      cols.subscriptionIds.push(p.sub.id);
+    };
+    for (const [i, p] of kept.entries()) {
+      const a = accounts[i]!;
+      const key = `${p.b.kind}:${p.b.sessionId}:block:${p.b.n}`;
+      push(a.credits, a.consumed, 1, p.unit, key, `${p.b.kind}_block`, p);
+      if (p.sub.payoutPerBlockMinor > 0)
+        push(
+          a.from,
+          a.wallet,
+          p.sub.payoutPerBlockMinor,
+          p.sub.currency,
+          `${key}:payout`,
+          `${p.b.kind}_block_earning`,
+          p,
+        );
+    }
+    await ledger.postMany(tx, cols, now);
     const doctors = [...new Set(blocks.map((b) => b.clinicianId))];
     await wallets.recoverMany(tx, doctors, subs.values().next().value?.currency ?? currency, now);
     return out;
+  }
+
+  /**
+   * The four account ids of each charged block (in `kept`'s order): credits and deferred revenue as
+   * read by `lockCredits`; the doctors' wallets and consumption accounts (and any other) through the
+   * ledger's id cache, each distinct account looked up once.
+   */
+  async function blockAccounts(
+    tx: Tx,
+    kept: Array<{ b: Block; sub: SubscriptionRow; unit: string }>,
+    funds: Awaited<ReturnType<typeof lockCredits>>,
+    now: Date,
+  ) {
+    const refs = new Map<string, AccountRef>();
+    const need = (a: AccountRef) => {
+      const k = ledger.cacheKey(a);
+      if (!refs.has(k)) refs.set(k, a);
+      return k;
+    };
+    const keyed = kept.map((p) => {
+      const f = funds.get(`${p.sub.id}|${p.unit}`)!;
+      const from =
+        p.sub.priceMinor <= 0
+          ? need({ kind: 'platform_revenue', currency: p.sub.currency })
+          : f.deferredId === null
+            ? need({ kind: 'deferred_revenue', ref: p.sub.id, currency: p.sub.currency })
+            : null;
+      return {
+        from,
+        consumed: need(consumedAccount(p.b.clinicianId, p.b.kind)),
+        wallet: need({ kind: 'doctor_wallet', ownerId: p.b.clinicianId, currency: p.sub.currency }),
+      };
+    });
+    const idOf = await ledger.accountIds(tx, [...refs.values()], now);
+    return keyed.map((k, i) => {
+      const f = funds.get(`${kept[i]!.sub.id}|${kept[i]!.unit}`)!;
+      return {
+        credits: f.creditsId,
+        from: k.from === null ? f.deferredId! : idOf.get(k.from)!,
+        consumed: idOf.get(k.consumed)!,
+        wallet: idOf.get(k.wallet)!,
+      };
+    });
+  }
+
+  /**
+   * The credit accounts the planned blocks draw on, locked (`for update`, id order) with what they
+   * have left, and the subscriptions' deferred revenue accounts, keyed `{subscription}|{unit}`.
+   */
+  async function lockCredits(tx: Tx, plan: Array<{ b: Block; sub: SubscriptionRow; unit: string } | null>) {
+    const wanted = new Map<string, { patientId: string; subId: string; unit: string; cur: string }>();
+    for (const p of plan)
+      if (p)
+        wanted.set(`${p.sub.id}|${p.unit}`, {
+          patientId: p.b.patientId,
+          subId: p.sub.id,
+          unit: p.unit,
+          cur: p.sub.currency,
+        });
+    const list = [...wanted.values()];
+    const r = await tx.query<{
+      creditsId: string;
+      ref: string;
+      unit: string;
+      avail: number;
+      deferredId: string | null;
+    }>(
+      `select c.id as "creditsId", c.ref, c.currency as unit, (c.posted_credits - c.posted_debits - c.pending_debits)::float8 as avail,
+         d.id as "deferredId"
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as x(owner, ref, unit, cur)
+       join ledger_accounts c on c.kind = 'patient_credits' and c.owner_id = x.owner and c.ref = x.ref and c.currency = x.unit
+       left join ledger_accounts d on d.kind = 'deferred_revenue' and d.owner_id is null and d.ref = x.ref and d.currency = x.cur
+       order by c.id for update of c`,
+      [
+        list.map((w) => w.patientId),
+        list.map((w) => w.subId),
+        list.map((w) => w.unit),
+        list.map((w) => w.cur),
+      ],
+    );
+    return new Map(r.rows.map((x) => [`${x.ref}|${x.unit}`, x]));
   }
 
   /** Period over: unused credits lapse, the rest of the price becomes platform revenue. */

@@ -90,12 +90,9 @@ export const ledgerTransfers = pgTable(
   'ledger_transfers',
   {
     id: uuid().primaryKey().defaultRandom(),
-    debitAccountId: uuid()
-      .notNull()
-      .references(() => ledgerAccounts.id),
-    creditAccountId: uuid()
-      .notNull()
-      .references(() => ledgerAccounts.id),
+    /** An existing account: checked by the `ledger_apply_transfer` trigger (no foreign key, see 0020). */
+    debitAccountId: uuid().notNull(),
+    creditAccountId: uuid().notNull(),
     amount: big().notNull(),
     currency: text().notNull(),
     flag: text({ enum: TRANSFER_FLAGS }).notNull(),
@@ -116,11 +113,12 @@ export const ledgerTransfers = pgTable(
   },
   (t) => [
     uniqueIndex('ledger_transfers_idempotency_key').on(t.idempotencyKey),
-    uniqueIndex('ledger_transfers_resolves_once').on(t.pendingId),
+    // Partial where most rows hold null (a block's transfers have no pending id and no payable).
+    uniqueIndex('ledger_transfers_resolves_once').on(t.pendingId).where(sql`${t.pendingId} is not null`),
     index('ledger_transfers_debit').on(t.debitAccountId, t.createdAt),
     index('ledger_transfers_credit').on(t.creditAccountId, t.createdAt),
-    index('ledger_transfers_session').on(t.sessionId),
-    index('ledger_transfers_payable').on(t.payableKind, t.payableId),
+    index('ledger_transfers_session').on(t.sessionId).where(sql`${t.sessionId} is not null`),
+    index('ledger_transfers_payable').on(t.payableKind, t.payableId).where(sql`${t.payableId} is not null`),
     check('ledger_transfers_amount_positive', sql`${t.amount} > 0`),
     check('ledger_transfers_distinct_accounts', sql`${t.debitAccountId} <> ${t.creditAccountId}`),
     check('ledger_transfers_flag', sql`${t.flag} in ('posted', 'pending', 'post_pending', 'void_pending')`),

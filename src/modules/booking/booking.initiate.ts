@@ -56,15 +56,18 @@ async function prepare(deps: Deps, actor: Actor, input: InitiateInput, now: Date
   const party = bookingParty(actor, input.patientId);
   if (input.startAt.getTime() <= now.getTime()) throw slotUnavailable();
   assertWithinHorizon(input.startAt, now, deps.config.booking.horizonDays);
-  // Fresh, in parallel: the clinician and plan (catalog), the slot (its rules; the same clinician
-  // handed to findSlot, not read twice). The fee charged is the one read here.
-  const facts = deps.catalog.bookingFacts(input.clinicianId, party.patientId);
+  // Fresh, in parallel: the clinician (identity) and, in one catalog statement, the listing, the
+  // plan and the slot's schedule (scheduling's columns); findSlot gets both, reads neither again.
+  // The fee charged is the one read here.
+  const schedule = deps.scheduling.slotScheduleRead(input.clinicianId, input.startAt);
+  const facts = deps.catalog.bookingFacts(input.clinicianId, party.patientId, { also: schedule.columns });
   const [slot, patient, { clinician, plan }] = await Promise.all([
     deps.scheduling.findSlot({
       clinicianId: input.clinicianId,
       startAt: input.startAt,
       mode: input.mode,
       clinician: facts.then((f) => f.clinician),
+      schedule: facts.then((f) => schedule.parse(f.also)),
     }),
     party.source === 'WEB_PATIENT' ? null : deps.identity.getUser(party.patientId),
     facts,

@@ -103,6 +103,9 @@ export function makeQueries(deps: Deps) {
     toViews,
     listOccupancy: (clinicianId: string, from: Date, to: Date, now: Date) =>
       repo.listOccupancy(clinicianId, from, to, now),
+    /** The same for several clinicians in one query; each row names its clinician. */
+    listOccupancyOf: async (clinicianIds: string[], from: Date, to: Date, now: Date) =>
+      clinicianIds.length ? repo.listOccupancy(clinicianIds, from, to, now) : [],
 
     async listForPatient(actor: Actor, scope: 'upcoming' | 'past') {
       const now = deps.clock.now();

@@ -56,6 +56,14 @@ const overlapping = (from: Date, to: Date) => and(lt(a.startsAt, to), gt(a.endsA
  * unit of work's `tx.db`, or a pool handle outside one). `changed` hears every write that can change
  * what a slot listing shows (inside a transaction: `occupancy.onCommit(tx)`).
  */
+/** The row a new appointment is written as, stamped at `now`. */
+const newRow = ({ now, ...values }: NewAppointment & { id?: string }) => ({
+  ...values,
+  confirmedAt: values.status === 'CONFIRMED' ? now : null,
+  createdAt: now,
+  updatedAt: now,
+});
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -125,39 +133,21 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
       return rows[0] ?? { sameSlot: null, live: 0, unpaidSince: 0 };
     },
 
-    /** Inserts unless a held or booked appointment overlaps (then null: the caller frees lapsed holds and insists). */
-    async insertIfFree({ now, ...values }: NewAppointment & { id?: string }): Promise<Appointment | null> {
-      const [row] = await db
-        .insert(a)
-        .values({
-          ...values,
-          confirmedAt: values.status === 'CONFIRMED' ? now : null,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .onConflictDoNothing()
-        .returning();
-      return written(row);
-    },
-
     /**
-     * insertIfFree that also returns, in the same statement, the patient's hold counts as they were
-     * before it (a statement never sees its own insert): the limits are checked after, and a hold
-     * over them is refused by rolling the transaction back. Null when something overlaps.
+     * Inserts unless a held or booked appointment overlaps (then null: the caller frees lapsed holds
+     * and insists), returning in the same statement the patient's hold counts as they were before
+     * it (a statement never sees its own insert): the limits are checked after, and a hold over
+     * them is refused by rolling the transaction back.
      */
     async insertIfFreeCounting(
-      { now, ...values }: NewAppointment & { id: string; patientId: string },
+      values: NewAppointment & { id: string; patientId: string },
       since: Date,
     ): Promise<{ appointment: Appointment; live: number; unpaidSince: number } | null> {
+      const { now } = values;
       const mine = sql`x.patient_id = ${values.patientId}`;
       const [row] = await db
         .insert(a)
-        .values({
-          ...values,
-          confirmedAt: values.status === 'CONFIRMED' ? now : null,
-          createdAt: now,
-          updatedAt: now,
-        })
+        .values(newRow(values))
         .onConflictDoNothing()
         .returning({
           ...getTableColumns(a),
@@ -169,16 +159,8 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
       return { appointment: written(appointment)!, live, unpaidSince };
     },
 
-    async insert({ now, ...values }: NewAppointment & { id?: string }): Promise<Appointment | null> {
-      const [row] = await db
-        .insert(a)
-        .values({
-          ...values,
-          confirmedAt: values.status === 'CONFIRMED' ? now : null,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
+    async insert(values: NewAppointment & { id?: string }): Promise<Appointment | null> {
+      const [row] = await db.insert(a).values(newRow(values)).returning();
       return written(row);
     },
 
@@ -329,12 +311,14 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
       );
     },
 
-    async listOccupancy(clinicianId: string, from: Date, to: Date, now: Date) {
+    /** Held and booked time overlapping [from, to): of one clinician, or of several (slot search's next-slot read). */
+    async listOccupancy(clinicians: string | string[], from: Date, to: Date, now: Date) {
       const held = sql`${a.status} = 'PENDING_PAYMENT'`;
       // A hold whose payment is open lapses only when payments settles it (booking then says so).
       const lapses = sql`${held} and not ${a.paymentOpen}`;
       return db
         .select({
+          clinicianId: a.clinicianId,
           startAt: a.startsAt,
           endAt: a.endsAt,
           status: sql<'held' | 'booked'>`case when ${held} then 'held' else 'booked' end`,
@@ -343,7 +327,9 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
         .from(a)
         .where(
           and(
-            eq(a.clinicianId, clinicianId),
+            typeof clinicians === 'string'
+              ? eq(a.clinicianId, clinicians)
+              : inArray(a.clinicianId, clinicians),
             overlapping(from, to),
             or(inArray(a.status, ['CONFIRMED', 'COMPLETED']), occupyingHold(now)),
           ),

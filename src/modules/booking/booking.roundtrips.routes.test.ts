@@ -24,10 +24,12 @@ async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
 }
 
 /**
- * Issue 12: a paid initiate took 24 SQL round trips (target 10). Booking's and payments' own part,
- * from BEGIN (sent with both advisory locks) to the stored checkout, is 7 now (it was 14); the rest
- * are the auth check (1) and three parallel fresh reads before it: identity's clinician, catalog's
- * listing with the patient's plan, scheduling's rules (see docs/performance.md). A count, not a timing: it must fail if the count rises.
+ * Issue 12: a paid initiate took 24 SQL round trips (target 10). Booking's and payments' own part
+ * is 4 now (it was 14, then 7): BEGIN sent with both advisory locks, the hold's insert, the payment
+ * with its sandbox checkout and expiry job in one statement, COMMIT — one transaction, one commit,
+ * nothing after it. The rest are the auth check (1) and one fresh read before it: catalog's
+ * statement carrying identity's clinician, the listing, the patient's plan and scheduling's rules
+ * and time off (see docs/performance.md). A count, not a timing: it must fail if the count rises.
  */
 describe('round trips of a paid initiate', () => {
   let t: TestApp;
@@ -38,7 +40,7 @@ describe('round trips of a paid initiate', () => {
   });
   afterAll(() => t?.close());
 
-  test('the hold, its payment, expiry job and sandbox checkout take 7 statements; 11 in all', async () => {
+  test('the hold, its payment, expiry job and sandbox checkout take 4 statements; 6 in all', async () => {
     const warm = await createUser(t, { role: 'patient' });
     const first = await initiate(t, warm, {
       clinicianId: doc.id,
@@ -54,7 +56,20 @@ describe('round trips of a paid initiate', () => {
     expect(status).toBe(201);
     const listing = sql.map((s, i) => `${i + 1}. ${s}`).join('\n');
     const own = sql.slice(sql.findIndex((s) => s.startsWith('begin')));
-    expect(own.length, listing).toBe(7);
-    expect(sql.length, listing).toBeLessThanOrEqual(11);
+    expect(own.length, listing).toBe(4);
+    expect(own.at(-1), listing).toBe('commit');
+    expect(sql.length, listing).toBeLessThanOrEqual(6);
+    // Nothing was dropped to get there: the payment has its checkout and its expiry job.
+    const { rows } = await t.platform.pool.query(
+      `select p.id, p.order_id, c.status as checkout, c.amount_minor, c.expires_at = p.expires_at as same_expiry,
+              (select count(*)::int from pgboss.job j where j.name = 'payments.expire' and j.data->>'paymentId' = p.id::text
+                 and j.start_after = p.expires_at) as jobs
+         from appointments a join payments p on p.id = a.payment_id left join sandbox_checkouts c on c.id = p.order_id
+        where a.patient_id = $1`,
+      [patient.id],
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ checkout: 'open', amount_minor: 50_000, same_expiry: true, jobs: 1 }),
+    ]);
   });
 });

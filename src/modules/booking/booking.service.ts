@@ -44,7 +44,7 @@ export type BookingDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | '
     CatalogService,
     'getClinician' | 'planPolicyFor' | 'bookingFacts' | 'recordRelationship' | 'within'
   >;
-  scheduling: Pick<SchedulingService, 'findSlot' | 'listSlots'>;
+  scheduling: Pick<SchedulingService, 'findSlot' | 'listSlots' | 'slotScheduleRead'>;
   occupancy: OccupancyEvents;
   /** Prepaid earnings: escrow on payment, posted by an in-person completion, voided by a cancellation. */
   billing: Pick<BillingService, 'prepaidPaid' | 'postPrepaid' | 'cancelPrepaid' | 'applyNoShow'>;

@@ -3,7 +3,7 @@ import type { ClinicianSummary, IdentityService } from '../identity/index.js';
 /** What catalog uses of identity's service (its public type, narrowed). */
 export type CatalogIdentity = Pick<
   IdentityService,
-  'getUser' | 'findUserByPhone' | 'getClinician' | 'listClinicians' | 'within'
+  'getUser' | 'findUserByPhone' | 'getClinician' | 'listClinicians' | 'within' | 'clinicianProfileColumn'
 >;
 
 /** A clinician as identity knows them; the catalog adds centres, modes and fees. */
@@ -13,6 +13,8 @@ export type ClinicianProfile = {
   specialization: string;
   timeZone: string;
   isActive: boolean;
+  bio: string | null;
+  languages: string[];
 };
 
 const toProfile = (c: ClinicianSummary): ClinicianProfile => ({
@@ -21,6 +23,8 @@ const toProfile = (c: ClinicianSummary): ClinicianProfile => ({
   specialization: c.clinician.specialization,
   timeZone: c.clinician.timeZone,
   isActive: c.isActive,
+  bio: c.clinician.bio ?? null,
+  languages: c.clinician.languages ?? [],
 });
 
 /**

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
 import {
   centres,
@@ -140,9 +140,10 @@ export const catalogRepository = {
 
   /**
    * What a booking needs from the catalog in one read: the clinician's listing with its centres
-   * (listed only; null otherwise) and the patient's plan facts (see planFacts).
+   * (listed only; null otherwise) and the patient's plan facts (see planFacts). `also`: more
+   * select-list columns another module's read carries along (returned in `row`, as selected).
    */
-  async bookingFacts(db: Db, clinicianId: string, patientId: string) {
+  async bookingFacts(db: Db, clinicianId: string, patientId: string, also?: SQL) {
     const res = await db.execute<{
       listing: {
         modes: string[];
@@ -167,11 +168,12 @@ export const catalogRepository = {
              s.plan_code as "planCode", s.status, s.period_end as "periodEnd", p.booking_rule as "bookingRule",
              exists (select 1 from ${doctorPatientRelationships} r
                       where r.clinician_id = ${clinicianId} and r.patient_id = ${patientId}) as "hasRelationship"
+             ${also ? sql`, ${also}` : sql``}
         from (select 1) as one
         left join ${patientSubscriptions} s on s.patient_id = ${patientId}
         left join ${plans} p on p.code = s.plan_code`);
     const row = res.rows[0]!;
-    return { listing: row.listing, ...subscriptionOf(row), hasRelationship: row.hasRelationship };
+    return { listing: row.listing, ...subscriptionOf(row), hasRelationship: row.hasRelationship, row };
   },
 
   /** The patient's subscription with its plan's rule (or nulls) and whether the pair has a relationship: one read. */

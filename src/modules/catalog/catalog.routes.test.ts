@@ -95,7 +95,37 @@ describe('catalog over HTTP', () => {
       modes: ['online', 'in_person'],
       fee: { amount: 50_000, currency: 'INR' },
       timeZone: 'Asia/Kolkata',
+      bio: null,
+      languages: [],
+      nextAvailableSlot: null, // no weekly availability yet
+      bookingHorizonDays: 180,
     });
+  });
+
+  test("a clinician's bio and languages come from the profile the admin wrote", async () => {
+    const created = await t.http.post(
+      '/api/admin/users',
+      {
+        role: 'clinician',
+        phone: '+919800011122',
+        fullName: 'Dr. Kiran Bio',
+        specialization: 'Dermatologist',
+        languages: ['English', 'Kannada'],
+        bio: 'Skin and hair clinics.',
+      },
+      { token: admin.token },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id: string = created.body.id;
+    await setListing(t, admin, id);
+    const res = await t.http.get(`/api/clinicians/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ bio: 'Skin and hair clinics.', languages: ['English', 'Kannada'] });
+    const listed = (await t.http.get('/api/clinicians?q=kiran')).body;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ bio: 'Skin and hair clinics.', languages: ['English', 'Kannada'] });
+    // Hidden again so the other tests see their two clinicians.
+    await setListing(t, admin, id, { isListed: false });
   });
 
   test.each<[string, string, string[]]>([

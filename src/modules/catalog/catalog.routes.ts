@@ -2,13 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AuthGuard } from '../../platform/auth.js';
 import { Errors, problemSchema } from '../../platform/errors.js';
+import type { SchedulingService } from '../scheduling/index.js';
 import {
   adminClinicianSchema,
   centreSchema,
   clinicianQuery,
-  clinicianSchema,
   createCentreBody,
   idParams,
+  listedClinicianSchema,
   listingBody,
   patientPlanReply,
   planSchema,
@@ -16,14 +17,28 @@ import {
   relationshipReply,
   setPlanBody,
 } from './catalog.schemas.js';
-import type { CatalogService } from './catalog.service.js';
+import type { CatalogService, Clinician, ClinicianFilter } from './catalog.service.js';
 
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 const tags = ['catalog'];
 const security = [{ bearer: [] }];
 
-export function catalogRoutes(deps: { auth: AuthGuard; service: CatalogService }): FastifyPluginAsyncZod {
+/** Scheduling's next-slot read (scheduling is built after catalog: late-bound in the composition root). */
+export type NextSlotsPort = SchedulingService['nextAvailableSlots'];
+
+export function catalogRoutes(deps: {
+  auth: AuthGuard;
+  service: CatalogService;
+  nextSlots: NextSlotsPort;
+  horizonDays: number;
+}): FastifyPluginAsyncZod {
   const { auth, service } = deps;
+  /** The search's view: each clinician with their next available slot (one batched read for the page). */
+  async function withNextSlots(list: Clinician[], filter: Pick<ClinicianFilter, 'mode' | 'centreId'>) {
+    const next = await deps.nextSlots(list, filter);
+    const bookingHorizonDays = deps.horizonDays;
+    return list.map((c) => ({ ...c, nextAvailableSlot: next.get(c.id) ?? null, bookingHorizonDays }));
+  }
   return async (app) => {
     app.get(
       '/api/centres',
@@ -51,12 +66,15 @@ export function catalogRoutes(deps: { auth: AuthGuard; service: CatalogService }
       {
         schema: {
           tags,
-          summary: 'Search listed clinicians',
+          summary: 'Search listed clinicians, each with their next available slot',
           querystring: clinicianQuery,
-          response: { 200: z.array(clinicianSchema), 400: problemSchema },
+          response: { 200: z.array(listedClinicianSchema), 400: problemSchema },
         },
       },
-      async (req) => service.listClinicians(req.query),
+      async (req) => {
+        const { mode, centreId } = req.query;
+        return withNextSlots(await service.listClinicians(req.query), { mode, centreId });
+      },
     );
 
     app.get(
@@ -64,15 +82,15 @@ export function catalogRoutes(deps: { auth: AuthGuard; service: CatalogService }
       {
         schema: {
           tags,
-          summary: 'One listed clinician',
+          summary: 'One listed clinician, with their next available slot',
           params: idParams,
-          response: { 200: clinicianSchema, 400: problemSchema, 404: problemSchema },
+          response: { 200: listedClinicianSchema, 400: problemSchema, 404: problemSchema },
         },
       },
       async (req) => {
         const c = await service.getClinician(req.params.id);
         if (!c) throw Errors.notFound('Clinician', req.params.id);
-        return c;
+        return (await withNextSlots([c], {}))[0]!;
       },
     );
 

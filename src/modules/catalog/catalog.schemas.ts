@@ -29,6 +29,34 @@ export const clinicianSchema = z.object({
   modes: z.array(modeSchema),
   fee: moneySchema,
   timeZone: z.string().describe("IANA zone the clinician's weekly availability is written in"),
+  bio: z.string().nullable().describe("The clinician's own words about their practice"),
+  languages: z.array(z.string()).describe('Languages the clinician consults in'),
+});
+
+export const nextSlotSchema = z
+  .object({
+    startAt: z.string().describe("ISO 8601 with the clinician's offset, as slot listings write it"),
+    endAt: z.string(),
+    mode: modeSchema,
+    centreId: z.uuid().nullable(),
+  })
+  .describe(
+    'The first slot a patient can book now: not past, not held or booked, within the booking horizon',
+  );
+
+/** A clinician as the search shows them: the catalog entry and the next slot one can book. */
+export const listedClinicianSchema = clinicianSchema.extend({
+  nextAvailableSlot: nextSlotSchema
+    .nullable()
+    .describe(
+      "null when nothing is free within the booking horizon; follows the search's mode (and centre) filter",
+    ),
+  bookingHorizonDays: z
+    .number()
+    .int()
+    .describe(
+      'How many days ahead slots can be booked (BOOKING_HORIZON_DAYS): how far nextAvailableSlot looks',
+    ),
 });
 
 export const adminClinicianSchema = clinicianSchema.extend({ isListed: z.boolean() });
@@ -93,4 +121,6 @@ export const relationshipReply = z.object({
 // Shared components of the OpenAPI document (referenced, not inlined).
 component('Centre', centreSchema);
 component('Clinician', clinicianSchema);
+component('ListedClinician', listedClinicianSchema);
+component('NextSlot', nextSlotSchema);
 component('Plan', planSchema);

@@ -1,10 +1,11 @@
+import { type SQL, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { IANAZone } from 'luxon';
 import type { Db, Tx } from '../../platform/db/uow.js';
 import { Errors } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import { type Money, money } from '../../platform/money.js';
-import { type CatalogIdentity, clinicianProfiles } from './catalog.ports.js';
+import { type CatalogIdentity, type ClinicianProfile, clinicianProfiles } from './catalog.ports.js';
 import { catalogRepository as repo } from './catalog.repository.js';
 import { type BookingPolicy, bookingPolicyFor, effectivePlan, type PlanCode } from './catalog.rules.js';
 
@@ -19,6 +20,9 @@ export type Clinician = {
   modes: Mode[];
   centres: Centre[];
   isListed: boolean;
+  /** From identity's profile: what the clinician search shows about them. */
+  bio: string | null;
+  languages: string[];
 };
 export type ClinicianFilter = { specialization?: string; centreId?: string; mode?: Mode; q?: string };
 
@@ -68,6 +72,8 @@ export function createCatalogService(deps: CatalogDeps) {
         modes: l.modes as Mode[],
         centres: l.centres,
         isListed: l.isListed,
+        bio: p.bio,
+        languages: p.languages,
       });
     }
     return out;
@@ -214,31 +220,41 @@ export function createCatalogService(deps: CatalogDeps) {
     },
 
     /**
-     * A booking's catalog reads, fresh, in two parallel round trips (identity's clinician, and one
-     * catalog query for the listing and the patient's plan): the bookable clinician (null when not
-     * listed or not active) and the plan policy as `planPolicyFor` gives it.
+     * A booking's catalog reads, fresh, in one round trip (identity's clinician as a column of
+     * its own, the listing and the patient's plan): the bookable clinician (null when not
+     * listed or not active) and the plan policy as `planPolicyFor` gives it. `also`: select-list
+     * columns of another module carried by the catalog query (one round trip; e.g. scheduling's
+     * `slotScheduleRead`), returned as selected in `also`.
      */
-    async bookingFacts(clinicianId: string, patientId: string) {
-      const [profiles, facts] = await Promise.all([
-        clinicianProfiles(deps.identity, [clinicianId]),
-        repo.bookingFacts(read, clinicianId, patientId),
-      ]);
-      const p = profiles[0];
+    async bookingFacts(clinicianId: string, patientId: string, opts: { also?: SQL } = {}) {
+      const profile = deps.identity.clinicianProfileColumn(clinicianId, 'clinicianProfile');
+      const facts = await repo.bookingFacts(
+        read,
+        clinicianId,
+        patientId,
+        opts.also ? sql`${profile}, ${opts.also}` : profile,
+      );
+      const also = facts.row as Record<string, unknown>;
+      const p = also.clinicianProfile as
+        | (Omit<ClinicianProfile, 'fullName'> & { fullName: string | null })
+        | null;
       const l = facts.listing;
       const clinician: Clinician | null =
         p && l
           ? {
               id: p.id,
-              fullName: p.fullName,
+              fullName: p.fullName ?? '',
               specialization: p.specialization,
               timeZone: p.timeZone,
               fee: money(l.feeAmountMinor, l.currency),
               modes: l.modes as Mode[],
               centres: l.centres,
               isListed: l.isListed,
+              bio: p.bio ?? null,
+              languages: p.languages ?? [],
             }
           : null;
-      return { clinician, plan: policyOf(facts) };
+      return { clinician, plan: policyOf(facts), also };
     },
 
     /** Seed 001's policy for this patient booking this clinician, as of now. */

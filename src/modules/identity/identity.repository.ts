@@ -1,4 +1,18 @@
-import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  gte,
+  inArray,
+  isNull,
+  lt,
+  ne,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { Role } from '../../platform/auth.js';
 import type { Db } from '../../platform/db/uow.js';
 import { exactInstant } from '../../platform/paging.js';
@@ -211,6 +225,17 @@ export const identityRepository = {
   },
 
   /** A clinician user with their profile in one read (on every booking's path), or null. */
+  /**
+   * An active clinician's profile as one json select-list column (null when none), for another
+   * module's statement that carries it along (a booking's one pre-read, issue 12).
+   */
+  clinicianProfileColumn(id: string, as: string): SQL {
+    return sql`(select json_build_object('id', u.id, 'fullName', u.full_name, 'specialization', p.specialization,
+                  'timeZone', p.time_zone, 'isActive', u.is_active)
+                  from ${users} u join ${clinicianProfiles} p on p.user_id = u.id
+                 where u.id = ${id} and u.role = 'clinician' and u.is_active) as ${sql.identifier(as)}`;
+  },
+
   async findClinicianWithProfile(db: Db, id: string) {
     const rows = await db
       .select({ user: users, profile: clinicianProfiles })

@@ -233,6 +233,8 @@ export function makeIdentityService(deps: IdentityServiceDeps) {
   return {
     getUser,
     within,
+    /** See the repository's `clinicianProfileColumn`: the active clinician as `{ id, fullName, specialization, timeZone, isActive }`. */
+    clinicianProfileColumn: (id: string, as: string) => repo.clinicianProfileColumn(id, as),
     findUserByPhone,
     listUsersByRole,
     listClinicians,

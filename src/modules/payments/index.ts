@@ -32,7 +32,10 @@ export type {
   PreparePaymentInput,
 } from './payments.service.js';
 
-export type PaymentsModuleDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow' | 'metrics'> &
+export type PaymentsModuleDeps = Pick<
+  Platform,
+  'config' | 'clock' | 'log' | 'pool' | 'uow' | 'metrics' | 'jobs'
+> &
   PaymentsCollaborators & { auth: AuthGuard };
 export type PaymentsModule = AppModule & { service: PaymentsService };
 

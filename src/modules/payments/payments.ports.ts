@@ -62,7 +62,7 @@ export type PaymentsCollaborators = {
   identity: Pick<IdentityService, 'getUser' | 'within'>;
 };
 
-export type PaymentsDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow'> &
+export type PaymentsDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'pool' | 'uow' | 'jobs'> &
   PaymentsCollaborators & {
     gateways: Gateways;
     counters: PaymentsCounters;

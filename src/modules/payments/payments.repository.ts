@@ -1,13 +1,45 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+  type SQL,
+  sql,
+  type WithSubquery,
+} from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
 import type { Provider } from './gateways/types.js';
 import type { PaymentStatus, PaymentTransition, RefundStatus } from './payments.rules.js';
-import { paymentCustomers, payments, refunds, webhookEvents } from './payments.table.js';
+import { paymentCustomers, payments, refunds, sandboxCheckouts, webhookEvents } from './payments.table.js';
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type NewPayment = typeof payments.$inferInsert;
+/** A new payment's columns: status and money columns keep their defaults. */
+type NewPaymentValues = Omit<
+  NewPayment,
+  'status' | 'kind' | 'paidAt' | 'capturedMinor' | 'failedAt' | 'refundedMinor'
+>;
 export type RefundRow = typeof refunds.$inferSelect;
 export type NewRefund = typeof refunds.$inferInsert;
+
+/** A statement written for positional parameters ($1, $2, ...) as Drizzle SQL with those values. */
+function withParams(text: string, values: unknown[]): SQL {
+  const parts: SQL[] = [];
+  let at = 0;
+  for (const m of text.matchAll(/\$(\d+)/g)) {
+    parts.push(sql.raw(text.slice(at, m.index)), sql`${values[Number(m[1]) - 1] ?? null}`);
+    at = m.index + m[0].length;
+  }
+  parts.push(sql.raw(text.slice(at)));
+  return sql.join(parts);
+}
 
 /** One typed query per method, on whatever handle it is given (a transaction's or the pool's). */
 export function paymentsRepository(db: Db) {
@@ -29,12 +61,36 @@ export function paymentsRepository(db: Db) {
   }
 
   return {
-    /** A new payment, CREATED (the status and money columns keep their defaults). */
+    /**
+     * A new payment, CREATED (the status and money columns keep their defaults), undefined when its
+     * idempotency key is taken; in the same statement (one round trip), what else it writes:
+     * with `sandboxCheckout`, the sandbox's checkout row (the sandbox's "remote" side is ours: same
+     * amount, currency, description and expiry; written only with the payment); with `job`, its
+     * expiry job (pg-boss's own INSERT, see `JobQueue.sendStatement`; written even when the key is
+     * taken, then for an id no payment has — its run finds nothing to do).
+     */
     async insertPayment(
-      values: Omit<NewPayment, 'status' | 'kind' | 'paidAt' | 'capturedMinor' | 'failedAt' | 'refundedMinor'>,
+      values: NewPaymentValues,
+      also: { sandboxCheckout?: boolean; job?: { text: string; values: unknown[] } } = {},
     ): Promise<PaymentRow | undefined> {
-      const rows = await db.insert(payments).values(values).onConflictDoNothing().returning();
-      return rows[0];
+      const p = db.$with('p').as(db.insert(payments).values(values).onConflictDoNothing().returning());
+      const ctes: WithSubquery[] = [p];
+      if (also.sandboxCheckout)
+        ctes.push(
+          db.$with('checkout', { id: sql<string>`id` }).as(
+            sql`insert into ${sandboxCheckouts} (id, amount_minor, currency, description, created_at, expires_at)
+                select ${p.orderId}, ${p.amountMinor}, ${p.currency}, ${p.description}, ${p.createdAt}, ${p.expiresAt} from ${p}
+                returning id`,
+          ),
+        );
+      if (also.job)
+        ctes.push(db.$with('job', { id: sql<string>`id` }).as(withParams(also.job.text, also.job.values)));
+      return (
+        await db
+          .with(...ctes)
+          .select()
+          .from(p)
+      )[0];
     },
     async findByIdempotencyKey(key: string) {
       return (await db.select().from(payments).where(eq(payments.idempotencyKey, key)))[0];

@@ -126,6 +126,58 @@ describe('payments with the sandbox gateway', () => {
     }
   });
 
+  test('the sandbox checkout and expiry job are written with the payment, in the payable transaction, once', async () => {
+    const counts = async () =>
+      (
+        await t.platform.pool.query(
+          `select (select count(*)::int from sandbox_checkouts) as checkouts,
+                  (select count(*)::int from pgboss.job where name = 'payments.expire') as jobs`,
+        )
+      ).rows[0];
+    const service = paymentsOf(t).service;
+    const input = (payableId: string) => ({
+      payableKind: 'subscription' as const,
+      payableId,
+      patientId: patient.id,
+      amount: { amount: 29900, currency: 'INR' },
+      expiresAt: new Date(t.clock.now().getTime() + 15 * 60_000),
+      description: 'Standard plan',
+      idempotencyKey: `test-sub:one-statement:${payableId}`,
+    });
+    const before = await counts();
+    // Rolled back with the payable's transaction: no payment, no checkout, no job.
+    await expect(
+      t.platform.uow(async (tx) => {
+        await service.preparePayment(tx, input('00000000-0000-4000-8000-000000000001'));
+        throw new Error('the payable gave up');
+      }),
+    ).rejects.toThrow('the payable gave up');
+    expect(await counts()).toEqual(before);
+
+    const { payableId, paymentId } = await createPayable(t, patient.id, { open: false });
+    const row = await paymentRow(t, paymentId);
+    expect(row.order_id).toBe(`sbx_${paymentId.replace(/-/g, '')}`);
+    const { rows } = await t.platform.pool.query('select * from sandbox_checkouts where id = $1', [
+      row.order_id,
+    ]);
+    expect(rows[0]).toMatchObject({
+      status: 'open',
+      amount_minor: 29900,
+      currency: 'INR',
+      description: 'Standard plan',
+    });
+    expect(rows[0].expires_at).toEqual(row.expires_at);
+    const afterFirst = await counts();
+    expect(afterFirst).toEqual({ checkouts: before.checkouts + 1, jobs: before.jobs + 1 });
+    // The same key again: the same payment back; no second checkout (its extra expiry job names no payment).
+    const again = await t.platform.uow((tx) =>
+      service.preparePayment(tx, { ...input(payableId), idempotencyKey: `test-sub:${payableId}` }),
+    );
+    expect(again.paymentId).toBe(paymentId);
+    expect((await counts()).checkouts).toBe(afterFirst.checkouts);
+    expect(await service.openCheckout(paymentId)).toMatchObject({ orderId: row.order_id });
+  });
+
   test('create-order returns the same checkout; another patient gets 404', async () => {
     const { payableId, checkout } = await createPayable(t, patient.id);
     const again = await t.http.post(

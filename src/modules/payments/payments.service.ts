@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Tx } from '../../platform/db/uow.js';
 import { AppError, Errors } from '../../platform/errors.js';
@@ -80,7 +81,10 @@ export function createPaymentsService(deps: PaymentsDeps) {
     return provider;
   }
 
-  /** Inside the payable's transaction: a CREATED payment and its expiry job; no network. */
+  /**
+   * Inside the payable's transaction: a CREATED payment and its expiry job; no network. With the
+   * sandbox its checkout too (the sandbox's "remote" side is a table of ours), in the same statement.
+   */
   async function preparePayment(tx: Tx, input: PreparePaymentInput): Promise<PreparedPayment> {
     const now = deps.clock.now();
     const { amount } = input;
@@ -89,12 +93,13 @@ export function createPaymentsService(deps: PaymentsDeps) {
     if (!payables.has(input.payableKind))
       throw new Error(`payable kind ${input.payableKind} is not registered`);
     const repo = paymentsRepository(tx.db);
-    const inserted = await repo.insertPayment({
-      ...(input.paymentId ? { id: input.paymentId } : {}),
+    const provider = providerOf(input.provider);
+    const values = {
+      id: input.paymentId ?? randomUUID(),
       patientId: input.patientId,
       payableKind: input.payableKind,
       payableId: input.payableId,
-      provider: providerOf(input.provider),
+      provider,
       amountMinor: amount.amount,
       currency: amount.currency.toUpperCase(),
       description: input.description.slice(0, 200),
@@ -102,6 +107,18 @@ export function createPaymentsService(deps: PaymentsDeps) {
       expiresAt: input.expiresAt,
       createdAt: now,
       updatedAt: now,
+    };
+    // The sandbox's checkout is a row of ours: written with the payment, so openCheckout has nothing
+    // to do. The expiry job too: one statement for all three (issue 12: a paid initiate's round trips).
+    const local = deps.gateways.get(provider).localCheckout?.(values.id);
+    const job = await deps.jobs.sendStatement(
+      expireJob,
+      { paymentId: values.id },
+      { startAfter: input.expiresAt },
+    );
+    const inserted = await repo.insertPayment(local ? { ...values, ...local } : values, {
+      sandboxCheckout: !!local,
+      job,
     });
     if (!inserted) {
       const existing = (await repo.findByIdempotencyKey(input.idempotencyKey))!;
@@ -109,7 +126,6 @@ export function createPaymentsService(deps: PaymentsDeps) {
         throw Errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was used for another payment.');
       return { paymentId: existing.id, row: existing };
     }
-    await tx.enqueue(expireJob, { paymentId: inserted.id }, { startAfter: input.expiresAt });
     return { paymentId: inserted.id, row: inserted };
   }
 

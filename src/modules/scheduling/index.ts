@@ -10,6 +10,7 @@ import {
 
 export type { Mode, Occupied } from './scheduling.rules.js';
 export type { OccupancyPort, SchedulingService, SlotView } from './scheduling.service.js';
+export type { NextSlot, NextSlotFilter, OccupancyOfPort } from './scheduling.soonest.js';
 
 export type SchedulingModule = AppModule & { service: SchedulingService };
 

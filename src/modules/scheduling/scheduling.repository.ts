@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/uow.js';
 import { availabilityRules, onCallShifts, timeOff } from './scheduling.table.js';
 
@@ -16,6 +16,40 @@ const ruleColumns = {
   slotMinutes: availabilityRules.slotMinutes,
 };
 
+/** What `scheduleColumns` selects, as the database returns it. */
+export type ScheduleColumns = {
+  rules: Array<{
+    weekday: number;
+    startTime: string;
+    endTime: string;
+    mode: 'online' | 'in_person';
+    centreId: string | null;
+    slotMinutes: number;
+  }>;
+  timeOff: Array<{ startAt: string; endAt: string }>;
+};
+
+/**
+ * A clinician's rules and the time off overlapping [from, to) as two select-list columns (`rules`,
+ * `"timeOff"`): `loadSchedule`'s own statement, or another module's read that carries them along
+ * (a booking's one pre-read, issue 12).
+ */
+export function scheduleColumns(clinicianId: string, from: Date, to: Date): SQL {
+  return sql`
+        (select coalesce(json_agg(json_build_object('weekday', r.weekday, 'startTime', r.start_time,
+                  'endTime', r.end_time, 'mode', r.mode, 'centreId', r.centre_id, 'slotMinutes', r.slot_minutes)), '[]')
+           from availability_rules r where r.clinician_id = ${clinicianId}) as rules,
+        (select coalesce(json_agg(json_build_object('startAt', o.start_at, 'endAt', o.end_at) order by o.start_at), '[]')
+           from time_off o
+          where o.clinician_id = ${clinicianId} and o.start_at < ${to.toISOString()} and o.end_at > ${from.toISOString()}) as "timeOff"`;
+}
+
+export const toSchedule = (row: ScheduleColumns) => ({
+  rules: row.rules,
+  timeOff: row.timeOff.map((o) => ({ startAt: new Date(o.startAt), endAt: new Date(o.endAt) })),
+});
+export type Schedule = ReturnType<typeof toSchedule>;
+
 /** One query per method; each takes the handle it runs on (the pool's or a transaction's). */
 export const schedulingRepository = {
   async listRules(db: Db, clinicianIds: string[]) {
@@ -29,29 +63,8 @@ export const schedulingRepository = {
 
   /** A clinician's rules and the time off overlapping [from, to), in one round trip (slot listing). */
   async loadSchedule(db: Db, clinicianId: string, from: Date, to: Date) {
-    const res = await db.execute<{
-      rules: Array<{
-        weekday: number;
-        startTime: string;
-        endTime: string;
-        mode: 'online' | 'in_person';
-        centreId: string | null;
-        slotMinutes: number;
-      }>;
-      timeOff: Array<{ startAt: string; endAt: string }>;
-    }>(sql`
-      select
-        (select coalesce(json_agg(json_build_object('weekday', r.weekday, 'startTime', r.start_time,
-                  'endTime', r.end_time, 'mode', r.mode, 'centreId', r.centre_id, 'slotMinutes', r.slot_minutes)), '[]')
-           from availability_rules r where r.clinician_id = ${clinicianId}) as rules,
-        (select coalesce(json_agg(json_build_object('startAt', o.start_at, 'endAt', o.end_at) order by o.start_at), '[]')
-           from time_off o
-          where o.clinician_id = ${clinicianId} and o.start_at < ${to.toISOString()} and o.end_at > ${from.toISOString()}) as "timeOff"`);
-    const row = res.rows[0]!;
-    return {
-      rules: row.rules,
-      timeOff: row.timeOff.map((o) => ({ startAt: new Date(o.startAt), endAt: new Date(o.endAt) })),
-    };
+    const res = await db.execute<ScheduleColumns>(sql`select ${scheduleColumns(clinicianId, from, to)}`);
+    return toSchedule(res.rows[0]!);
   },
 
   async deleteRules(db: Db, clinicianId: string): Promise<void> {

@@ -5,9 +5,16 @@ import { Errors, type FieldError } from '../../platform/errors.js';
 import type { Platform } from '../../platform/module.js';
 import type { CatalogService, Clinician } from '../catalog/index.js';
 import type { OccupancyWatch } from './scheduling.cache.js';
-import { schedulingRepository as repo } from './scheduling.repository.js';
+import {
+  schedulingRepository as repo,
+  type Schedule,
+  type ScheduleColumns,
+  scheduleColumns,
+  toSchedule,
+} from './scheduling.repository.js';
 import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule } from './scheduling.rules.js';
 import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
+import { createNextSlots, type OccupancyOfPort, occupancyOfEach } from './scheduling.soonest.js';
 
 export type { OccupancyPort, SlotView } from './scheduling.slots.js';
 
@@ -16,6 +23,11 @@ export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> &
   Partial<Pick<Platform, 'config'>> & {
     catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
     occupancy: OccupancyPort;
+    /**
+     * Booking's occupancy of several clinicians in one read (the search's next available slots).
+     * Without it (services built by hand in tests) they read `occupancy` once per clinician.
+     */
+    occupancyOf?: OccupancyOfPort;
     /** Booking's change feed; without it slot listings are not cached. */
     watchOccupancy?: OccupancyWatch;
   };
@@ -29,7 +41,12 @@ export function createSchedulingService(deps: SchedulingDeps) {
   const read: Db = drizzle(deps.pool, { casing: 'snake_case' });
   const horizonDays = deps.config?.booking.horizonDays;
   const listing = createSlotListing({ ...deps, read, ...(horizonDays ? { horizonDays } : {}) });
-  const forgetSchedules = () => listing.forget();
+  const occupancyOf = deps.occupancyOf ?? occupancyOfEach(deps.occupancy);
+  const nextSlots = createNextSlots({ ...deps, read, occupancyOf, ...(horizonDays ? { horizonDays } : {}) });
+  const forgetSchedules = () => {
+    listing.forget();
+    nextSlots.forget();
+  };
 
   async function requireClinician(id: string, opts: { includeUnlisted?: boolean } = {}): Promise<Clinician> {
     const c = await deps.catalog.getClinician(id, opts);
@@ -64,9 +81,24 @@ export function createSchedulingService(deps: SchedulingDeps) {
   }
 
   return {
+    /** Each clinician's next available slot (clinician search), by id; null when none within the horizon. */
+    nextAvailableSlots: nextSlots.find,
     listSlots: listing.listSlots,
     listSlotsJson: listing.listSlotsJson,
     searchSlotsJson: listing.searchSlotsJson,
+
+    /**
+     * The schedule `findSlot` reads, as columns another module's statement can carry (a booking's
+     * one pre-read, issue 12), and how to read them back: hand the result to `findSlot` as `schedule`.
+     */
+    slotScheduleRead(clinicianId: string, startAt: Date) {
+      // An invalid instant reads some schedule; findSlot answers null for it whatever it holds.
+      const t = Number.isNaN(startAt.getTime()) ? 0 : startAt.getTime();
+      return {
+        columns: scheduleColumns(clinicianId, new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
+        parse: (row: Record<string, unknown>) => toSchedule(row as ScheduleColumns),
+      };
+    },
 
     /** The slot the rules offer at exactly `startAt` in `mode`, if it is still in the future. Ignores bookings. */
     async findSlot(q: {
@@ -75,6 +107,8 @@ export function createSchedulingService(deps: SchedulingDeps) {
       mode: Mode;
       /** The bookable clinician the caller is reading fresh anyway (a booking): not read again here. */
       clinician?: Promise<Clinician | null>;
+      /** The schedule read by the caller's own statement (see `slotScheduleRead`): not read again here. */
+      schedule?: Promise<Schedule>;
     }) {
       const now = deps.clock.now();
       const t = q.startAt.getTime();
@@ -82,7 +116,7 @@ export function createSchedulingService(deps: SchedulingDeps) {
       // Fresh reads, in parallel: this is on every booking's path.
       const [clinician, { rules, timeOff }] = await Promise.all([
         q.clinician ?? deps.catalog.getClinician(q.clinicianId),
-        repo.loadSchedule(read, q.clinicianId, new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
+        q.schedule ?? repo.loadSchedule(read, q.clinicianId, new Date(t - 2 * DAY), new Date(t + 2 * DAY)),
       ]);
       if (!clinician?.modes.includes(q.mode)) return null;
       // The slot's local date is the day before, of or after the UTC date whatever the zone.

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   actor,
   billingOf,
-  billingScene,
+  billingSceneForFile,
   checkLedgerInvariants,
   sessionsOf,
   setPlan,
@@ -10,14 +10,8 @@ import {
 } from '../../../test/billing/support.js';
 import { createUser } from '../../../test/factories/identity.js';
 
-let scene: Awaited<ReturnType<typeof billingScene>>;
-beforeAll(async () => {
-  scene = await billingScene();
-  await setPlan(scene.t, 'standard', { textCredits: 40, callCredits: 10, payoutPerBlockMinor: 900 });
-});
-afterAll(async () => {
-  await checkLedgerInvariants(scene.t);
-  await scene.t.close();
+const scene = billingSceneForFile({
+  plans: { standard: { textCredits: 40, callCredits: 10, payoutPerBlockMinor: 900 } },
 });
 
 const transfersOf = async (sessionId: string) =>

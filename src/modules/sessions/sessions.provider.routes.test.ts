@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { billingScene, checkLedgerInvariants, setPlan, subscribe } from '../../../test/billing/support.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { billingSceneForFile, subscribe } from '../../../test/billing/support.js';
 import { signProviderCallback } from './sessions.provider.js';
 
 const SECRET = 'call-provider-secret-for-tests-0123456789abcdef';
-let scene: Awaited<ReturnType<typeof billingScene>>;
-beforeAll(async () => {
-  scene = await billingScene({ CALL_PROVIDER_WEBHOOK_SECRET: SECRET });
-  await setPlan(scene.t, 'standard', { textCredits: 3, callCredits: 6, payoutPerBlockMinor: 5000 });
-  await subscribe(scene.t, scene.patient, 'standard');
+const scene = billingSceneForFile({
+  env: { CALL_PROVIDER_WEBHOOK_SECRET: SECRET },
+  plans: { standard: { textCredits: 3, callCredits: 6, payoutPerBlockMinor: 5000 } },
 });
-afterAll(async () => {
-  await checkLedgerInvariants(scene.t);
-  await scene.t.close();
+beforeAll(async () => {
+  await subscribe(scene.t, scene.patient, 'standard');
 });
 
 const PATH = '/api/sessions/call/provider/hangup';

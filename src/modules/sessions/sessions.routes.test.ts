@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  billingScene,
-  checkLedgerInvariants,
-  openStream,
-  setPlan,
-  subscribe,
-} from '../../../test/billing/support.js';
+import { describe, expect, test } from 'vitest';
+import { billingSceneForFile, openStream, subscribe } from '../../../test/billing/support.js';
 import { catalogOf } from '../../../test/factories/booking.js';
 import { createUser } from '../../../test/factories/identity.js';
 
-let scene: Awaited<ReturnType<typeof billingScene>>;
-beforeAll(async () => {
-  scene = await billingScene();
-  await setPlan(scene.t, 'standard', { textCredits: 6, callCredits: 3, payoutPerBlockMinor: 5000 });
-});
-afterAll(async () => {
-  await checkLedgerInvariants(scene.t);
-  await scene.t.close();
+const scene = billingSceneForFile({
+  plans: { standard: { textCredits: 6, callCredits: 3, payoutPerBlockMinor: 5000 } },
 });
 
 describe('over HTTP: buy a plan, chat, blocks as time passes, wallet, payout, trial balance', () => {

@@ -67,56 +67,80 @@ export function makeSettle(deps: SessionsDeps) {
     });
   }
 
+  type Block = Parameters<SessionsDeps['billing']['chargeBlocks']>[1][number];
+  type Charged = Parameters<NonNullable<Parameters<SessionsDeps['billing']['chargeBlocks']>[3]>>[0];
+
+  /** Every block due by `now` and not charged yet, of the claimed sessions that bill by credits. */
+  function dueBlocks(claimed: SessionRow[], now: Date) {
+    const blocks: Block[] = [];
+    const plain = new Set<SessionRow>();
+    for (const s of claimed) {
+      const anchor = anchorOf(s);
+      if (s.funding !== 'credits' || !anchor || isOver(s.status)) {
+        plain.add(s);
+        continue;
+      }
+      for (let n = s.blocksCharged + 1; n <= blocksDue(anchor, s.blockMinutes, now, s.endedAt); n++)
+        blocks.push({
+          sessionId: s.id,
+          kind: s.kind,
+          n,
+          patientId: s.patientId,
+          clinicianId: s.clinicianId,
+          at: blockDueAt(anchor, s.blockMinutes, n),
+        });
+    }
+    return { blocks, plain };
+  }
+
+  /** The sessions' side of a batch: blocks charged, next timers, low-credit notices. Returns the sessions not fully paid. */
+  async function recordBatch(
+    tx: Tx,
+    batch: { claimed: SessionRow[]; blocks: Block[]; plain: Set<SessionRow> },
+    results: Charged,
+    now: Date,
+  ): Promise<Set<string>> {
+    const { claimed, blocks, plain } = batch;
+    const failed = new Set(blocks.filter((_, i) => !results[i]!.ok).map((b) => b.sessionId));
+    const byId = new Map(claimed.map((s) => [s.id, s]));
+    const charged = new Map<string, number>();
+    const lowNotices: Array<{ s: SessionRow; sub: string }> = [];
+    for (const [i, b] of blocks.entries()) {
+      const r = results[i]!;
+      if (!r.ok) continue;
+      charged.set(b.sessionId, Math.max(charged.get(b.sessionId) ?? 0, b.n));
+      if (r.remaining === 1) lowNotices.push({ s: byId.get(b.sessionId)!, sub: r.subscriptionId });
+    }
+    const updates = claimed
+      .filter((s) => !failed.has(s.id) && !plain.has(s))
+      .map((s) => {
+        const blocksCharged = charged.get(s.id) ?? s.blocksCharged;
+        const next = blockDueAt(anchorOf(s)!, s.blockMinutes, blocksCharged + 1);
+        // Never leave a due timer behind: a session that cannot move on would be claimed forever.
+        return { id: s.id, blocksCharged, nextBlockAt: next.getTime() > now.getTime() ? next : null };
+      });
+    await repo.updateBlocks(tx, updates, now);
+    for (const s of plain) await repo.update(tx, s.id, { nextBlockAt: null, now });
+    for (const { s, sub } of lowNotices) await lowCredits(tx, s, sub);
+    return failed;
+  }
+
   /**
    * A batch of due sessions claimed with SKIP LOCKED and settled in one transaction: every missing
-   * block of every session charged by one billing call (one ledger statement). Sessions whose blocks
-   * cannot all be paid are then settled one by one (ending them), in the same transaction.
+   * block of every session charged by one billing call (one ledger statement), the sessions' rows
+   * written just before that statement (it locks the doctors' wallets every batch shares, until
+   * commit). Sessions whose blocks cannot all be paid are then settled one by one (ending them).
    */
   async function settleDueBatch(now: Date, limit: number): Promise<number> {
     return deps.uow(async (tx) => {
       const claimed = await repo.claimDueBatch(tx, now, limit);
-      const blocks: Parameters<SessionsDeps['billing']['chargeBlocks']>[1] = [];
-      const plain: SessionRow[] = [];
-      for (const s of claimed) {
-        const anchor = anchorOf(s);
-        if (s.funding !== 'credits' || !anchor || isOver(s.status)) {
-          plain.push(s);
-          continue;
-        }
-        for (let n = s.blocksCharged + 1; n <= blocksDue(anchor, s.blockMinutes, now, s.endedAt); n++)
-          blocks.push({
-            sessionId: s.id,
-            kind: s.kind,
-            n,
-            patientId: s.patientId,
-            clinicianId: s.clinicianId,
-            at: blockDueAt(anchor, s.blockMinutes, n),
-          });
-      }
-      const results = await deps.billing.chargeBlocks(tx, blocks, now);
-      const failed = new Set(blocks.filter((_, i) => !results[i]!.ok).map((b) => b.sessionId));
-      const charged = new Map<string, number>();
-      const lowNotices: Array<{ s: SessionRow; sub: string }> = [];
-      blocks.forEach((b, i) => {
-        const r = results[i]!;
-        if (!r.ok || failed.has(b.sessionId)) return;
-        charged.set(b.sessionId, Math.max(charged.get(b.sessionId) ?? 0, b.n));
-        if (r.remaining === 1)
-          lowNotices.push({ s: claimed.find((x) => x.id === b.sessionId)!, sub: r.subscriptionId });
+      const { blocks, plain } = dueBlocks(claimed, now);
+      let failed = new Set<string>();
+      await deps.billing.chargeBlocks(tx, blocks, now, async (results) => {
+        failed = await recordBatch(tx, { claimed, blocks, plain }, results, now);
       });
-      const updates = claimed
-        .filter((s) => !failed.has(s.id) && !plain.includes(s))
-        .map((s) => {
-          const blocksCharged = charged.get(s.id) ?? s.blocksCharged;
-          const next = blockDueAt(anchorOf(s)!, s.blockMinutes, blocksCharged + 1);
-          // Never leave a due timer behind: a session that cannot move on would be claimed forever.
-          return { id: s.id, blocksCharged, nextBlockAt: next.getTime() > now.getTime() ? next : null };
-        });
-      await repo.updateBlocks(tx, updates, now);
-      for (const { s, sub } of lowNotices) await lowCredits(tx, s, sub);
       // Partly payable sessions: the exact path charges what it can (same keys) and ends them.
       for (const s of claimed.filter((x) => failed.has(x.id))) await settleLocked(tx, s, now, now);
-      for (const s of plain) await repo.update(tx, s.id, { nextBlockAt: null, now });
       return claimed.length;
     });
   }

@@ -57,7 +57,8 @@ export const sessions = pgTable(
     index('sessions_ringing').on(t.ringExpiresAt).where(sql`${t.status} = 'RINGING'`),
     index('sessions_patient').on(t.patientId, t.createdAt),
     index('sessions_clinician').on(t.clinicianId, t.createdAt),
-    index('sessions_appointment').on(t.appointmentId),
+    // Partial: credit-funded sessions have no appointment, and the tick rewrites their rows.
+    index('sessions_appointment').on(t.appointmentId).where(sql`${t.appointmentId} is not null`),
     check(
       'sessions_status_by_kind',
       sql`(${t.kind} = 'text' and ${t.status} in ('WAITING', 'ACTIVE', 'ENDED'))

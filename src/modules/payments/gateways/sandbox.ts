@@ -77,6 +77,9 @@ export function verifySandboxSignature(
     throw signatureInvalid('The webhook timestamp is outside the tolerance window.');
 }
 
+/** The sandbox checkout of a payment: one per payment, named after it. */
+export const sandboxCheckoutId = (paymentId: string) => `sbx_${paymentId.replace(/-/g, '')}`;
+
 /**
  * The built-in gateway for offline use. Its "remote" state is the sandbox_checkouts table; its
  * hosted page (/sandbox/checkout/:id) and webhook delivery live in sandbox.page.ts and the jobs.
@@ -87,9 +90,13 @@ export function createSandboxGateway(deps: { pool: Pool; secret: string; publicU
     (await db.select().from(sandboxCheckouts).where(eq(sandboxCheckouts.id, id)))[0];
   return {
     provider: 'sandbox',
+    localCheckout: (paymentId) => {
+      const orderId = sandboxCheckoutId(paymentId);
+      return { orderId, checkoutUrl: `${deps.publicUrl}/sandbox/checkout/${orderId}` };
+    },
     async createCheckout(input: CheckoutInput) {
       // One checkout per payment: opening it twice returns the same one.
-      const id = `sbx_${input.paymentId.replace(/-/g, '')}`;
+      const id = sandboxCheckoutId(input.paymentId);
       await db
         .insert(sandboxCheckouts)
         .values({

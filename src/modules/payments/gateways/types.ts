@@ -91,6 +91,12 @@ export interface Gateway {
   ensureCustomer?(c: CheckoutInput['customer']): Promise<string>;
   createCheckout(input: CheckoutInput): Promise<CheckoutResult>;
   /**
+   * Only a gateway whose remote side is our own database (the sandbox): the checkout a new payment
+   * gets. Payments writes its row in the payable's transaction, in the payment's own INSERT, so a
+   * checkout costs no statement and no commit after the transaction (issue 12).
+   */
+  localCheckout?(paymentId: string): Required<Pick<CheckoutResult, 'orderId' | 'checkoutUrl'>>;
+  /**
    * Checks a client callback against the order WE stored; returns the verified payment fact
    * (after cross-checking amount and currency with the gateway when it can): `succeeded` when the
    * money is captured, `authorized` when it is held and still to be captured (Razorpay).

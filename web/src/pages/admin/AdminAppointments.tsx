@@ -7,9 +7,10 @@ import { type AppointmentView, paymentCell, useAppointment } from '../../appoint
 import { useClinicians } from '../../catalog';
 import { formatDateTime, formatMoney } from '../../format';
 import { DataTable, ErrorText, PageTitle, QueryView, RequireRole, Success } from '../../ui';
+import { DateFilter, FilterBar, payStatusOptions, SelectFilter } from './AdminFilters';
 
 const STATUSES = ['PENDING_PAYMENT', 'CONFIRMED', 'CANCELLED', 'EXPIRED', 'COMPLETED', 'NO_SHOW'];
-const PAY_STATUSES = ['CREATED', 'SUCCEEDED', 'FAILED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+const SOURCES = ['WEB_PATIENT', 'ADMIN', 'FRONT_DESK'];
 
 /** Appointments and their payments, filtered (all filters live in the URL). */
 export function AdminAppointments() {
@@ -40,59 +41,34 @@ export function AdminAppointments() {
     <RequireRole roles={['admin', 'staff']}>
       <section>
         <PageTitle>{t('admin.appointments')}</PageTitle>
-        <form className="filters wrap" onSubmit={(e) => e.preventDefault()} aria-label={t('admin.filters')}>
-          <label>
-            {t('table.status')}
-            <select value={get('status')} onChange={(e) => set('status', e.target.value)}>
-              <option value="">{t('admin.any')}</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {t(`status.${s}`)}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            {t('table.payment')}
-            <select value={pay} onChange={(e) => set('payment', e.target.value)}>
-              <option value="">{t('admin.any')}</option>
-              <option value="none">{t('admin.noPayment')}</option>
-              {PAY_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {t(`payStatus.${s}`, { defaultValue: s })}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            {t('table.clinician')}
-            <select value={get('clinicianId')} onChange={(e) => set('clinicianId', e.target.value)}>
-              <option value="">{t('admin.any')}</option>
-              {clinicians.data?.map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.fullName}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            {t('admin.source')}
-            <select value={get('source')} onChange={(e) => set('source', e.target.value)}>
-              <option value="">{t('admin.any')}</option>
-              <option value="WEB_PATIENT">{t('source.WEB_PATIENT')}</option>
-              <option value="ADMIN">{t('source.ADMIN')}</option>
-              <option value="FRONT_DESK">{t('source.FRONT_DESK')}</option>
-            </select>
-          </label>
-          <label>
-            {t('schedule.from')}
-            <input type="date" value={get('from')} onChange={(e) => set('from', e.target.value)} />
-          </label>
-          <label>
-            {t('schedule.until')}
-            <input type="date" value={get('to')} onChange={(e) => set('to', e.target.value)} />
-          </label>
-        </form>
+        <FilterBar>
+          <SelectFilter
+            label={t('table.status')}
+            value={get('status')}
+            onChange={(v) => set('status', v)}
+            options={STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+          />
+          <SelectFilter
+            label={t('table.payment')}
+            value={pay}
+            onChange={(v) => set('payment', v)}
+            options={[{ value: 'none', label: t('admin.noPayment') }, ...payStatusOptions(t)]}
+          />
+          <SelectFilter
+            label={t('table.clinician')}
+            value={get('clinicianId')}
+            onChange={(v) => set('clinicianId', v)}
+            options={(clinicians.data ?? []).map((c) => ({ value: c.id, label: c.fullName }))}
+          />
+          <SelectFilter
+            label={t('admin.source')}
+            value={get('source')}
+            onChange={(v) => set('source', v)}
+            options={SOURCES.map((s) => ({ value: s, label: t(`source.${s}`) }))}
+          />
+          <DateFilter label={t('schedule.from')} value={get('from')} onChange={(v) => set('from', v)} />
+          <DateFilter label={t('schedule.until')} value={get('to')} onChange={(v) => set('to', v)} />
+        </FilterBar>
         <QueryView query={list} empty={(l) => shown(l).length === 0} emptyText={t('admin.noAppointments')}>
           {(l) => (
             <DataTable

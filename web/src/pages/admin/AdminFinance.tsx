@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { api, type Money } from '../../api';
 import { formatDateTime, formatMoney } from '../../format';
 import { DataTable, ErrorText, PageTitle, QueryView, RequireRole } from '../../ui';
+import { DateFilter, FilterBar, payStatusOptions, SelectFilter } from './AdminFilters';
 
 type Finding = {
   paymentId: string;
@@ -160,7 +161,6 @@ type PaymentRow = {
   createdAt: string;
 };
 type PaymentsPage = { items: PaymentRow[]; nextCursor: string | null };
-const PAYMENT_STATUSES = ['CREATED', 'SUCCEEDED', 'FAILED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
 
 /** Every payment, newest first (`GET /api/admin/payments`), filtered by status and creation day, page by page. */
 export function AdminPayments() {
@@ -184,27 +184,16 @@ export function AdminPayments() {
     <RequireRole roles={['admin']}>
       <section>
         <PageTitle>{t('admin.payments')}</PageTitle>
-        <form className="filters wrap" onSubmit={(e) => e.preventDefault()} aria-label={t('admin.filters')}>
-          <label>
-            {t('table.status')}
-            <select value={status} onChange={(e) => setStatus(e.target.value)}>
-              <option value="">{t('admin.any')}</option>
-              {PAYMENT_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {t(`payStatus.${s}`, { defaultValue: s })}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            {t('admin.createdFrom')}
-            <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
-          </label>
-          <label>
-            {t('admin.createdTo')}
-            <input type="date" value={to} onChange={(e) => setTo(e.target.value)} />
-          </label>
-        </form>
+        <FilterBar>
+          <SelectFilter
+            label={t('table.status')}
+            value={status}
+            onChange={setStatus}
+            options={payStatusOptions(t)}
+          />
+          <DateFilter label={t('admin.createdFrom')} value={from} onChange={setFrom} />
+          <DateFilter label={t('admin.createdTo')} value={to} onChange={setTo} />
+        </FilterBar>
         {pages.isPending ? (
           <p className="muted">{t('common.loading')}</p>
         ) : pages.error ? (

@@ -1,12 +1,15 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { AboutLines } from '../../about';
 import { api } from '../../api';
 import { initials, useClinician } from '../../catalog';
 import { PayForHold } from '../../checkout';
 import { formatDateTime, formatMoney, myZone } from '../../format';
 import { type Initiated, type Slot, SlotDays, useWeekOfSlots } from '../../slots';
 import { ErrorText, PageTitle, QueryView, useSession } from '../../ui';
+
+const DAY = 86_400_000;
 
 /**
  * A clinician and their free slots. The chosen slot lives in the URL, so it survives signing in:
@@ -23,7 +26,9 @@ export function ClinicianPage() {
   const clinician = useClinician(id);
   const modes = clinician.data?.modes ?? ['online'];
   const mode = params.get('mode') ?? modes[0] ?? 'online';
-  const slots = useWeekOfSlots(id, mode);
+  // A chosen slot past the coming week (the search links its "next available" one): the week starts there.
+  const chosenAt = chosen ? Date.parse(chosen) : Number.NaN;
+  const slots = useWeekOfSlots(id, mode, chosenAt > Date.now() + 6 * DAY ? new Date(chosenAt) : undefined);
   const chosenSlot = slots.data?.slots.find((x) => x.startAt === chosen && x.status === 'available');
   const book = useMutation({
     mutationFn: (slot: Slot) =>
@@ -42,11 +47,12 @@ export function ClinicianPage() {
     if (key === 'mode') next.delete('slot');
     setParams(next, { replace: true });
   };
+  const loginFor = (startAt: string) =>
+    `/login?next=${encodeURIComponent(`/clinicians/${id}?mode=${mode}&slot=${encodeURIComponent(startAt)}`)}`;
   const choose = (slot: Slot) => {
     book.reset();
     if (!s) {
-      const back = `/clinicians/${id}?mode=${mode}&slot=${encodeURIComponent(slot.startAt)}`;
-      navigate(`/login?next=${encodeURIComponent(back)}`);
+      navigate(loginFor(slot.startAt));
       return;
     }
     setParam('slot', slot.startAt);
@@ -70,6 +76,7 @@ export function ClinicianPage() {
               <p>
                 {c.specialization} · {formatMoney(c.fee)}
               </p>
+              <AboutLines c={c} />
               {c.centres.map((x) => (
                 <p key={x.id} className="muted">
                   {x.name}, {x.address}, {x.city}
@@ -111,6 +118,15 @@ export function ClinicianPage() {
             {t('book.seeAppointment')}
           </Link>
         </div>
+      ) : chosenSlot && !s ? (
+        <section className="card booked" aria-labelledby="sign-in-title">
+          <h2 id="sign-in-title">{t('book.signInToBook')}</h2>
+          <p>{what}</p>
+          <p className="muted">{t('book.signInHelp')}</p>
+          <Link className="button" to={loginFor(chosenSlot.startAt)}>
+            {t('nav.signIn')}
+          </Link>
+        </section>
       ) : (
         chosenSlot &&
         s && (

@@ -1,7 +1,8 @@
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
-import { initials, useCentres, useClinicians } from '../../catalog';
-import { formatMoney } from '../../format';
+import { AboutLines } from '../../about';
+import { initials, type ListedClinician, useCentres, useClinicians } from '../../catalog';
+import { formatMoney, formatSlotStart, myZone } from '../../format';
 import { PageTitle, QueryView } from '../../ui';
 
 /** Find a clinician by name or specialization, online or in person, centre or city. Filters live in the URL. */
@@ -86,12 +87,14 @@ export function SearchPage() {
                       <Link to={`/clinicians/${c.id}`}>{c.fullName}</Link>
                     </h2>
                     <p>{c.specialization}</p>
+                    <AboutLines c={c} />
                     <p className="muted">
                       {c.centres.map((x) => `${x.name}, ${x.city}`).join(' · ') || t('search.onlineOnly')}
                     </p>
                     <p>
                       {formatMoney(c.fee)} · {c.modes.map((m) => t(`mode.${m}`)).join(', ')}
                     </p>
+                    <NextSlotLine c={c} />
                   </div>
                 </li>
               ))}
@@ -99,5 +102,30 @@ export function SearchPage() {
         )}
       </QueryView>
     </section>
+  );
+}
+
+/** "Next available: …" in the patient's zone with a link that opens the clinician's page with it chosen. */
+function NextSlotLine({ c }: { c: ListedClinician }) {
+  const { t } = useTranslation();
+  const next = c.nextAvailableSlot;
+  if (next === undefined) return null;
+  if (next === null)
+    return c.bookingHorizonDays ? (
+      <p className="muted next-slot">{t('search.noSlots', { count: c.bookingHorizonDays })}</p>
+    ) : null;
+  const when = formatSlotStart(next.startAt, myZone());
+  const centre = c.centres.find((x) => x.id === next.centreId);
+  const where = centre ? t('search.atCentre', { centre: centre.name }) : t('search.online');
+  return (
+    <p className="next-slot">
+      {t('search.nextSlot', { when, where })}{' '}
+      <Link
+        to={`/clinicians/${c.id}?mode=${next.mode}&slot=${encodeURIComponent(next.startAt)}`}
+        aria-label={t('search.bookNextLabel', { name: c.fullName, when })}
+      >
+        {t('search.bookNext')}
+      </Link>
+    </p>
   );
 }
