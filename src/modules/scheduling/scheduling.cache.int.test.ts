@@ -1,13 +1,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createBookableClinician } from '../../../test/factories/catalog.js';
 import { createUser } from '../../../test/factories/identity.js';
+import { occupancyOfEach } from '../../../test/factories/scheduling.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { IST } from '../../../test/support/clock.js';
 import { waitFor } from '../../../test/support/wait.js';
 import type { CatalogModule } from '../catalog/index.js';
 import type { OccupancyWatch } from './scheduling.cache.js';
 import type { Occupied } from './scheduling.rules.js';
-import { createSchedulingService, type SchedulingService } from './scheduling.service.js';
+import { createSchedulingService, type OccupancyPort, type SchedulingService } from './scheduling.service.js';
 
 /**
  * Concurrent misses of one listing share one build, under the cache's own rules: never across a
@@ -25,16 +26,19 @@ describe('slot listing builds shared by concurrent requests', () => {
   let at: (time: string) => Date;
 
   /** A scheduling service whose occupancy reads wait for the test; the feed as `watch` says. */
-  const service = (watch: OccupancyWatch): SchedulingService =>
-    createSchedulingService({
+  const service = (watch: OccupancyWatch): SchedulingService => {
+    const occupancy: OccupancyPort = () => {
+      calls++;
+      return new Promise((resolve) => answers.push(resolve));
+    };
+    return createSchedulingService({
       ...t.platform,
       catalog: (t.modules.find((m) => m.name === 'catalog') as CatalogModule).service,
-      occupancy: () => {
-        calls++;
-        return new Promise((resolve) => answers.push(resolve));
-      },
+      occupancy,
+      occupancyOf: occupancyOfEach(occupancy),
       watchOccupancy: watch,
     });
+  };
   const liveFeed: OccupancyWatch = async (w) => {
     onChange = w.onChange;
     return () => {};

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBookableClinician, setListing } from '../../../test/factories/catalog.js';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
+import { occupancyOfEach } from '../../../test/factories/scheduling.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import { IST } from '../../../test/support/clock.js';
 import type { CatalogModule } from '../catalog/index.js';
 import type { SchedulingModule } from './index.js';
 import type { Occupied } from './scheduling.rules.js';
-import { createSchedulingService, type SchedulingService } from './scheduling.service.js';
+import { createSchedulingService, type OccupancyPort, type SchedulingService } from './scheduling.service.js';
 
 describe('scheduling service', () => {
   let t: TestApp;
@@ -110,13 +111,15 @@ describe('scheduling service', () => {
       { startAt: ist(7, '09:45'), endAt: ist(7, '10:15'), status: 'booked' },
     ];
     const catalog = (t.modules.find((m) => m.name === 'catalog') as CatalogModule).service;
+    const occupancy: OccupancyPort = async (...args) => {
+      calls.push(args);
+      return occupied;
+    };
     const withBookings = createSchedulingService({
       ...t.platform,
       catalog,
-      occupancy: async (...args) => {
-        calls.push(args);
-        return occupied;
-      },
+      occupancy,
+      occupancyOf: occupancyOfEach(occupancy),
     });
     const res = await withBookings.listSlots(doc.id, {
       from: t.clock.day(7, IST),

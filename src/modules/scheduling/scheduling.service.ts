@@ -14,7 +14,7 @@ import {
 } from './scheduling.repository.js';
 import { generateSlots, isOnCall, type Mode, overlappingRules, type WeeklyRule } from './scheduling.rules.js';
 import { createSlotListing, honoured, type OccupancyPort, shiftDate } from './scheduling.slots.js';
-import { createNextSlots, type OccupancyOfPort, occupancyOfEach } from './scheduling.soonest.js';
+import { createNextSlots, type OccupancyOfPort } from './scheduling.soonest.js';
 
 export type { OccupancyPort, SlotView } from './scheduling.slots.js';
 
@@ -23,11 +23,8 @@ export type SchedulingDeps = Pick<Platform, 'clock' | 'pool' | 'uow' | 'log'> &
   Partial<Pick<Platform, 'config'>> & {
     catalog: Pick<CatalogService, 'getClinician' | 'getClinicians' | 'listClinicians'>;
     occupancy: OccupancyPort;
-    /**
-     * Booking's occupancy of several clinicians in one read (the search's next available slots).
-     * Without it (services built by hand in tests) they read `occupancy` once per clinician.
-     */
-    occupancyOf?: OccupancyOfPort;
+    /** Booking's occupancy of several clinicians in one read (the search's next available slots). */
+    occupancyOf: OccupancyOfPort;
     /** Booking's change feed; without it slot listings are not cached. */
     watchOccupancy?: OccupancyWatch;
   };
@@ -41,8 +38,7 @@ export function createSchedulingService(deps: SchedulingDeps) {
   const read: Db = drizzle(deps.pool, { casing: 'snake_case' });
   const horizonDays = deps.config?.booking.horizonDays;
   const listing = createSlotListing({ ...deps, read, ...(horizonDays ? { horizonDays } : {}) });
-  const occupancyOf = deps.occupancyOf ?? occupancyOfEach(deps.occupancy);
-  const nextSlots = createNextSlots({ ...deps, read, occupancyOf, ...(horizonDays ? { horizonDays } : {}) });
+  const nextSlots = createNextSlots({ ...deps, read, ...(horizonDays ? { horizonDays } : {}) });
   const forgetSchedules = () => {
     listing.forget();
     nextSlots.forget();

@@ -14,7 +14,7 @@ import {
   type WeeklyRule,
   ZoneOffsets,
 } from './scheduling.rules.js';
-import { honoured, type OccupancyPort } from './scheduling.slots.js';
+import { honoured } from './scheduling.slots.js';
 import { createAnswerCache } from './scheduling.soonest.cache.js';
 
 /** Booking's held and booked time of several clinicians in one read; each row names its clinician. */
@@ -24,16 +24,6 @@ export type OccupancyOfPort = (
   to: Date,
   now: Date,
 ) => Promise<Array<Occupied & { clinicianId: string }>>;
-
-/** The batched port from the one-clinician port: one read per clinician (services built by hand). */
-export const occupancyOfEach =
-  (occupancy: OccupancyPort): OccupancyOfPort =>
-  async (ids, from, to, now) =>
-    (
-      await Promise.all(
-        ids.map(async (id) => (await occupancy(id, from, to, now)).map((o) => ({ ...o, clinicianId: id }))),
-      )
-    ).flat();
 
 /** The first slot a patient could book now; times in the clinician's zone, as slot listings write them. */
 export type NextSlot = { startAt: string; endAt: string; mode: Mode; centreId: string | null };
