@@ -205,3 +205,40 @@ async function timedStart(
   await exited;
   return { ms, phases };
 }
+
+/** The line prefix `bench/billing-tick.ts` writes its figures after, as JSON. */
+export const BENCH_RESULT = 'BENCH_RESULT';
+
+export type TickFigures = { sessions: number; tickMs: number[]; insertMs: number[] };
+
+/**
+ * Issue 13's billing tick over 10,000 active sessions (`npm run bench:billing`, each run on a fresh
+ * embedded server), `runs` times: the tick moves ±15% between runs on this VM, so the report
+ * gives the median and every run.
+ */
+export async function billingTicks(runs = 3): Promise<TickFigures> {
+  const figures: TickFigures = { sessions: 0, tickMs: [], insertMs: [] };
+  for (let i = 0; i < runs; i++) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/billing-tick.ts'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = out.split('\n').find((l) => l.startsWith(`${BENCH_RESULT} `));
+    if (!line) throw new Error(`bench/billing-tick.ts printed no ${BENCH_RESULT} line:\n${out}`);
+    const r = JSON.parse(line.slice(BENCH_RESULT.length + 1)) as {
+      sessions: number;
+      tickMs: number;
+      insertMs: number;
+    };
+    figures.sessions = r.sessions;
+    figures.tickMs.push(r.tickMs);
+    figures.insertMs.push(r.insertMs);
+  }
+  return figures;
+}
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};

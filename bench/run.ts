@@ -19,12 +19,15 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { ensureServerBuild } from '../bin/build.js';
 import {
+  billingTicks,
   type JobFigures,
   jobThroughput,
+  median,
   peakRss,
   pgbenchTps,
   type StartFigures,
   startTimes,
+  type TickFigures,
   TSX_COMMAND,
 } from './extra.js';
 import type { Ready } from './server.js';
@@ -366,7 +369,18 @@ async function main() {
     console.log('first and second start of `carebook serve` ...');
     const starts = await startTimes();
     const tsxStarts = await startTimes(TSX_COMMAND);
-    const platform = { tpcb, jobs: jobsFig, rssMb: loads.peakMb, rss: loads, memory, starts, tsxStarts };
+    console.log('billing tick over 10,000 active sessions (three runs of npm run bench:billing) ...');
+    const ticks = await billingTicks();
+    const platform = {
+      tpcb,
+      jobs: jobsFig,
+      rssMb: loads.peakMb,
+      rss: loads,
+      memory,
+      starts,
+      tsxStarts,
+      ticks,
+    };
     const lines = [
       `slot search (30 days, ${ready.slotBytes} B reply): ${fmt(search)}`,
       `bare Fastify route (same size):          ${fmt(bare)}`,
@@ -377,6 +391,7 @@ async function main() {
       `jobs: worker ${jobsFig.workerPerSec.toFixed(0)}/s at concurrency ${jobsFig.concurrency} (target >= 500; ${pct(jobsFig.workerPerSec, jobsFig.bareFetchCompletePerSec)} of bare fetch+complete), bare fetch+complete ${jobsFig.bareFetchCompletePerSec.toFixed(0)}/s, bare send ${jobsFig.bareSendPerSec.toFixed(0)}/s`,
       `peak API RSS under load: ${loads.peakMb.toFixed(0)} MB (target <= 250 MB)`,
       `start to ready: first ${(starts.firstMs / 1000).toFixed(1)} s, second ${(starts.secondMs / 1000).toFixed(1)} s (target <= 5 s); through tsx: second ${(tsxStarts.secondMs / 1000).toFixed(1)} s`,
+      `billing tick over ${ticks.sessions} sessions: median ${seconds(median(ticks.tickMs))} (target <= 2 s; runs ${ticks.tickMs.map(seconds).join(', ')}), ${tickRatio(ticks)} of as many bare single-row inserts`,
     ];
     console.log(`\n${lines.join('\n')}\n`);
     writeReport({ search, bare, initiate, raw, ready, platform });
@@ -386,7 +401,11 @@ async function main() {
   }
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const tickRatio = (t: TickFigures) => `${(median(t.tickMs) / median(t.insertMs)).toFixed(2)}x`;
+
 type PlatformFigures = {
+  ticks: TickFigures;
   tpcb: { tps: number; scale: number };
   jobs: JobFigures;
   rssMb: number;
@@ -461,6 +480,8 @@ HTTP, JSON schema work, JWT verification and the app's parallel reads on separat
 | the server process right after the load | ${memoryLine(r.platform.memory)} | |
 | \`npm start\` (node bin/start.js serve) start to ready: first (initdb, migrate, seed, build) / second | ${(r.platform.starts.firstMs / 1000).toFixed(1)} s / ${(r.platform.starts.secondMs / 1000).toFixed(1)} s | second <= 5 s |
 | the same through tsx (\`node --import tsx src/main.ts serve\`): first / second | ${(r.platform.tsxStarts.firstMs / 1000).toFixed(1)} s / ${(r.platform.tsxStarts.secondMs / 1000).toFixed(1)} s | |
+| billing tick over ${r.platform.ticks.sessions} active sessions, one block due each (issue 13; \`npm run bench:billing\`, fresh server per run): median of ${r.platform.ticks.tickMs.length} | ${seconds(median(r.platform.ticks.tickMs))} (runs ${r.platform.ticks.tickMs.map(seconds).join(', ')}) | <= 2 s |
+| the same number of bare single-row inserts, same concurrency: median; tick / inserts | ${seconds(median(r.platform.ticks.insertMs))}; ${tickRatio(r.platform.ticks)} | |
 
 Second start, when each log line came (ms after spawn): ${Object.entries(r.platform.starts.phases)
     .map(([k, v]) => `${k} ${v}`)

@@ -78,7 +78,13 @@ export async function startCluster(env: Record<string, string>): Promise<Cluster
       {
         cwd: REPO,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...env, PORT: String(inst.port), PUBLIC_URL: lbUrl },
+        // The worker says it is ready only at info level ('job workers started').
+        env: {
+          ...env,
+          PORT: String(inst.port),
+          PUBLIC_URL: lbUrl,
+          ...(inst.role === 'worker' ? { LOG_LEVEL: 'info' } : {}),
+        },
       },
     );
     inst.child = child;
