@@ -1,18 +1,13 @@
 import type { Logger } from 'pino';
+import { type CacheTicket, createFreshness, type OccupancyWatch } from './scheduling.freshness.js';
 
-/** Booking's change feed of held and booked time (docs/module-contracts.md). */
-export type OccupancyWatch = (watcher: {
-  onChange: (clinicianId: string) => void;
-  onLost: () => void;
-}) => Promise<() => void>;
+export type { CacheTicket, OccupancyWatch } from './scheduling.freshness.js';
 
 /** Remote schedule and catalog changes show within this long (same bound as catalog's cache). */
 const MAX_AGE_MS = 5_000;
 /** Memory bound: a 30-day listing is about 60 KB of JSON, so this holds some hundreds of them. */
 const MAX_BYTES = 16_000_000;
 
-/** Taken before reading occupancy; the reply is stored only if nothing changed meanwhile. */
-export type CacheTicket = { clinicianId: string; generation: number; epoch: number };
 /** A reply as the bytes sent (UTF-8 JSON), and the first instant it can change by time alone. */
 export type Built = { body: Buffer; validUntil: number };
 type Entry = CacheTicket & Built & { storedAt: number };
@@ -41,39 +36,12 @@ export function createListingCache(deps: { watch?: OccupancyWatch; log: Logger }
     entries.clear();
     bytes = 0;
   };
-  const generations = new Map<string, number>();
-  // Bumped by clear(): tickets taken before it cannot store.
-  let epoch = 0;
-  let state: 'off' | 'starting' | 'on' = 'off';
-
-  const current = (t: CacheTicket) =>
-    t.epoch === epoch && t.generation === (generations.get(t.clinicianId) ?? 0);
+  const freshness = createFreshness({ ...deps, name: 'slot cache', onLost: empty });
+  const { current, ticket } = freshness;
 
   function clear() {
-    epoch++;
+    freshness.invalidate();
     empty();
-  }
-
-  function startWatching() {
-    if (state !== 'off' || !deps.watch) return;
-    state = 'starting';
-    deps
-      .watch({
-        onChange: (clinicianId) => generations.set(clinicianId, (generations.get(clinicianId) ?? 0) + 1),
-        onLost: () => {
-          state = 'off';
-          clear();
-        },
-      })
-      .then(
-        () => {
-          if (state === 'starting') state = 'on';
-        },
-        (err) => {
-          state = 'off';
-          deps.log.warn({ err }, 'slot cache could not watch occupancy; serving uncached');
-        },
-      );
   }
 
   function get(key: string, now: Date): Buffer | undefined {
@@ -85,14 +53,8 @@ export function createListingCache(deps: { watch?: OccupancyWatch; log: Logger }
     return undefined;
   }
 
-  /** A ticket when caching is on, else null (and the watch is started for later requests). */
-  function ticket(clinicianId: string): CacheTicket | null {
-    startWatching();
-    return state === 'on' ? { clinicianId, generation: generations.get(clinicianId) ?? 0, epoch } : null;
-  }
-
   function set(key: string, t: CacheTicket | null, built: Built): void {
-    if (!t || state !== 'on' || !current(t)) return;
+    if (!freshness.canStore(t)) return;
     drop(key);
     if (bytes + built.body.length > MAX_BYTES) empty();
     entries.set(key, { ...built, storedAt: performance.now(), ...t });

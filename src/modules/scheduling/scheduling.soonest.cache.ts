@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CacheTicket, OccupancyWatch } from './scheduling.cache.js';
+import { type CacheTicket, createFreshness, type OccupancyWatch } from './scheduling.freshness.js';
 
 /** Remote schedule and catalog changes show within this long (the slot listings' bound). */
 const MAX_AGE_MS = 5_000;
@@ -17,39 +17,12 @@ type Entry<V> = CacheTicket & { value: V; validUntil: number; storedAt: number }
  */
 export function createAnswerCache<V>(deps: { watch?: OccupancyWatch; log: Logger }) {
   const entries = new Map<string, Entry<V>>();
-  const generations = new Map<string, number>();
-  // Bumped by clear(): tickets taken before it cannot store.
-  let epoch = 0;
-  let state: 'off' | 'starting' | 'on' = 'off';
-
-  const current = (t: CacheTicket) =>
-    t.epoch === epoch && t.generation === (generations.get(t.clinicianId) ?? 0);
+  const freshness = createFreshness({ ...deps, name: 'next-slot cache', onLost: () => entries.clear() });
+  const { current, ticket } = freshness;
 
   function clear() {
-    epoch++;
+    freshness.invalidate();
     entries.clear();
-  }
-
-  function startWatching() {
-    if (state !== 'off' || !deps.watch) return;
-    state = 'starting';
-    deps
-      .watch({
-        onChange: (clinicianId) => generations.set(clinicianId, (generations.get(clinicianId) ?? 0) + 1),
-        onLost: () => {
-          state = 'off';
-          clear();
-        },
-      })
-      .then(
-        () => {
-          if (state === 'starting') state = 'on';
-        },
-        (err) => {
-          state = 'off';
-          deps.log.warn({ err }, 'next-slot cache could not watch occupancy; serving uncached');
-        },
-      );
   }
 
   return {
@@ -65,14 +38,10 @@ export function createAnswerCache<V>(deps: { watch?: OccupancyWatch; log: Logger
       return undefined;
     },
 
-    /** A ticket when caching is on, else null (and the watch is started for later requests). */
-    ticket(clinicianId: string): CacheTicket | null {
-      startWatching();
-      return state === 'on' ? { clinicianId, generation: generations.get(clinicianId) ?? 0, epoch } : null;
-    },
+    ticket,
 
     set(key: string, ticket: CacheTicket | null, value: V, validUntil: number): void {
-      if (!ticket || state !== 'on' || !current(ticket)) return;
+      if (!freshness.canStore(ticket)) return;
       if (entries.size >= MAX_ENTRIES) entries.clear();
       entries.set(key, { ...ticket, value, validUntil, storedAt: performance.now() });
     },
