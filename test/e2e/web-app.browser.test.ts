@@ -226,7 +226,9 @@ describe('patients in the web app', () => {
     await page.getByLabel('Date', { exact: true }).fill(day);
     const first = card.locator('.next-slot');
     await first.getByText('First free that day:').waitFor();
-    expect(await first.textContent()).toMatch(/^First free that day: .+ \(your time\), online Book this slot$/);
+    expect(await first.textContent()).toMatch(
+      /^First free that day: .+ \(your time\), online Book this slot$/,
+    );
     expect(await first.getByRole('link', { name: /^Book this slot: Dr\. Nisha Nextslot, / }).count()).toBe(1);
     expect(await page.locator('li.card', { hasText: 'Dr. Omar Nextslot' }).count()).toBe(0);
     await visit(page, 'patient-09b-search-date');

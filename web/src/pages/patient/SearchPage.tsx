@@ -1,5 +1,5 @@
-import { useTranslation } from 'react-i18next';
 import { type UseQueryResult, useQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { AboutLines } from '../../about';
 import { api } from '../../api';
