@@ -221,6 +221,30 @@ describe('patients in the web app', () => {
     expect(await none.textContent()).toBe('No slots in the next 180 days');
     await visit(page, 'patient-09-search-next-slot');
 
+    // A date: only clinicians with a free slot that day, each with its first free time; none -> a sentence.
+    const day = startAt.slice(0, 10);
+    await page.getByLabel('Date', { exact: true }).fill(day);
+    const first = card.locator('.next-slot');
+    await first.getByText('First free that day:').waitFor();
+    expect(await first.textContent()).toMatch(
+      /^First free that day: .+ \(your time\), online Book this slot$/,
+    );
+    expect(await first.getByRole('link', { name: /^Book this slot: Dr\. Nisha Nextslot, / }).count()).toBe(1);
+    expect(await page.locator('li.card', { hasText: 'Dr. Omar Nextslot' }).count()).toBe(0);
+    await visit(page, 'patient-09b-search-date');
+    await page.getByLabel('Name or specialization').fill('Omar Nextslot');
+    const onDay = await page.evaluate<string>(
+      `new Intl.DateTimeFormat('en-IN', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(${JSON.stringify(`${day}T12:00:00Z`)}))`,
+    );
+    await page.getByText(`No clinician has a free slot on ${onDay}`).waitFor();
+    await visit(page, 'patient-09c-search-date-none');
+    // Clearing the date restores the list and its next-slot lines.
+    await page.getByLabel('Date', { exact: true }).fill('');
+    await none.waitFor();
+    expect(await none.textContent()).toBe('No slots in the next 180 days');
+    await page.getByLabel('Name or specialization').fill('Nextslot');
+    await card.getByText('Next available:').waitFor();
+
     // The link opens the clinician's page with that slot chosen; signed out, it offers to sign in first.
     await card.getByRole('link', { name: `Book this slot: Dr. Nisha Nextslot, ${mine}` }).click();
     await page.getByRole('heading', { name: 'Sign in to book this time' }).waitFor();

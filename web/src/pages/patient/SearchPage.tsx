@@ -1,8 +1,11 @@
+import { type UseQueryResult, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { AboutLines } from '../../about';
+import { api } from '../../api';
 import { initials, type ListedClinician, useCentres, useClinicians } from '../../catalog';
-import { formatMoney, formatSlotStart, myZone } from '../../format';
+import { formatDate, formatMoney, formatSlotStart, isoDay, myZone } from '../../format';
+import type { Slot } from '../../slots';
 import { PageTitle, QueryView } from '../../ui';
 
 /** Find a clinician by name or specialization, online or in person, centre or city. Filters live in the URL. */
@@ -13,6 +16,7 @@ export function SearchPage() {
   const mode = params.get('mode') ?? '';
   const centreId = params.get('centre') ?? '';
   const city = params.get('city') ?? '';
+  const date = params.get('date') ?? '';
   const set = (key: string, value: string) => {
     const next = new URLSearchParams(params);
     if (value) next.set(key, value);
@@ -22,6 +26,13 @@ export function SearchPage() {
   };
   const centres = useCentres();
   const clinicians = useClinicians({ q, mode, centreId });
+  const firstFree = useFirstFreeOn(date, mode, centreId);
+  const shown = (list: ListedClinician[]) =>
+    list
+      .filter((c) => !city || c.centres.some((x) => x.city === city))
+      .filter((c) => !date || firstFree.data?.has(c.id));
+  // While a date is chosen, the list waits for that day's slots too.
+  const dateQuery: UseQueryResult<unknown> = date ? firstFree : clinicians;
   const cities = [...new Set((centres.data ?? []).map((c) => c.city))].sort();
   const centresInCity = (centres.data ?? []).filter((c) => !city || c.city === city);
   return (
@@ -67,38 +78,57 @@ export function SearchPage() {
             ))}
           </select>
         </label>
+        <label>
+          {t('search.date')}
+          <input
+            type="date"
+            value={date}
+            min={isoDay(new Date())}
+            onChange={(e) => set('date', e.target.value)}
+          />
+        </label>
       </form>
-      <QueryView
-        query={clinicians}
-        empty={(list) => list.filter((c) => !city || c.centres.some((x) => x.city === city)).length === 0}
-        emptyText={t('search.noResults')}
-      >
-        {(list) => (
-          <ul className="grid" aria-label={t('search.results')}>
-            {list
-              .filter((c) => !city || c.centres.some((x) => x.city === city))
-              .map((c) => (
-                <li key={c.id} className="card clinician">
-                  <div className="avatar" aria-hidden="true">
-                    {initials(c.fullName)}
-                  </div>
-                  <div>
-                    <h2>
-                      <Link to={`/clinicians/${c.id}`}>{c.fullName}</Link>
-                    </h2>
-                    <p>{c.specialization}</p>
-                    <AboutLines c={c} />
-                    <p className="muted">
-                      {c.centres.map((x) => `${x.name}, ${x.city}`).join(' · ') || t('search.onlineOnly')}
-                    </p>
-                    <p>
-                      {formatMoney(c.fee)} · {c.modes.map((m) => t(`mode.${m}`)).join(', ')}
-                    </p>
-                    <NextSlotLine c={c} />
-                  </div>
-                </li>
-              ))}
-          </ul>
+      <QueryView query={dateQuery} empty={() => false} emptyText="">
+        {() => (
+          <QueryView
+            query={clinicians}
+            empty={(list) => shown(list).length === 0}
+            emptyText={
+              date
+                ? t('search.noneOnDate', { date: formatDate(`${date}T12:00:00Z`, 'UTC') })
+                : t('search.noResults')
+            }
+          >
+            {(list) => (
+              <ul className="grid" aria-label={t('search.results')}>
+                {shown(list).map((c) => (
+                  <li key={c.id} className="card clinician">
+                    <div className="avatar" aria-hidden="true">
+                      {initials(c.fullName)}
+                    </div>
+                    <div>
+                      <h2>
+                        <Link to={`/clinicians/${c.id}`}>{c.fullName}</Link>
+                      </h2>
+                      <p>{c.specialization}</p>
+                      <AboutLines c={c} />
+                      <p className="muted">
+                        {c.centres.map((x) => `${x.name}, ${x.city}`).join(' · ') || t('search.onlineOnly')}
+                      </p>
+                      <p>
+                        {formatMoney(c.fee)} · {c.modes.map((m) => t(`mode.${m}`)).join(', ')}
+                      </p>
+                      {date ? (
+                        <NextSlotLine c={{ ...c, nextAvailableSlot: firstFree.data?.get(c.id) }} onDate />
+                      ) : (
+                        <NextSlotLine c={c} />
+                      )}
+                    </div>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </QueryView>
         )}
       </QueryView>
     </section>
@@ -106,7 +136,7 @@ export function SearchPage() {
 }
 
 /** "Next available: …" in the patient's zone with a link that opens the clinician's page with it chosen. */
-function NextSlotLine({ c }: { c: ListedClinician }) {
+function NextSlotLine({ c, onDate = false }: { c: ListedClinician; onDate?: boolean }) {
   const { t } = useTranslation();
   const next = c.nextAvailableSlot;
   if (next === undefined) return null;
@@ -119,7 +149,7 @@ function NextSlotLine({ c }: { c: ListedClinician }) {
   const where = centre ? t('search.atCentre', { centre: centre.name }) : t('search.online');
   return (
     <p className="next-slot">
-      {t('search.nextSlot', { when, where })}{' '}
+      {t(onDate ? 'search.firstOnDate' : 'search.nextSlot', { when, where })}{' '}
       <Link
         to={`/clinicians/${c.id}?mode=${next.mode}&slot=${encodeURIComponent(next.startAt)}`}
         aria-label={t('search.bookNextLabel', { name: c.fullName, when })}
@@ -128,4 +158,32 @@ function NextSlotLine({ c }: { c: ListedClinician }) {
       </Link>
     </p>
   );
+}
+
+/**
+ * Each clinician's first available slot on `date` (the clinician's own date, as `/api/slots` reads it),
+ * keyed by clinician id; clinicians with nothing free that day are absent. Idle while no date is chosen.
+ */
+function useFirstFreeOn(date: string, mode: string, centreId: string) {
+  const params = new URLSearchParams({ date });
+  if (mode) params.set('mode', mode);
+  if (centreId) params.set('centreId', centreId);
+  return useQuery({
+    queryKey: ['slots-on', params.toString()],
+    enabled: !!date,
+    queryFn: async () => {
+      const found = await api<Array<{ clinician: { id: string }; slots: Slot[] }>>(
+        'GET',
+        `/api/slots?${params}`,
+      );
+      const first = new Map<string, Slot>();
+      for (const { clinician, slots } of found) {
+        const free = slots
+          .filter((s) => s.status === 'available')
+          .sort((a, b) => Date.parse(a.startAt) - Date.parse(b.startAt))[0];
+        if (free) first.set(clinician.id, free);
+      }
+      return first;
+    },
+  });
 }
