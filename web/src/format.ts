@@ -7,27 +7,20 @@ export const myZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 export const formatMoney = (m: Money) =>
   new Intl.NumberFormat(locale(), { style: 'currency', currency: m.currency }).format(m.amount / 100);
 
+const dayAndTime = {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+} as const satisfies Intl.DateTimeFormatOptions;
+
 export const formatDateTime = (iso: string | Date, timeZone?: string) =>
-  new Intl.DateTimeFormat(locale(), {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone,
-    timeZoneName: 'short',
-  }).format(new Date(iso));
+  new Intl.DateTimeFormat(locale(), { ...dayAndTime, timeZone, timeZoneName: 'short' }).format(new Date(iso));
 
 /** A slot's start for a one-line mention ("Tue, 3 Dec, 10:30 am"), without the zone's name. */
 export const formatSlotStart = (iso: string | Date, timeZone?: string) =>
-  new Intl.DateTimeFormat(locale(), {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone,
-  }).format(new Date(iso));
+  new Intl.DateTimeFormat(locale(), { ...dayAndTime, timeZone }).format(new Date(iso));
 
 export const formatDay = (iso: string | Date, timeZone?: string) =>
   new Intl.DateTimeFormat(locale(), { weekday: 'long', day: 'numeric', month: 'long', timeZone }).format(
