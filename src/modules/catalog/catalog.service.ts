@@ -32,6 +32,31 @@ type PlanFacts = Awaited<ReturnType<typeof repo.planFacts>>;
 
 export type CatalogDeps = Pick<Platform, 'config' | 'clock' | 'pool' | 'uow'> & { identity: CatalogIdentity };
 
+/** A clinician as catalog shows it: identity's profile with its listing. */
+function toClinician(
+  p: Pick<ClinicianProfile, 'id' | 'fullName' | 'specialization' | 'timeZone' | 'bio' | 'languages'>,
+  l: {
+    feeAmountMinor: number;
+    currency: string;
+    modes: string[];
+    centres: Clinician['centres'];
+    isListed: boolean;
+  },
+): Clinician {
+  return {
+    id: p.id,
+    fullName: p.fullName,
+    specialization: p.specialization,
+    timeZone: p.timeZone,
+    fee: money(l.feeAmountMinor, l.currency),
+    modes: l.modes as Mode[],
+    centres: l.centres,
+    isListed: l.isListed,
+    bio: p.bio,
+    languages: p.languages,
+  };
+}
+
 export function createCatalogService(deps: CatalogDeps) {
   // Infrastructure cache (wall time, not the domain clock): entries only for callers that ask.
   const cache = new Map<string, { at: number; value: Clinician | null }>();
@@ -63,18 +88,7 @@ export function createCatalogService(deps: CatalogDeps) {
     for (const p of profiles) {
       const l = byId.get(p.id);
       if (!l || !p.isActive) continue;
-      out.push({
-        id: p.id,
-        fullName: p.fullName,
-        specialization: p.specialization,
-        timeZone: p.timeZone,
-        fee: money(l.feeAmountMinor, l.currency),
-        modes: l.modes as Mode[],
-        centres: l.centres,
-        isListed: l.isListed,
-        bio: p.bio,
-        languages: p.languages,
-      });
+      out.push(toClinician(p, l));
     }
     return out;
   }
@@ -241,18 +255,10 @@ export function createCatalogService(deps: CatalogDeps) {
       const l = facts.listing;
       const clinician: Clinician | null =
         p && l
-          ? {
-              id: p.id,
-              fullName: p.fullName ?? '',
-              specialization: p.specialization,
-              timeZone: p.timeZone,
-              fee: money(l.feeAmountMinor, l.currency),
-              modes: l.modes as Mode[],
-              centres: l.centres,
-              isListed: l.isListed,
-              bio: p.bio ?? null,
-              languages: p.languages ?? [],
-            }
+          ? toClinician(
+              { ...p, fullName: p.fullName ?? '', bio: p.bio ?? null, languages: p.languages ?? [] },
+              l,
+            )
           : null;
       return { clinician, plan: policyOf(facts), also };
     },
