@@ -33,6 +33,27 @@ function subscriptionOf(row: {
   return { sub };
 }
 
+type PlanFactsRow = {
+  planCode: string | null;
+  status: SubscriptionRow['status'] | null;
+  periodEnd: string | Date | null;
+  bookingRule: PlanRow['bookingRule'] | null;
+  hasRelationship: boolean;
+};
+
+/** The plan policy's facts in one row; `before`/`after`: more select-list columns in the same read. */
+function planFactsQuery(clinicianId: string, patientId: string, more: { before?: SQL; after?: SQL } = {}) {
+  return sql`
+      select ${more.before ? sql`${more.before},` : sql``}
+             s.plan_code as "planCode", s.status, s.period_end as "periodEnd", p.booking_rule as "bookingRule",
+             exists (select 1 from ${doctorPatientRelationships} r
+                      where r.clinician_id = ${clinicianId} and r.patient_id = ${patientId}) as "hasRelationship"
+             ${more.after ? sql`, ${more.after}` : sql``}
+        from (select 1) as one
+        left join ${patientSubscriptions} s on s.patient_id = ${patientId}
+        left join ${plans} p on p.code = s.plan_code`;
+}
+
 const centreColumns = {
   id: centres.id,
   name: centres.name,
@@ -144,53 +165,35 @@ export const catalogRepository = {
    * select-list columns another module's read carries along (returned in `row`, as selected).
    */
   async bookingFacts(db: Db, clinicianId: string, patientId: string, also?: SQL) {
-    const res = await db.execute<{
-      listing: {
-        modes: string[];
-        feeAmountMinor: number;
-        currency: string;
-        isListed: boolean;
-        centres: Array<{ id: string; name: string; city: string; address: string; timeZone: string }>;
-      } | null;
-      planCode: string | null;
-      status: SubscriptionRow['status'] | null;
-      periodEnd: string | Date | null;
-      bookingRule: PlanRow['bookingRule'] | null;
-      hasRelationship: boolean;
-    }>(sql`
-      select (select json_build_object('modes', l.modes, 'feeAmountMinor', l.fee_amount_minor,
+    const res = await db.execute<
+      PlanFactsRow & {
+        listing: {
+          modes: string[];
+          feeAmountMinor: number;
+          currency: string;
+          isListed: boolean;
+          centres: Array<{ id: string; name: string; city: string; address: string; timeZone: string }>;
+        } | null;
+      }
+    >(
+      planFactsQuery(clinicianId, patientId, {
+        before: sql`(select json_build_object('modes', l.modes, 'feeAmountMinor', l.fee_amount_minor,
                 'currency', l.currency, 'isListed', l.is_listed,
                 'centres', coalesce((select json_agg(json_build_object('id', c.id, 'name', c.name, 'city', c.city,
                             'address', c.address, 'timeZone', c.time_zone) order by c.name)
                        from clinician_centres cc join centres c on c.id = cc.centre_id
                       where cc.clinician_id = l.clinician_id), '[]'))
-                from clinician_listings l where l.clinician_id = ${clinicianId} and l.is_listed) as listing,
-             s.plan_code as "planCode", s.status, s.period_end as "periodEnd", p.booking_rule as "bookingRule",
-             exists (select 1 from ${doctorPatientRelationships} r
-                      where r.clinician_id = ${clinicianId} and r.patient_id = ${patientId}) as "hasRelationship"
-             ${also ? sql`, ${also}` : sql``}
-        from (select 1) as one
-        left join ${patientSubscriptions} s on s.patient_id = ${patientId}
-        left join ${plans} p on p.code = s.plan_code`);
+                from clinician_listings l where l.clinician_id = ${clinicianId} and l.is_listed) as listing`,
+        after: also,
+      }),
+    );
     const row = res.rows[0]!;
     return { listing: row.listing, ...subscriptionOf(row), hasRelationship: row.hasRelationship, row };
   },
 
   /** The patient's subscription with its plan's rule (or nulls) and whether the pair has a relationship: one read. */
   async planFacts(db: Db, patientId: string, clinicianId: string) {
-    const res = await db.execute<{
-      planCode: string | null;
-      status: SubscriptionRow['status'] | null;
-      periodEnd: string | Date | null;
-      bookingRule: PlanRow['bookingRule'] | null;
-      hasRelationship: boolean;
-    }>(sql`
-      select s.plan_code as "planCode", s.status, s.period_end as "periodEnd", p.booking_rule as "bookingRule",
-             exists (select 1 from ${doctorPatientRelationships} r
-                      where r.clinician_id = ${clinicianId} and r.patient_id = ${patientId}) as "hasRelationship"
-        from (select 1) as one
-        left join ${patientSubscriptions} s on s.patient_id = ${patientId}
-        left join ${plans} p on p.code = s.plan_code`);
+    const res = await db.execute<PlanFactsRow>(planFactsQuery(clinicianId, patientId));
     const row = res.rows[0]!;
     return { ...subscriptionOf(row), hasRelationship: row.hasRelationship };
   },
