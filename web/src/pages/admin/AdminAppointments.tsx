@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { api, type Money } from '../../api';
 import { type AppointmentView, paymentCell, useAppointment } from '../../appointments';
 import { useClinicians } from '../../catalog';
 import { formatDateTime, formatMoney } from '../../format';
 import { DataTable, ErrorText, PageTitle, QueryView, RequireRole, Success } from '../../ui';
+import { useQueryState } from '../../url';
 import { DateFilter, FilterBar, payStatusOptions, SelectFilter } from './AdminFilters';
 
 const STATUSES = ['PENDING_PAYMENT', 'CONFIRMED', 'CANCELLED', 'EXPIRED', 'COMPLETED', 'NO_SHOW'];
@@ -15,14 +16,8 @@ const SOURCES = ['WEB_PATIENT', 'ADMIN', 'FRONT_DESK'];
 /** Appointments and their payments, filtered (all filters live in the URL). */
 export function AdminAppointments() {
   const { t } = useTranslation();
-  const [params, setParams] = useSearchParams();
-  const get = (k: string) => params.get(k) ?? '';
-  const set = (k: string, v: string) => {
-    const next = new URLSearchParams(params);
-    if (v) next.set(k, v);
-    else next.delete(k);
-    setParams(next, { replace: true });
-  };
+  const { get, set: setAll } = useQueryState();
+  const set = (k: string, v: string) => setAll({ [k]: v });
   const clinicians = useClinicians({});
   const query = new URLSearchParams({ limit: '200' });
   for (const k of ['status', 'clinicianId', 'source']) if (get(k)) query.set(k, get(k));

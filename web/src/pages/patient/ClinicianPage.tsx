@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { AboutLines } from '../../about';
 import { api } from '../../api';
 import { initials, useClinician } from '../../catalog';
@@ -8,6 +8,7 @@ import { PayForHold } from '../../checkout';
 import { formatDateTime, formatMoney, myZone } from '../../format';
 import { type Initiated, type Slot, SlotDays, useWeekOfSlots } from '../../slots';
 import { ErrorText, PageTitle, QueryView, useSession } from '../../ui';
+import { useQueryState } from '../../url';
 
 const DAY = 86_400_000;
 
@@ -21,7 +22,7 @@ export function ClinicianPage() {
   const navigate = useNavigate();
   const s = useSession();
   const client = useQueryClient();
-  const [params, setParams] = useSearchParams();
+  const { params, set } = useQueryState();
   const chosen = params.get('slot');
   const clinician = useClinician(id);
   const modes = clinician.data?.modes ?? ['online'];
@@ -40,13 +41,8 @@ export function ClinicianPage() {
       }),
     onSettled: () => client.invalidateQueries({ queryKey: ['slots', id] }),
   });
-  const setParam = (key: string, value: string | null) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    if (key === 'mode') next.delete('slot');
-    setParams(next, { replace: true });
-  };
+  const setParam = (key: string, value: string | null) =>
+    set(key === 'mode' ? { mode: value, slot: null } : { [key]: value });
   const loginFor = (startAt: string) =>
     `/login?next=${encodeURIComponent(`/clinicians/${id}?mode=${mode}&slot=${encodeURIComponent(startAt)}`)}`;
   const choose = (slot: Slot) => {

@@ -1,29 +1,25 @@
 import { type UseQueryResult, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { AboutLines } from '../../about';
 import { api } from '../../api';
 import { initials, type ListedClinician, useCentres, useClinicians } from '../../catalog';
 import { formatDate, formatMoney, formatSlotStart, isoDay, myZone } from '../../format';
 import type { Slot } from '../../slots';
 import { PageTitle, QueryView } from '../../ui';
+import { useQueryState } from '../../url';
 
 /** Find a clinician by name or specialization, online or in person, centre or city. Filters live in the URL. */
 export function SearchPage() {
   const { t } = useTranslation();
-  const [params, setParams] = useSearchParams();
-  const q = params.get('q') ?? '';
-  const mode = params.get('mode') ?? '';
-  const centreId = params.get('centre') ?? '';
-  const city = params.get('city') ?? '';
-  const date = params.get('date') ?? '';
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    if (key === 'city') next.delete('centre');
-    setParams(next, { replace: true });
-  };
+  const { get, set: setAll } = useQueryState();
+  const q = get('q');
+  const mode = get('mode');
+  const centreId = get('centre');
+  const city = get('city');
+  const date = get('date');
+  const set = (key: string, value: string) =>
+    setAll(key === 'city' ? { city: value, centre: null } : { [key]: value });
   const centres = useCentres();
   const clinicians = useClinicians({ q, mode, centreId });
   const firstFree = useFirstFreeOn(date, mode, centreId);
