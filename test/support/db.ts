@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { databaseUrl } from './db-url.js';
 
 const TEMPLATE_DB = 'carebook_template';
 
@@ -16,7 +17,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     await admin.end();
   }
   return {
-    url: base.replace(/\/carebook$/, `/${name}`),
+    url: databaseUrl(base, name),
     async drop() {
       const c = new pg.Client({ connectionString: base });
       await c.connect();

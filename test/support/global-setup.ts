@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
 import { runMigrations } from '../../src/platform/db/migrate.js';
 import { createPool } from '../../src/platform/db/pool.js';
+import { databaseUrl } from './db-url.js';
 
 export const TEMPLATE_DB = 'carebook_template';
 
@@ -44,7 +45,7 @@ export default async function setup(project: TestProject) {
   await admin.query(`create database ${TEMPLATE_DB}`);
   await admin.end();
 
-  const templateUrl = db.url.replace(/\/carebook$/, `/${TEMPLATE_DB}`);
+  const templateUrl = databaseUrl(db.url, TEMPLATE_DB);
   const pool = createPool(templateUrl, 2);
   await runMigrations(pool);
   await pool.end();
