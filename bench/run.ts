@@ -11,7 +11,7 @@
  */
 import { execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -258,6 +258,66 @@ const cpuSeconds = (pid: number) => {
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 };
 
+/** The bench server's postmaster: the postgres process started with its port (helpers' servers differ). */
+const postmasterOf = (dbUrl: string) => {
+  const port = new URL(dbUrl).port;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args[0]?.endsWith('postgres') && args[args.indexOf('-p') + 1] === port) return Number(pid);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  throw new Error(`no postmaster on port ${port}`);
+};
+
+/**
+ * CPU seconds one PostgreSQL server has used so far: the postmaster's own and its live children's,
+ * plus what its ended children used (reaped into the postmaster's cutime and cstime), so
+ * connections that come and go still count.
+ */
+const postgresCpuSeconds = (postmaster: number) => {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+      // After "pid (comm) ": state, ppid, ..., utime (11), stime (12), cutime (13), cstime (14).
+      if (Number(pid) === postmaster) ticks += f[11]! + f[12]! + f[13]! + f[14]!;
+      else if (f[1] === postmaster) ticks += f[11]! + f[12]!;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / 100;
+};
+
+/**
+ * Milliseconds of CPU per operation while `load` runs: the API server's, PostgreSQL's, and this
+ * process's (the load generator) — on a small machine they share the cores, so each counts.
+ */
+async function cpuPer<T extends { ok: number }>(pid: number, dbUrl: string, load: () => Promise<T>) {
+  const postmaster = postmasterOf(dbUrl);
+  const before = { api: cpuSeconds(pid), pg: postgresCpuSeconds(postmaster), self: process.cpuUsage() };
+  const f = await load();
+  const api = cpuSeconds(pid);
+  const self = process.cpuUsage(before.self);
+  const per = (s: number) => (s * 1000) / Math.max(1, f.ok);
+  return {
+    ...f,
+    cpuMs: {
+      api: per(api.user + api.system - before.api.user - before.api.system),
+      apiKernel: per(api.system - before.api.system),
+      postgres: per(postgresCpuSeconds(postmaster) - before.pg),
+      loadGenerator: per((self.user + self.system) / 1e6),
+    },
+  };
+}
+type CpuPerOp = { api: number; apiKernel: number; postgres: number; loadGenerator: number };
+const cpuCell = (c: CpuPerOp) =>
+  `API ${c.api.toFixed(2)} ms (kernel ${c.apiKernel.toFixed(2)}), PostgreSQL ${c.postgres.toFixed(2)} ms, load generator ${c.loadGenerator.toFixed(2)} ms`;
+const cpuLine = (c: CpuPerOp) => `CPU per op: ${cpuCell(c)}`;
+
 /** The server's CPU time per answered request while `load` runs, in microseconds (and its kernel part). */
 async function withCpu(pid: number, url: string) {
   await autocannon({ url, connections: CONNECTIONS, duration: 2 }); // warm-up
@@ -295,17 +355,23 @@ async function initiateOnly(server: Server) {
   const { ready, pid } = server;
   const half = Math.floor((ready.clinicians.length - 1) / 2);
   const initiated = await peakRss(pid, () =>
-    initiateLoad(ready, ready.clinicians.slice(0, half), ready.patients.slice(0, INITIATES)),
+    cpuPer(pid, ready.dbUrl, () =>
+      initiateLoad(ready, ready.clinicians.slice(0, half), ready.patients.slice(0, INITIATES)),
+    ),
   );
   const rawClinicians = ready.clinicians.slice(half, 2 * half);
   if (process.env.BENCH_PROFILE)
     await profile(ready, rawClinicians[0]!, ready.patients.at(-1)!.id, ready.slotStarts[5]!);
-  const raw = await rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES));
+  const raw = await cpuPer(pid, ready.dbUrl, () =>
+    rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES)),
+  );
   const tpcb = await pgbenchTps(ready.dbUrl);
   console.log(
     [
       `paid initiate (${INITIATES}): ${fmt(initiated.result)}; peak RSS ${initiated.peakMb.toFixed(0)} MB`,
+      `  ${cpuLine(initiated.result.cpuMs)}`,
       `same ${ready.recorded.statements.length} SQL statements through raw pg: ${fmt(raw)}`,
+      `  ${cpuLine(raw.cpuMs)}`,
       `pgbench tpcb-like: ${tpcb.tps.toFixed(0)} tps -> initiates at ${pct(initiated.result.rps, tpcb.tps)} (raw ${pct(raw.rps, tpcb.tps)})`,
       `load average: ${os
         .loadavg()
@@ -339,7 +405,7 @@ async function main() {
     const half = Math.floor((ready.clinicians.length - 1) / 2);
     const appClinicians = ready.clinicians.slice(0, half);
     const initiated = await peakRss(pid, () =>
-      initiateLoad(ready, appClinicians, ready.patients.slice(0, INITIATES)),
+      cpuPer(pid, ready.dbUrl, () => initiateLoad(ready, appClinicians, ready.patients.slice(0, INITIATES))),
     );
     const [search, bare, initiate] = [searched.result, bared.result, initiated.result];
     const loads = {
@@ -360,7 +426,9 @@ async function main() {
         ready.patients[ready.patients.length - 1]!.id,
         ready.slotStarts[5]!,
       );
-    const raw = await rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES));
+    const raw = await cpuPer(pid, ready.dbUrl, () =>
+      rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES)),
+    );
     console.log('pgbench tpcb-like, 50 clients, on the same server ...');
     const tpcb = await pgbenchTps(ready.dbUrl);
     console.log('job throughput: bare pg-boss and one worker process ...');
@@ -385,7 +453,9 @@ async function main() {
       `slot search (30 days, ${ready.slotBytes} B reply): ${fmt(search)}`,
       `bare Fastify route (same size):          ${fmt(bare)}`,
       `paid initiate (${INITIATES}, ${appClinicians.length} clinicians): ${fmt(initiate)}`,
+      `  ${cpuLine(initiate.cpuMs)}`,
       `same SQL through raw pg:                 ${fmt(raw)}`,
+      `  ${cpuLine(raw.cpuMs)}`,
       `pgbench tpcb-like (50 clients, scale ${tpcb.scale}): ${tpcb.tps.toFixed(0)} tps -> paid initiates at ${pct(initiate.rps, tpcb.tps)} of it (target >= 15%)`,
       `SQL round trips per paid initiate: ${ready.recorded.statements.length} (target <= 10)`,
       `jobs: worker ${jobsFig.workerPerSec.toFixed(0)}/s at concurrency ${jobsFig.concurrency} (target >= 500; ${pct(jobsFig.workerPerSec, jobsFig.bareFetchCompletePerSec)} of bare fetch+complete), bare fetch+complete ${jobsFig.bareFetchCompletePerSec.toFixed(0)}/s, bare send ${jobsFig.bareSendPerSec.toFixed(0)}/s`,
@@ -418,8 +488,8 @@ type PlatformFigures = {
 function writeReport(r: {
   search: Figures;
   bare: Figures;
-  initiate: Figures;
-  raw: Figures;
+  initiate: Figures & { cpuMs: CpuPerOp };
+  raw: Figures & { cpuMs: CpuPerOp };
   ready: Ready;
   platform: PlatformFigures;
 }) {
@@ -472,6 +542,8 @@ HTTP, JSON schema work, JWT verification and the app's parallel reads on separat
 | pgbench tpcb-like, 50 clients, scale ${r.platform.tpcb.scale}, same server | ${r.platform.tpcb.tps.toFixed(0)} tps | |
 | paid initiates/s as a share of tpcb-like | ${pct(r.initiate.rps, r.platform.tpcb.tps)} | >= 15% |
 | SQL round trips per paid initiate | ${r.ready.recorded.statements.length} | <= 10 |
+| CPU per paid initiate (the processes share the machine's cores) | ${cpuCell(r.initiate.cpuMs)} | |
+| CPU per raw replay of its statements | ${cpuCell(r.raw.cpuMs)} | |
 | jobs/s, one worker process (no-op handler, one queue, concurrency ${r.platform.jobs.concurrency}) | ${r.platform.jobs.workerPerSec.toFixed(0)} | >= 500 |
 | bare pg-boss fetch 50 + complete, one loop | ${r.platform.jobs.bareFetchCompletePerSec.toFixed(0)}/s (worker at ${pct(r.platform.jobs.workerPerSec, r.platform.jobs.bareFetchCompletePerSec)}) | |
 | bare pg-boss send, 10 at a time | ${r.platform.jobs.bareSendPerSec.toFixed(0)}/s | |

@@ -1,5 +1,5 @@
+import { createSigner, createVerifier } from 'fast-jwt';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from './clock.js';
 import { Errors } from './errors.js';
 
@@ -20,38 +20,52 @@ export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export type TokenSigner = ReturnType<typeof createTokenSigner>;
 
 /**
- * Access tokens are HS256 JWTs: `sub` user id, `role`, `sid` auth session. Expiry is checked against
- * the injected clock so tests can move time past the 15 minutes.
+ * Access tokens are HS256 JWTs: `sub` user id, `role`, `sid` auth session, issuer `carebook`. Expiry
+ * is checked against the injected clock so tests can move time past the 15 minutes. fast-jwt checks
+ * the signature synchronously with node:crypto: WebCrypto's asynchronous HMAC cost a paid initiate
+ * 0.4 ms of the API's CPU (issue 12).
  */
 export function createTokenSigner(secret: string, clock: Clock) {
-  const key = new TextEncoder().encode(secret);
+  const signToken = createSigner({ key: secret, algorithm: 'HS256', noTimestamp: true });
+  // Expiry against our clock below; fast-jwt's own checks use the wall clock.
+  const verifyToken = createVerifier({
+    key: secret,
+    algorithms: ['HS256'],
+    allowedIss: 'carebook',
+    ignoreExpiration: true,
+    ignoreNotBefore: true,
+  });
   return {
     async sign(actor: Actor): Promise<string> {
       const iat = Math.floor(clock.now().getTime() / 1000);
-      return new SignJWT({ role: actor.role, sid: actor.sessionId })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(actor.userId)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + ACCESS_TOKEN_TTL_SECONDS)
-        .setIssuer('carebook')
-        .sign(key);
+      return signToken({
+        sub: actor.userId,
+        role: actor.role,
+        sid: actor.sessionId,
+        iss: 'carebook',
+        iat,
+        exp: iat + ACCESS_TOKEN_TTL_SECONDS,
+      });
     },
     async verify(token: string): Promise<Actor> {
+      let payload: Record<string, unknown>;
       try {
-        const { payload } = await jwtVerify(token, key, {
-          algorithms: ['HS256'],
-          issuer: 'carebook',
-          currentDate: clock.now(),
-        });
-        const role = payload.role as Role;
-        if (!payload.sub || typeof payload.sid !== 'string' || !ROLES.includes(role))
-          throw Errors.unauthorized();
-        return { userId: payload.sub, role, sessionId: payload.sid };
-      } catch (err) {
-        if (err instanceof joseErrors.JWTExpired)
-          throw Errors.unauthorized('TOKEN_EXPIRED', 'The access token has expired.');
+        payload = verifyToken(token);
+      } catch {
         throw Errors.unauthorized('TOKEN_INVALID', 'The access token is not valid.');
       }
+      const role = payload.role as Role;
+      const { sub, sid, exp } = payload;
+      if (
+        typeof sub !== 'string' ||
+        typeof sid !== 'string' ||
+        !ROLES.includes(role) ||
+        typeof exp !== 'number'
+      )
+        throw Errors.unauthorized('TOKEN_INVALID', 'The access token is not valid.');
+      if (exp * 1000 <= clock.now().getTime())
+        throw Errors.unauthorized('TOKEN_EXPIRED', 'The access token has expired.');
+      return { userId: sub, role, sessionId: sid };
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   sql,
   type WithSubquery,
 } from 'drizzle-orm';
+import { createStatementCache } from '../../platform/db/prebuilt.js';
 import type { Db } from '../../platform/db/uow.js';
 import type { Provider } from './gateways/types.js';
 import type { PaymentStatus, PaymentTransition, RefundStatus } from './payments.rules.js';
@@ -39,6 +40,35 @@ function withParams(text: string, values: unknown[]): SQL {
   }
   parts.push(sql.raw(text.slice(at)));
   return sql.join(parts);
+}
+
+const statements = createStatementCache();
+
+/** insertPayment's statement with placeholders: the payment's `columns`, `job1`... for the job's values. */
+function insertPaymentStatement(
+  db: Db,
+  columns: string[],
+  also: { sandboxCheckout?: boolean; job?: { text: string }; jobParams: number },
+) {
+  const values = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)])) as unknown as NewPayment;
+  const p = db.$with('p').as(db.insert(payments).values(values).onConflictDoNothing().returning());
+  const ctes: WithSubquery[] = [p];
+  if (also.sandboxCheckout)
+    ctes.push(
+      db.$with('checkout', { id: sql<string>`id` }).as(
+        sql`insert into ${sandboxCheckouts} (id, amount_minor, currency, description, created_at, expires_at)
+            select ${p.orderId}, ${p.amountMinor}, ${p.currency}, ${p.description}, ${p.createdAt}, ${p.expiresAt} from ${p}
+            returning id`,
+      ),
+    );
+  if (also.job) {
+    const params = Array.from({ length: also.jobParams }, (_, i) => sql.placeholder(`job${i + 1}`));
+    ctes.push(db.$with('job', { id: sql<string>`id` }).as(withParams(also.job.text, params)));
+  }
+  return db
+    .with(...ctes)
+    .select()
+    .from(p);
 }
 
 /** One typed query per method, on whatever handle it is given (a transaction's or the pool's). */
@@ -73,24 +103,16 @@ export function paymentsRepository(db: Db) {
       values: NewPaymentValues,
       also: { sandboxCheckout?: boolean; job?: { text: string; values: unknown[] } } = {},
     ): Promise<PaymentRow | undefined> {
-      const p = db.$with('p').as(db.insert(payments).values(values).onConflictDoNothing().returning());
-      const ctes: WithSubquery[] = [p];
-      if (also.sandboxCheckout)
-        ctes.push(
-          db.$with('checkout', { id: sql<string>`id` }).as(
-            sql`insert into ${sandboxCheckouts} (id, amount_minor, currency, description, created_at, expires_at)
-                select ${p.orderId}, ${p.amountMinor}, ${p.currency}, ${p.description}, ${p.createdAt}, ${p.expiresAt} from ${p}
-                returning id`,
-          ),
-        );
-      if (also.job)
-        ctes.push(db.$with('job', { id: sql<string>`id` }).as(withParams(also.job.text, also.job.values)));
-      return (
-        await db
-          .with(...ctes)
-          .select()
-          .from(p)
-      )[0];
+      const columns = Object.keys(values).filter((k) => values[k as keyof NewPaymentValues] !== undefined);
+      const jobValues = also.job?.values ?? [];
+      const shape = `${columns.join()}|${also.sandboxCheckout ? 'checkout' : ''}|${also.job?.text ?? ''}`;
+      const rows = await statements<PaymentRow>(
+        db,
+        shape,
+        () => insertPaymentStatement(db, columns, { ...also, jobParams: jobValues.length }),
+        { ...values, ...Object.fromEntries(jobValues.map((v, i) => [`job${i + 1}`, v])) },
+      );
+      return rows[0];
     },
     async findByIdempotencyKey(key: string) {
       return (await db.select().from(payments).where(eq(payments.idempotencyKey, key)))[0];

@@ -105,11 +105,25 @@ export function guardPool(pool: Pool): Pool {
   });
 }
 
+/**
+ * One Drizzle handle per pooled connection, made on its first transaction: a handle keeps its
+ * column-name cache, which a new handle per transaction rebuilt every time (issue 12).
+ */
+const handles = new WeakMap<PoolClient, Db>();
+const handleOf = (client: PoolClient): Db => {
+  let db = handles.get(client);
+  if (!db) {
+    // Same casing as drizzle.config.ts: camelCase keys are snake_case columns.
+    db = drizzle(client, { casing: 'snake_case' });
+    handles.set(client, db);
+  }
+  return db;
+};
+
 function bindTx(client: PoolClient, jobs: JobQueue, hooks: Array<() => void | Promise<void>>): Tx {
   const executeSql = (text: string, values: unknown[]) => client.query(text, values);
   return {
-    // Same casing as drizzle.config.ts: camelCase keys are snake_case columns.
-    db: drizzle(client, { casing: 'snake_case' }),
+    db: handleOf(client),
     query: (text, values) => client.query(text, values as unknown[]) as never,
     enqueue: async (def, data, opts) => {
       const id = await jobs.send(def, data, { ...opts, db: { executeSql } });
