@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, not, or, sql } from 'drizzle-orm';
+import { createStatementCache, rowShape } from '../../platform/db/prebuilt.js';
 import { type Db, sqlStateOf } from '../../platform/db/uow.js';
 import { exactInstant } from '../../platform/paging.js';
 import type { AppointmentStatus, BookingSource } from './booking.rules.js';
@@ -75,6 +76,26 @@ export function patientAndClinicianLockSql(patientId: string, clinicianId: strin
   return `select pg_advisory_xact_lock(hashtext('booking.patient'), hashtext('${patientId}')), pg_advisory_xact_lock(hashtext('booking.clinician'), hashtext('${clinicianId}'))`;
 }
 
+const statements = createStatementCache();
+
+/**
+ * insertIfFreeCounting's statement, with placeholders: the row's, `now` and `since`. The patient's
+ * counts come from subqueries, which see the table as it was before the insert.
+ */
+function insertCountingStatement(db: Db, row: Record<string, unknown>) {
+  const values = row as unknown as ReturnType<typeof newRow>;
+  const mine = sql`x.patient_id = ${sql.placeholder('patientId')}`;
+  return db
+    .insert(a)
+    .values(values)
+    .onConflictDoNothing()
+    .returning({
+      ...getTableColumns(a),
+      live: sql<number>`(select count(*)::int from ${a} x where ${mine} and x.status = 'PENDING_PAYMENT' and x.hold_expires_at > ${sql.placeholder('now')}::timestamptz)`,
+      unpaidSince: sql<number>`(select count(*)::int from ${a} x where ${mine} and x.status in ('PENDING_PAYMENT', 'EXPIRED') and x.created_at > ${sql.placeholder('since')}::timestamptz)`,
+    });
+}
+
 export function appointmentsRepository(db: Db, changed: (clinicianId: string) => void = () => {}) {
   const written = (row: Appointment | undefined) => {
     if (row) changed(row.clinicianId);
@@ -143,19 +164,16 @@ export function appointmentsRepository(db: Db, changed: (clinicianId: string) =>
       values: NewAppointment & { id: string; patientId: string },
       since: Date,
     ): Promise<{ appointment: Appointment; live: number; unpaidSince: number } | null> {
-      const { now } = values;
-      const mine = sql`x.patient_id = ${values.patientId}`;
-      const [row] = await db
-        .insert(a)
-        .values(newRow(values))
-        .onConflictDoNothing()
-        .returning({
-          ...getTableColumns(a),
-          live: sql<number>`(select count(*)::int from ${a} x where ${mine} and x.status = 'PENDING_PAYMENT' and x.hold_expires_at > ${now})`,
-          unpaidSince: sql<number>`(select count(*)::int from ${a} x where ${mine} and x.status in ('PENDING_PAYMENT', 'EXPIRED') and x.created_at > ${since})`,
-        });
-      if (!row) return null;
-      const { live, unpaidSince, ...appointment } = row;
+      const row = newRow(values);
+      const { shape, placeholders } = rowShape(row);
+      const [inserted] = await statements<Appointment & { live: number; unpaidSince: number }>(
+        db,
+        `insertIfFreeCounting|${shape}`,
+        () => insertCountingStatement(db, placeholders()),
+        { ...row, since, now: values.now },
+      );
+      if (!inserted) return null;
+      const { live, unpaidSince, ...appointment } = inserted;
       return { appointment: written(appointment)!, live, unpaidSince };
     },
 

@@ -14,6 +14,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { Role } from '../../platform/auth.js';
+import { createStatementCache } from '../../platform/db/prebuilt.js';
 import type { Db } from '../../platform/db/uow.js';
 import { exactInstant } from '../../platform/paging.js';
 import type { OtpPurpose } from './identity.rules.js';
@@ -27,6 +28,8 @@ export type SessionRow = typeof authSessions.$inferSelect;
 export type RevokeReason = NonNullable<SessionRow['revokedReason']>;
 
 /** SQL of the identity tables, one query per method; `db` is a transaction's handle or the pool's. */
+const statements = createStatementCache();
+
 export const identityRepository = {
   /** Serialises OTP requests per key (a phone, an IP) until the transaction ends. */
   async lockKey(db: Db, key: string): Promise<void> {
@@ -312,23 +315,30 @@ export const identityRepository = {
    * The user behind a live session: not revoked, not expired, its user still active. Rotation alone
    * does not end a session's access tokens.
    */
+  /** On every authenticated request: built once (see createStatementCache). */
   async findLiveSessionUser(
     db: Db,
     sessionId: string,
     now: Date,
   ): Promise<{ userId: string; role: Role } | null> {
-    const rows = await db
-      .select({ userId: users.id, role: users.role })
-      .from(authSessions)
-      .innerJoin(users, eq(users.id, authSessions.userId))
-      .where(
-        and(
-          eq(authSessions.id, sessionId),
-          isNull(authSessions.revokedAt),
-          eq(users.isActive, true),
-          gte(authSessions.expiresAt, now),
-        ),
-      );
+    const rows = await statements<{ userId: string; role: Role }>(
+      db,
+      'findLiveSessionUser',
+      () =>
+        db
+          .select({ userId: users.id, role: users.role })
+          .from(authSessions)
+          .innerJoin(users, eq(users.id, authSessions.userId))
+          .where(
+            and(
+              eq(authSessions.id, sql.placeholder('sessionId')),
+              isNull(authSessions.revokedAt),
+              eq(users.isActive, true),
+              gte(authSessions.expiresAt, sql.placeholder('now')),
+            ),
+          ),
+      { sessionId, now },
+    );
     return rows[0] ?? null;
   },
 

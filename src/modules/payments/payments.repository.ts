@@ -14,7 +14,7 @@ import {
   sql,
   type WithSubquery,
 } from 'drizzle-orm';
-import { createStatementCache } from '../../platform/db/prebuilt.js';
+import { createStatementCache, rowShape } from '../../platform/db/prebuilt.js';
 import type { Db } from '../../platform/db/uow.js';
 import type { Provider } from './gateways/types.js';
 import type { PaymentStatus, PaymentTransition, RefundStatus } from './payments.rules.js';
@@ -44,13 +44,13 @@ function withParams(text: string, values: unknown[]): SQL {
 
 const statements = createStatementCache();
 
-/** insertPayment's statement with placeholders: the payment's `columns`, `job1`... for the job's values. */
+/** insertPayment's statement with placeholders: the payment's (see rowShape), `job1`... for the job's values. */
 function insertPaymentStatement(
   db: Db,
-  columns: string[],
+  row: Record<string, unknown>,
   also: { sandboxCheckout?: boolean; job?: { text: string }; jobParams: number },
 ) {
-  const values = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)])) as unknown as NewPayment;
+  const values = row as unknown as NewPayment;
   const p = db.$with('p').as(db.insert(payments).values(values).onConflictDoNothing().returning());
   const ctes: WithSubquery[] = [p];
   if (also.sandboxCheckout)
@@ -103,13 +103,13 @@ export function paymentsRepository(db: Db) {
       values: NewPaymentValues,
       also: { sandboxCheckout?: boolean; job?: { text: string; values: unknown[] } } = {},
     ): Promise<PaymentRow | undefined> {
-      const columns = Object.keys(values).filter((k) => values[k as keyof NewPaymentValues] !== undefined);
+      const row = rowShape(values);
       const jobValues = also.job?.values ?? [];
-      const shape = `${columns.join()}|${also.sandboxCheckout ? 'checkout' : ''}|${also.job?.text ?? ''}`;
+      const shape = `insertPayment|${row.shape}|${also.sandboxCheckout ? 'checkout' : ''}|${also.job?.text ?? ''}`;
       const rows = await statements<PaymentRow>(
         db,
         shape,
-        () => insertPaymentStatement(db, columns, { ...also, jobParams: jobValues.length }),
+        () => insertPaymentStatement(db, row.placeholders(), { ...also, jobParams: jobValues.length }),
         { ...values, ...Object.fromEntries(jobValues.map((v, i) => [`job${i + 1}`, v])) },
       );
       return rows[0];

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { PgPreparedQuery, PreparedQueryConfig } from 'drizzle-orm/pg-core';
 import type { Db } from './uow.js';
 
@@ -30,5 +31,20 @@ export function createStatementCache(max = 100) {
     const bound: Template = Object.create(template);
     bound.client = (db as unknown as { $client: unknown }).$client;
     return (await bound.execute(values)) as Row[];
+  };
+}
+
+/**
+ * A row to insert through a prebuilt statement: its shape (which columns it sets, which of them to
+ * NULL) and, for building, its values as placeholders. NULLs are written into the SQL: a placeholder
+ * would pass them through the column's encoder, which does not expect them. Undefined is left out
+ * (the column's default).
+ */
+export function rowShape(row: Record<string, unknown>) {
+  const set = Object.keys(row).filter((k) => row[k] !== undefined);
+  return {
+    shape: set.map((k) => (row[k] === null ? `${k}:null` : k)).join(),
+    placeholders: () =>
+      Object.fromEntries(set.map((k) => [k, row[k] === null ? sql`null` : sql.placeholder(k)])),
   };
 }
