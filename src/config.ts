@@ -68,6 +68,7 @@ export const envSchema = z.object({
   PUBLIC_URL: optionalUrl,
   DATABASE_URL: optionalUrl,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  DATABASE_PREPARED_STATEMENTS: bool.default(true),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   JOB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(50),
@@ -322,7 +323,12 @@ function toConfig(env: ParsedEnv) {
       /** Bearer token `/metrics` wants in production; open outside production when unset. */
       metricsToken: env.METRICS_TOKEN,
     },
-    db: { url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, embeddedPort: env.EMBEDDED_DB_PORT },
+    db: {
+      url: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+      embeddedPort: env.EMBEDDED_DB_PORT,
+    },
     jobs: { concurrency: env.JOB_CONCURRENCY },
     dataDir: path.resolve(env.DATA_DIR),
     logLevel: env.LOG_LEVEL,

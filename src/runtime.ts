@@ -60,6 +60,7 @@ export async function startCarebook(opts: StartOptions): Promise<Carebook> {
   // One pool per process. Units of work take their connection from it; the application sees it
   // guarded, so nothing inside an open unit of work can take a second connection (docs/module-contracts.md).
   const rawPool = createPool(url, config.db.poolMax, {
+    preparedStatements: config.db.preparedStatements,
     onConnectionError: (err: Error) => log.warn({ reason: err.message }, 'database connection lost'),
   });
   const pool = guardPool(rawPool);

@@ -7,7 +7,12 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
-export type PoolEvents = {
+export type PoolOptions = {
+  /**
+   * Statements prepared once per connection (default). Off for a pooler that hands one session's
+   * statements to another (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
   /** A connection broke (the database stopped or restarted). Called at most once per connection. */
   onConnectionError?: (err: Error) => void;
 };
@@ -66,10 +71,10 @@ export class PreparingClient extends pg.Client {
   }
 }
 
-export function createPool(url: string, max = 20, events: PoolEvents = {}): Pool {
+export function createPool(url: string, max = 20, opts: PoolOptions = {}): Pool {
   // A checkout that waits longer than this fails the request instead of hanging it.
   const pool = new pg.Pool({
-    Client: PreparingClient,
+    Client: opts.preparedStatements === false ? pg.Client : PreparingClient,
     connectionString: url,
     max,
     application_name: 'carebook',
@@ -84,7 +89,7 @@ export function createPool(url: string, max = 20, events: PoolEvents = {}): Pool
     client.on('error', (err) => {
       if (told) return;
       told = true;
-      events.onConnectionError?.(err);
+      opts.onConnectionError?.(err);
     });
   });
   // An idle client losing its connection: the pool has already dropped it; the next checkout reconnects.

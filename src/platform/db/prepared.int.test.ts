@@ -28,6 +28,18 @@ const preparedOn = async (client: { query: Pool['query'] }) =>
   );
 
 describe('statements prepared once per connection (issue 12)', () => {
+  test('DATABASE_PREPARED_STATEMENTS=false: nothing is prepared (a transaction-mode pooler)', async () => {
+    const plain = createPool(db.url, 1, { preparedStatements: false });
+    try {
+      const client = await plain.connect();
+      expect((await client.query('select $1::int as n', [5])).rows).toEqual([{ n: 5 }]);
+      expect(await preparedOn(client)).toEqual([]);
+      client.release();
+    } finally {
+      await plain.end();
+    }
+  });
+
   test('a statement with parameters is prepared on first use and reused; without parameters it is not', async () => {
     const client = await pool.connect();
     try {
