@@ -60,7 +60,11 @@ export async function startBenchCarebook(opts: {
 
 let ticks: number | undefined;
 
-/** utime + stime of the postmaster and its children, from /proc. */
+/**
+ * CPU time of one PostgreSQL server, from /proc: utime + stime of the postmaster and its live
+ * children, plus the postmaster's cutime + cstime (its ended children: connections that came and
+ * went still count).
+ */
 export function databaseCpuMs(pgDataDir: string): number | null {
   try {
     const postmaster = Number(readFileSync(path.join(pgDataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -76,7 +80,8 @@ export function databaseCpuMs(pgDataDir: string): number | null {
       }
       // "pid (comm) state ppid ... utime(14) stime(15)": fields counted after the last ')'.
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(entry) !== postmaster && Number(f[1]) !== postmaster) continue;
+      if (Number(entry) === postmaster) total += Number(f[13]) + Number(f[14]);
+      else if (Number(f[1]) !== postmaster) continue;
       total += Number(f[11]) + Number(f[12]);
     }
     return (total * 1000) / ticks;

@@ -11,13 +11,14 @@
  */
 import { execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { ensureServerBuild } from '../bin/build.js';
+import { databaseCpuMs } from './carebook.js';
 import {
   billingTicks,
   type JobFigures,
@@ -258,47 +259,12 @@ const cpuSeconds = (pid: number) => {
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 };
 
-/** The bench server's postmaster: the postgres process started with its port (helpers' servers differ). */
-const postmasterOf = (dbUrl: string) => {
-  const port = new URL(dbUrl).port;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (args[0]?.endsWith('postgres') && args[args.indexOf('-p') + 1] === port) return Number(pid);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  throw new Error(`no postmaster on port ${port}`);
-};
-
-/**
- * CPU seconds one PostgreSQL server has used so far: the postmaster's own and its live children's,
- * plus what its ended children used (reaped into the postmaster's cutime and cstime), so
- * connections that come and go still count.
- */
-const postgresCpuSeconds = (postmaster: number) => {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
-      // After "pid (comm) ": state, ppid, ..., utime (11), stime (12), cutime (13), cstime (14).
-      if (Number(pid) === postmaster) ticks += f[11]! + f[12]! + f[13]! + f[14]!;
-      else if (f[1] === postmaster) ticks += f[11]! + f[12]!;
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks / 100;
-};
-
 /**
  * Milliseconds of CPU per operation while `load` runs: the API server's, PostgreSQL's, and this
  * process's (the load generator) — on a small machine they share the cores, so each counts.
  */
-async function cpuPer<T extends { ok: number }>(pid: number, dbUrl: string, load: () => Promise<T>) {
-  const postmaster = postmasterOf(dbUrl);
-  const before = { api: cpuSeconds(pid), pg: postgresCpuSeconds(postmaster), self: process.cpuUsage() };
+async function cpuPer<T extends { ok: number }>(pid: number, pgDataDir: string, load: () => Promise<T>) {
+  const before = { api: cpuSeconds(pid), pgMs: databaseCpuMs(pgDataDir) ?? 0, self: process.cpuUsage() };
   const f = await load();
   const api = cpuSeconds(pid);
   const self = process.cpuUsage(before.self);
@@ -308,7 +274,7 @@ async function cpuPer<T extends { ok: number }>(pid: number, dbUrl: string, load
     cpuMs: {
       api: per(api.user + api.system - before.api.user - before.api.system),
       apiKernel: per(api.system - before.api.system),
-      postgres: per(postgresCpuSeconds(postmaster) - before.pg),
+      postgres: per(((databaseCpuMs(pgDataDir) ?? 0) - before.pgMs) / 1000),
       loadGenerator: per((self.user + self.system) / 1e6),
     },
   };
@@ -355,14 +321,14 @@ async function initiateOnly(server: Server) {
   const { ready, pid } = server;
   const half = Math.floor((ready.clinicians.length - 1) / 2);
   const initiated = await peakRss(pid, () =>
-    cpuPer(pid, ready.dbUrl, () =>
+    cpuPer(pid, ready.pgDataDir, () =>
       initiateLoad(ready, ready.clinicians.slice(0, half), ready.patients.slice(0, INITIATES)),
     ),
   );
   const rawClinicians = ready.clinicians.slice(half, 2 * half);
   if (process.env.BENCH_PROFILE)
     await profile(ready, rawClinicians[0]!, ready.patients.at(-1)!.id, ready.slotStarts[5]!);
-  const raw = await cpuPer(pid, ready.dbUrl, () =>
+  const raw = await cpuPer(pid, ready.pgDataDir, () =>
     rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES)),
   );
   const tpcb = await pgbenchTps(ready.dbUrl);
@@ -405,7 +371,9 @@ async function main() {
     const half = Math.floor((ready.clinicians.length - 1) / 2);
     const appClinicians = ready.clinicians.slice(0, half);
     const initiated = await peakRss(pid, () =>
-      cpuPer(pid, ready.dbUrl, () => initiateLoad(ready, appClinicians, ready.patients.slice(0, INITIATES))),
+      cpuPer(pid, ready.pgDataDir, () =>
+        initiateLoad(ready, appClinicians, ready.patients.slice(0, INITIATES)),
+      ),
     );
     const [search, bare, initiate] = [searched.result, bared.result, initiated.result];
     const loads = {
@@ -426,7 +394,7 @@ async function main() {
         ready.patients[ready.patients.length - 1]!.id,
         ready.slotStarts[5]!,
       );
-    const raw = await cpuPer(pid, ready.dbUrl, () =>
+    const raw = await cpuPer(pid, ready.pgDataDir, () =>
       rawLoad(ready, rawClinicians, ready.patients.slice(INITIATES, 2 * INITIATES)),
     );
     console.log('pgbench tpcb-like, 50 clients, on the same server ...');

@@ -4,6 +4,7 @@
  * seeds the data the load needs and records the exact SQL of one paid `initiate`, for the raw-`pg`
  * comparison. Talks to the parent over IPC.
  */
+import path from 'node:path';
 import Fastify from 'fastify';
 import { DateTime } from 'luxon';
 import pg from 'pg';
@@ -21,6 +22,8 @@ export type Ready = {
   appUrl: string;
   bareUrl: string;
   dbUrl: string;
+  /** The embedded cluster's directory (its postmaster.pid names the server whose CPU is counted). */
+  pgDataDir: string;
   poolMax: number;
   slotPath: string;
   slotBytes: number;
@@ -200,6 +203,7 @@ async function main() {
     appUrl,
     bareUrl,
     dbUrl: (pool as unknown as { options: { connectionString: string } }).options.connectionString,
+    pgDataDir: path.join(dataDir, 'postgres'),
     poolMax: config.db.poolMax,
     slotPath,
     slotBytes: sample.length,
