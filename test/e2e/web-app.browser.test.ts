@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bookAndPay, localSlot } from '../factories/booking.js';
-import { createBookableClinician, setAvailability, setListing } from '../factories/catalog.js';
+import {
+  createBookableClinician,
+  createListedClinicianByAdmin,
+  setAvailability,
+  setListing,
+} from '../factories/catalog.js';
 import { createUser, nextPhone } from '../factories/identity.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchChromium } from '../support/browser.js';
@@ -173,22 +178,14 @@ describe('patients in the web app', () => {
   test("the search shows each clinician's next available slot in the patient's zone, with a link that books it", async () => {
     const admin = await createUser(t, { role: 'admin' });
     // Made by the admin with a bio and languages, which the search shows too.
-    const made = await t.http.post(
-      '/api/admin/users',
-      {
-        role: 'clinician',
-        phone: nextPhone(),
-        fullName: 'Dr. Nisha Nextslot',
-        specialization: 'Cardiologist',
-        timeZone: 'Europe/London',
-        languages: ['English', 'Hindi'],
-        bio: 'Heart health and blood pressure, online from London.',
-      },
-      { token: admin.token },
-    );
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
-    const london: { id: string } = made.body;
-    await setListing(t, admin, london.id);
+    const london = await createListedClinicianByAdmin(t, admin, {
+      phone: nextPhone(),
+      fullName: 'Dr. Nisha Nextslot',
+      specialization: 'Cardiologist',
+      timeZone: 'Europe/London',
+      languages: ['English', 'Hindi'],
+      bio: 'Heart health and blood pressure, online from London.',
+    });
     const everyDay = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '09:00', end: '17:00' }));
     await setAvailability(t, admin, london.id, everyDay);
     const idle = await createUser(t, {

@@ -18,6 +18,29 @@ export async function createCentre(
   return res.body;
 }
 
+/** A clinician made by the admin (POST /api/admin/users), with whatever profile fields are given, then listed. */
+export async function createListedClinicianByAdmin(
+  t: TestApp,
+  admin: TestUser,
+  profile: {
+    phone: string;
+    fullName: string;
+    specialization: string;
+    timeZone?: string;
+    languages?: string[];
+    bio?: string;
+  },
+): Promise<{ id: string }> {
+  const res = await t.http.post(
+    '/api/admin/users',
+    { role: 'clinician', ...profile },
+    { token: admin.token },
+  );
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  await setListing(t, admin, res.body.id);
+  return { id: res.body.id };
+}
+
 export type ListingInput = {
   modes?: Array<'online' | 'in_person'>;
   fee?: { amount: number; currency: string };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createCentre, setListing } from '../../../test/factories/catalog.js';
+import { createCentre, createListedClinicianByAdmin, setListing } from '../../../test/factories/catalog.js';
 import { createUser, type TestUser } from '../../../test/factories/identity.js';
 import { startTestApp, type TestApp } from '../../../test/support/app.js';
 import type { CatalogModule } from './index.js';
@@ -103,21 +103,13 @@ describe('catalog over HTTP', () => {
   });
 
   test("a clinician's bio and languages come from the profile the admin wrote", async () => {
-    const created = await t.http.post(
-      '/api/admin/users',
-      {
-        role: 'clinician',
-        phone: '+919800011122',
-        fullName: 'Dr. Kiran Bio',
-        specialization: 'Dermatologist',
-        languages: ['English', 'Kannada'],
-        bio: 'Skin and hair clinics.',
-      },
-      { token: admin.token },
-    );
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const id: string = created.body.id;
-    await setListing(t, admin, id);
+    const { id } = await createListedClinicianByAdmin(t, admin, {
+      phone: '+919800011122',
+      fullName: 'Dr. Kiran Bio',
+      specialization: 'Dermatologist',
+      languages: ['English', 'Kannada'],
+      bio: 'Skin and hair clinics.',
+    });
     const res = await t.http.get(`/api/clinicians/${id}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ bio: 'Skin and hair clinics.', languages: ['English', 'Kannada'] });

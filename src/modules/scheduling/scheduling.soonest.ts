@@ -73,22 +73,14 @@ export function createNextSlots(deps: NextSlotDeps) {
       repo.listRules(deps.read, ids),
       repo.listTimeOffOverlapping(deps.read, ids, new Date(now), new Date(end + 9 * DAY)),
     ]);
+    const [rulesOf, timeOffOf] = [byClinician(rules), byClinician(timeOff)];
     const found = new Map<string, Found>();
     let pending: Plan[] = [];
     for (const c of clinicians) {
-      const own = usable(
-        c,
-        rules.filter((r) => r.clinicianId === c.id),
-        filter,
-      );
+      const own = usable(c, rulesOf.get(c.id) ?? [], filter);
       if (own.length === 0) found.set(c.id, { slot: null, validUntil: Number.POSITIVE_INFINITY });
       else
-        pending.push({
-          c,
-          rules: own,
-          timeOff: timeOff.filter((o) => o.clinicianId === c.id),
-          lapse: Number.POSITIVE_INFINITY,
-        });
+        pending.push({ c, rules: own, timeOff: timeOffOf.get(c.id) ?? [], lapse: Number.POSITIVE_INFINITY });
     }
     for (let from = now, days = FIRST_WINDOW_DAYS; pending.length > 0 && from < end; days *= 2) {
       const to = Math.min(from + days * DAY, end);
