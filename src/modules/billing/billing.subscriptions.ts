@@ -51,6 +51,9 @@ export const consumedAccount = (clinicianId: string, unit: CreditUnit) => ({
 
 const UNITS: CreditUnit[] = ['text', 'call'];
 
+/** Which credit account (and deferred revenue) a planned block draws on: `{subscription}|{unit}`. */
+const fundKey = (p: { sub: { id: string }; unit: string }) => `${p.sub.id}|${p.unit}`;
+
 /** Plans bought through payments; credits granted on payment, taken per block, lapsed at period end. */
 export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wallets) {
   const currency = deps.config.currency;
@@ -370,7 +373,7 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
     });
     const funds = await lockCredits(tx, plan);
     const out: Charged[] = plan.map((p) => {
-      const f = p && funds.get(`${p.sub.id}|${p.unit}`);
+      const f = p && funds.get(fundKey(p));
       if (!p || !f || f.avail < 1) return { ok: false };
       f.avail -= 1;
       return { ok: true, remaining: f.avail, subscriptionId: p.sub.id };
@@ -449,7 +452,7 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
       return k;
     };
     const keyed = kept.map((p) => {
-      const f = funds.get(`${p.sub.id}|${p.unit}`)!;
+      const f = funds.get(fundKey(p))!;
       const from =
         p.sub.priceMinor <= 0
           ? need({ kind: 'platform_revenue', currency: p.sub.currency })
@@ -464,7 +467,7 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
     });
     const idOf = await ledger.accountIds(tx, [...refs.values()], now);
     return keyed.map((k, i) => {
-      const f = funds.get(`${kept[i]!.sub.id}|${kept[i]!.unit}`)!;
+      const f = funds.get(fundKey(kept[i]!))!;
       return {
         credits: f.creditsId,
         from: k.from === null ? f.deferredId! : idOf.get(k.from)!,
@@ -482,7 +485,7 @@ export function makeSubscriptions(deps: BillingDeps, ledger: Ledger, wallets: Wa
     const wanted = new Map<string, { patientId: string; subId: string; unit: string; cur: string }>();
     for (const p of plan)
       if (p)
-        wanted.set(`${p.sub.id}|${p.unit}`, {
+        wanted.set(fundKey(p), {
           patientId: p.b.patientId,
           subId: p.sub.id,
           unit: p.unit,
